@@ -1,0 +1,42 @@
+# Targets behind ./dev (README) and .ci/run. Python lives in .venv; PostGIS in var/pgdata on port 55432
+# unless DATABASE_URL points elsewhere.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup db demo serve test lint pytest bench clean-db
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+db: setup
+	$(BIN)/fengqiao setup
+
+demo: db
+	$(BIN)/fengqiao demo
+
+serve: setup
+	$(BIN)/fengqiao serve
+
+lint: setup
+	$(BIN)/ruff check gis api maps tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+pytest: setup
+	$(BIN)/fengqiao db up >/dev/null || true
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+bench: db
+	for f in bench/bench_*.py; do $(PY) $$f || exit 1; done
+
+clean-db:
+	$(BIN)/fengqiao db down; rm -rf var/pgdata

@@ -1,0 +1,195 @@
+"""`fengqiao ...`: a thin command-line parser over the gis use cases.
+
+Subcommand groups register themselves in COMMANDS (name -> (add_arguments, run)), so each
+resource keeps its CLI next to its router without touching this file's core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from gis.errors import GisError
+from gis.settings import AppSettings, DatabaseSettings
+from gis.storage import access, cluster
+from gis.storage.pool import connect, redact
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler]] = {}
+
+
+def command(name: str, configure: Callable[[argparse.ArgumentParser], None]) -> Callable[[Handler], Handler]:
+    """Register a subcommand."""
+
+    def register(run: Handler) -> Handler:
+        COMMANDS[name] = (configure, run)
+        return run
+
+    return register
+
+
+def _db_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "action", choices=["up", "down", "status"], help="start, stop or inspect the local PostGIS"
+    )
+
+
+@command("db", _db_args)
+def run_db(args: argparse.Namespace) -> int:
+    """Manage the project's own PostGIS cluster."""
+    db = DatabaseSettings()
+    if db.database_url is not None:
+        print(f"DATABASE_URL is set ({redact(db.database_url)}): the local cluster is not used")
+        if args.action != "status":
+            return 0
+    state = {"up": cluster.up, "down": cluster.down, "status": cluster.status}[args.action](db)
+    print(state.describe())
+    return 0 if args.action != "status" or state.running or db.database_url else 3
+
+
+def _setup_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-sample", action="store_true", help="create the schema only")
+
+
+@command("setup", _setup_args)
+def run_setup(args: argparse.Namespace) -> int:
+    """Start PostGIS (unless DATABASE_URL), apply migrations, load the sample county once."""
+    from gis.bootstrap import bootstrap
+
+    result = bootstrap(DatabaseSettings(), data_dir=AppSettings().data_dir, load_sample=not args.no_sample)
+    print(f"database {redact(result.url)}: {len(result.migrations_applied)} migration(s) applied")
+    if result.generation is not None:
+        counts = ", ".join(f"tier {t}: {n}" for t, n in result.tier_counts.items())
+        print(f"generation {result.generation.name!r} ({counts})")
+    return 0
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+
+
+@command("serve", _serve_args)
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve the API and web console (the database must be set up)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = AppSettings()
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+    )
+    return 0
+
+
+@command("demo", _serve_args)
+def run_demo(args: argparse.Namespace) -> int:
+    """Set everything up, create a demo admin token and serve on http://127.0.0.1:8000."""
+    run_setup(argparse.Namespace(no_sample=False))
+    settings = AppSettings()
+    token = settings.demo_token or secrets.token_urlsafe(24)
+    db = DatabaseSettings()
+    with connect(db) as conn:
+        user = access.upsert_user(conn, username="demo", role="admin", display="演示管理员")
+        access.add_token(conn, user_id=user.id, token=token, label="demo")
+        conn.commit()
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"Console: http://{host}:{port}/?token={token}")
+    print(f"API:     curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/generations")
+    print("Stop with Ctrl-C (the database keeps running: `fengqiao db down` stops it).")
+    return run_serve(args)
+
+
+def _user_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=["admin", "operator", "supervisor", "gis", "field"])
+    p.add_argument("--town", default=None, help="limit the user to one town (its 12-digit code)")
+    p.add_argument("--staff", default=None, help="the roster staff code of a field user")
+
+
+@command("user", _user_args)
+def run_user(args: argparse.Namespace) -> int:
+    """Create or update a user and print a new API token for it (only its hash is stored)."""
+    token = secrets.token_urlsafe(24)
+    with connect(DatabaseSettings()) as conn:
+        user = access.upsert_user(
+            conn, username=args.username, role=args.role, town_code=args.town, staff_code=args.staff
+        )
+        access.add_token(conn, user_id=user.id, token=token, label="cli")
+        conn.commit()
+    print(token)
+    return 0
+
+
+def _sample_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, required=True, help="GeoPackage to write")
+    p.add_argument("--outline", type=Path, default=None, help="a real WGS84 county outline to tile instead")
+    p.add_argument("--towns", type=int, default=17)
+    p.add_argument("--villages", type=int, default=1026)
+    p.add_argument("--grids", type=int, default=8535)
+    p.add_argument("--seed", type=int, default=20261122)
+    p.add_argument("--roster", type=Path, default=None, help="also write a sample roster CSV here")
+
+
+@command("sample", _sample_args)
+def run_sample(args: argparse.Namespace) -> int:
+    """Generate a synthetic, exactly nested county (optionally inside a real outline)."""
+    from gis.sample.county import CountySpec, build_county, write_county
+    from gis.sample.roster import build_roster, write_roster
+    from gis.sample.tiling import TilingCounts
+
+    spec = CountySpec(
+        counts=TilingCounts(args.towns, args.villages, args.grids), seed=args.seed, outline_path=args.outline
+    )
+    layers = build_county(spec)
+    write_county(layers, args.out)
+    if args.roster:
+        write_roster(build_roster(layers, spec.seed), args.roster)
+    print(", ".join(f"{name}: {len(frame)}" for name, frame in layers.items()) + f" -> {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every registered subcommand."""
+    _import_command_modules()
+    parser = argparse.ArgumentParser(prog="fengqiao", description=__doc__.splitlines()[0] if __doc__ else "")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (configure, run) in COMMANDS.items():
+        p = sub.add_parser(name, help=(run.__doc__ or "").splitlines()[0])
+        configure(p)
+        p.set_defaults(run=run)
+    return parser
+
+
+def _import_command_modules() -> None:
+    """Resource CLIs live beside their routers in api/commands/; importing registers them."""
+    import importlib
+    import pkgutil
+
+    import api.commands
+
+    for info in pkgutil.iter_modules(api.commands.__path__):
+        importlib.import_module(f"api.commands.{info.name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run a subcommand, turning domain errors into a clear message and exit code 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except GisError as exc:
+        print(f"fengqiao {args.command}: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

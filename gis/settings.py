@@ -1,0 +1,49 @@
+"""Settings from the environment (prefix FENGQIAO_, plus the conventional DATABASE_URL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseSettings(BaseSettings):
+    """Where PostGIS is: an external DATABASE_URL, or the project's own local cluster."""
+
+    model_config = SettingsConfigDict(env_prefix="FENGQIAO_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "FENGQIAO_DATABASE_URL")
+    )
+    pg_data: Path = PROJECT_ROOT / "var" / "pgdata"
+    pg_port: int = 55432
+    pg_database: str = "fengqiao"
+    pool_min: int = 1
+    pool_max: int = 10
+    connect_timeout_s: float = 1.0
+
+    @property
+    def local_url(self) -> str:
+        """URL of the project's own cluster (loopback TCP on its own port, trust auth)."""
+        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{self.pg_database}"
+
+    @property
+    def url(self) -> str:
+        """The URL to use: DATABASE_URL when set, else the local cluster."""
+        return self.database_url or self.local_url
+
+
+class AppSettings(BaseSettings):
+    """API server settings."""
+
+    model_config = SettingsConfigDict(env_prefix="FENGQIAO_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = PROJECT_ROOT / "data"
+    max_upload_mb: int = 200
+    border_distance_m: float = 50.0
+    demo_token: str | None = None

@@ -1,0 +1,114 @@
+"""Shared fixtures: a real PostGIS (the project's own cluster unless DATABASE_URL is set).
+
+Each pytest session gets its own database (``fengqiao_test_<pid>``) with the schema and the
+sample county, dropped at the end. A skipped test fails the run: nothing here may be skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from gis.models import Generation
+from gis.sample.load import ensure_sample_files, load_sample_county
+from gis.settings import PROJECT_ROOT, AppSettings, DatabaseSettings
+from gis.storage import access, cluster
+from gis.storage.database import drop_database, ensure_database
+from gis.storage.migrate import apply_migrations
+from gis.storage.pool import connect
+
+SHARED = PROJECT_ROOT.parent / "shared"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    if skipped:
+        terminalreporter.write_line(
+            f"FAILED: {len(skipped)} test(s) skipped; skips are failures here", red=True
+        )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped") and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def db_settings() -> Iterator[DatabaseSettings]:
+    """Settings pointing at a fresh per-session database with the schema and the sample county."""
+    base = DatabaseSettings()
+    if base.database_url is None:
+        cluster.up(base)
+    name = f"fengqiao_test_{os.getpid()}"
+    url = ensure_database(base, name)
+    settings = DatabaseSettings(database_url=url)
+    with connect(settings) as conn:
+        apply_migrations(conn)
+        conn.commit()
+        load_sample_county(conn, gpkg=sample_gpkg_path())
+        conn.commit()
+    yield settings
+    drop_database(base, name)
+
+
+def sample_gpkg_path() -> Path:
+    return ensure_sample_files(PROJECT_ROOT / "data")
+
+
+@pytest.fixture(scope="session")
+def sample_gpkg() -> Path:
+    return sample_gpkg_path()
+
+
+@pytest.fixture
+def conn(db_settings: DatabaseSettings) -> Iterator[psycopg.Connection]:
+    """A connection whose work is rolled back after the test."""
+    with connect(db_settings) as connection:
+        yield connection
+        connection.rollback()
+
+
+@pytest.fixture(scope="session")
+def active_generation(db_settings: DatabaseSettings) -> Generation:
+    from gis.storage import areas
+
+    with connect(db_settings) as c:
+        return areas.get_generation(c)
+
+
+@pytest.fixture(scope="session")
+def app_client(db_settings: DatabaseSettings) -> Iterator[TestClient]:
+    """The API over the session database (lifespan run, pool open)."""
+    app = create_app(AppSettings(), db_settings)
+    with TestClient(app) as client:
+        yield client
+
+
+def make_token(
+    db_settings: DatabaseSettings,
+    username: str,
+    role: str,
+    town_code: str | None = None,
+    staff_code: str | None = None,
+) -> str:
+    """Create (or update) a user and return a fresh bearer token for it."""
+    token = f"test-{username}-{role}-{town_code or 'county'}"
+    with connect(db_settings) as c:
+        user = access.upsert_user(c, username=username, role=role, town_code=town_code, staff_code=staff_code)
+        access.add_token(c, user_id=user.id, token=token)
+        c.commit()
+    return token
+
+
+@pytest.fixture(scope="session")
+def admin_headers(db_settings: DatabaseSettings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_token(db_settings, 'admin', 'admin')}"}
