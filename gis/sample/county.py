@@ -113,9 +113,7 @@ def _town_labels(rng: np.random.Generator, tiling: Tiling, spec: CountySpec) -> 
     return codes, names
 
 
-def _village_labels(
-    rng: np.random.Generator, tiling: Tiling, town_codes: list[str]
-) -> tuple[list[str], list[str]]:
+def _village_labels(rng: np.random.Generator, tiling: Tiling, town_codes: list[str]) -> tuple[list[str], list[str]]:
     stems = unique_place_names(rng, len(tiling.villages))
     codes = [""] * len(tiling.villages)
     names = [""] * len(tiling.villages)
@@ -133,9 +131,7 @@ def _village_labels(
     return codes, names
 
 
-def _grid_labels(
-    tiling: Tiling, village_codes: list[str], village_names: list[str]
-) -> tuple[list[str], list[str]]:
+def _grid_labels(tiling: Tiling, village_codes: list[str], village_names: list[str]) -> tuple[list[str], list[str]]:
     codes = [""] * len(tiling.grids)
     names = [""] * len(tiling.grids)
     for v, village_code in enumerate(village_codes):

@@ -34,11 +34,7 @@ def area_rows(gpkg: Path) -> Iterator[areas.AreaRow]:
     """Rows of every tier of a sample-county GeoPackage, parents first."""
     for layer in TIER_LAYERS.values():
         frame = gpd.read_file(gpkg, layer=layer, engine="pyogrio")
-        extra = [
-            c
-            for c in frame.columns
-            if c not in {"code", "name", "tier", "parent_code", "population", "geometry"}
-        ]
+        extra = [c for c in frame.columns if c not in {"code", "name", "tier", "parent_code", "population", "geometry"}]
         for rec in frame.itertuples(index=False):
             yield areas.AreaRow(
                 code=rec.code,

@@ -61,9 +61,7 @@ def local_transformers(lon0: float, lat0: float) -> tuple[Transformer, Transform
     return to_m, to_deg
 
 
-def sample_in_polygon(
-    rng: np.random.Generator, poly: shapely.Geometry, n: int, density: object = None
-) -> FloatArray:
+def sample_in_polygon(rng: np.random.Generator, poly: shapely.Geometry, n: int, density: object = None) -> FloatArray:
     """Draw ``n`` points inside ``poly`` by rejection, optionally weighted by a density in [0, 1]."""
     shapely.prepare(poly)
     minx, miny, maxx, maxy = poly.bounds
@@ -109,9 +107,7 @@ def voronoi_regions(seeds: FloatArray, clip: shapely.Geometry) -> NDArray[np.obj
     return shapely.intersection(shapely.get_parts(cells), clip)
 
 
-def exact_faces(
-    seeds: FloatArray, outline: shapely.Geometry, segment: float
-) -> tuple[NDArray[np.object_], IntArray]:
+def exact_faces(seeds: FloatArray, outline: shapely.Geometry, segment: float) -> tuple[NDArray[np.object_], IntArray]:
     """Polygonise the Voronoi linework of ``seeds`` noded against ``outline``.
 
     Returns the faces inside the outline and, for each face, the index of its seed.
@@ -194,10 +190,7 @@ def build_tiling(
     weight = shapely.area(village_regions) * urban_density(village_xy) ** 2
     grids_per_village = split_count(counts.grids, weight, 1)
     grid_xy = np.vstack(
-        [
-            sample_in_polygon(rng, region, int(n))
-            for region, n in zip(village_regions, grids_per_village, strict=True)
-        ]
+        [sample_in_polygon(rng, region, int(n)) for region, n in zip(village_regions, grids_per_village, strict=True)]
     )
     grid_village = np.repeat(np.arange(counts.villages), grids_per_village).astype(np.int64)
 
@@ -235,9 +228,7 @@ def _as_multi(geom: shapely.Geometry) -> shapely.MultiPolygon:
     return shapely.MultiPolygon([geom])
 
 
-def _reattach_islands(
-    children: NDArray[np.object_], owner: IntArray, parents: NDArray[np.object_]
-) -> IntArray:
+def _reattach_islands(children: NDArray[np.object_], owner: IntArray, parents: NDArray[np.object_]) -> IntArray:
     """Give children cut off from their parent's main part to the neighbour they share most edge with."""
     owner = owner.copy()
     tree = shapely.STRtree(parents)

@@ -6,14 +6,14 @@ import hashlib
 import json
 from typing import Any
 
-import psycopg
 from psycopg.rows import class_row
 
 from gis.errors import Unauthorized
 from gis.models import User
-from gis.storage.pool import translate_pg_errors
-
-Conn = psycopg.Connection
+from gis.storage.pool import (
+    Conn,  # noqa: E402
+    translate_pg_errors,
+)
 
 
 def token_digest(token: str) -> bytes:

@@ -7,15 +7,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 import shapely
 from psycopg.rows import class_row
 
 from gis.errors import Conflict, NotFound
 from gis.models import AreaSummary, Generation
-from gis.storage.pool import translate_pg_errors
-
-Conn = psycopg.Connection
+from gis.storage.pool import (
+    Conn,  # noqa: E402
+    translate_pg_errors,
+)
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,7 @@ def list_generations(conn: Conn) -> list[Generation]:
 def activate_generation(conn: Conn, *, generation_id: int) -> Generation:
     """Make one generation the active one, atomically (one transaction, one-active index)."""
     with translate_pg_errors(), conn.transaction():
-        found = conn.execute(
-            "SELECT 1 FROM generations WHERE id = %s FOR UPDATE", (generation_id,)
-        ).fetchone()
+        found = conn.execute("SELECT 1 FROM generations WHERE id = %s FOR UPDATE", (generation_id,)).fetchone()
         if found is None:
             raise NotFound(f"generation {generation_id} not found", reason="generation_not_found")
         empty = conn.execute(
@@ -123,12 +121,8 @@ def activate_generation(conn: Conn, *, generation_id: int) -> Generation:
         ).fetchone()
         if empty and empty[0]:
             raise Conflict(f"generation {generation_id} has no areas", reason="empty_generation")
-        conn.execute(
-            "UPDATE generations SET is_active = false WHERE is_active AND id <> %s", (generation_id,)
-        )
-        conn.execute(
-            "UPDATE generations SET is_active = true, activated_at = now() WHERE id = %s", (generation_id,)
-        )
+        conn.execute("UPDATE generations SET is_active = false WHERE is_active AND id <> %s", (generation_id,))
+        conn.execute("UPDATE generations SET is_active = true, activated_at = now() WHERE id = %s", (generation_id,))
     return get_generation(conn, ref=generation_id)
 
 

@@ -53,9 +53,7 @@ def pg_bindir() -> Path:
     on_path = shutil.which("pg_ctl")
     if on_path:
         return Path(on_path).parent
-    raise Unavailable(
-        "PostgreSQL server binaries not found: run `make setup` (installs postgresql-15-postgis-3)"
-    )
+    raise Unavailable("PostgreSQL server binaries not found: run `make setup` (installs postgresql-15-postgis-3)")
 
 
 def postgis_installed(bindir: Path) -> bool:
@@ -99,16 +97,12 @@ def up(settings: DatabaseSettings) -> ClusterStatus:
     if current.running:
         return current
     if _port_busy(settings.pg_port):
-        raise Unavailable(
-            f"port {settings.pg_port} is taken by another server; set FENGQIAO_PG_PORT to a free port"
-        )
+        raise Unavailable(f"port {settings.pg_port} is taken by another server; set FENGQIAO_PG_PORT to a free port")
     data = settings.pg_data
     if not current.initialised:
         _init(bindir, data)
     (data / "postgresql.auto.conf").write_text(SERVER_CONF.format(port=settings.pg_port))
-    started = _run(
-        [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w", "-t", "60", "start"]
-    )
+    started = _run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w", "-t", "60", "start"])
     if started.returncode != 0:
         log_tail = (data / "server.log").read_text(errors="replace")[-2000:]
         raise Unavailable(f"local PostGIS did not start: {started.stderr.strip()}\n{log_tail}")

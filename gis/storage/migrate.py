@@ -13,18 +13,14 @@ SCHEMA_LOCK = 727_101  # advisory lock id: concurrent set-ups queue instead of r
 def schema_files() -> list[tuple[str, str]]:
     """(name, sql) of every schema file, in numeric order."""
     folder = resources.files("gis.storage") / "sql" / "schema"
-    files = sorted(
-        (f.name, f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".sql")
-    )
+    files = sorted((f.name, f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".sql"))
     return files
 
 
 def function_files() -> list[tuple[str, str]]:
     """(name, sql) of the SQL function definitions (CREATE OR REPLACE, re-applied every time)."""
     folder = resources.files("gis.storage") / "sql" / "functions"
-    return sorted(
-        (f.name, f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".sql")
-    )
+    return sorted((f.name, f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".sql"))
 
 
 def apply_migrations(conn: psycopg.Connection) -> list[str]:

@@ -32,15 +32,11 @@ def configure_connection(conn: psycopg.Connection) -> None:
     conn.adapters.register_dumper(shapely.Geometry, ShapelyDumper)
 
 
-def connect(
-    settings: DatabaseSettings, *, url: str | None = None, autocommit: bool = False
-) -> psycopg.Connection:
+def connect(settings: DatabaseSettings, *, url: str | None = None, autocommit: bool = False) -> psycopg.Connection:
     """One direct connection (CLI tools, migrations); ``url`` overrides the configured one."""
     target = url or settings.url
     try:
-        conn = psycopg.connect(
-            target, connect_timeout=max(1, int(settings.connect_timeout_s)), autocommit=autocommit
-        )
+        conn = psycopg.connect(target, connect_timeout=max(1, int(settings.connect_timeout_s)), autocommit=autocommit)
     except psycopg.OperationalError as exc:
         raise Unavailable(f"cannot reach PostGIS at {redact(target)}: {exc}".strip()) from exc
     configure_connection(conn)

@@ -1,0 +1,47 @@
+"""The append-only event log (live stream and replay)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg.rows import class_row
+
+from gis.storage.pool import Conn, translate_pg_errors
+
+EVENT_CHANNEL = "fq_events"  # NOTIFY channel: listeners wake up and read new rows by id
+
+
+@dataclass(frozen=True)
+class Event:
+    """One stored event."""
+
+    id: int
+    at: datetime
+    kind: str
+    town_code: str | None
+    payload: dict[str, Any]
+
+
+def append_event(conn: Conn, *, kind: str, town_code: str | None, payload: dict[str, Any]) -> int:
+    """Record an event in the caller's transaction (it becomes visible when that commits)."""
+    with translate_pg_errors():
+        row = conn.execute(
+            "INSERT INTO events (kind, town_code, payload) VALUES (%s, %s, %s) RETURNING id",
+            (kind, town_code, json.dumps(payload, ensure_ascii=False, default=str)),
+        ).fetchone()
+        conn.execute("SELECT pg_notify(%s, '')", (EVENT_CHANNEL,))
+    assert row is not None
+    return int(row[0])
+
+
+def events_after(conn: Conn, *, after_id: int, town_code: str | None, limit: int = 500) -> list[Event]:
+    """Events with id > after_id that a user scoped to ``town_code`` may see (None: county-wide user)."""
+    with translate_pg_errors(), conn.cursor(row_factory=class_row(Event)) as cur:
+        return cur.execute(
+            "SELECT id, at, kind, town_code, payload FROM events WHERE id > %s"
+            " AND (%s::text IS NULL OR town_code = %s::text) ORDER BY id LIMIT %s",
+            (after_id, town_code, town_code, limit),
+        ).fetchall()
