@@ -50,6 +50,8 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     app.state.settings = settings
     app.state.db_settings = db
     app.state.readiness = {}
+    # Called with the app after a boundary generation is activated (e.g. rebuild the locate index).
+    app.state.generation_listeners = []
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
