@@ -23,7 +23,17 @@ from gis.storage.database import drop_database, ensure_database
 from gis.storage.migrate import apply_migrations
 from gis.storage.pool import connect
 
-SHARED = PROJECT_ROOT.parent / "shared"
+
+def _shared_dir() -> Path:
+    """The team's shared folder (fixtures such as real county outlines): beside the checkout, or configured."""
+    candidates = [os.environ.get("FENGQIAO_SHARED_DIR"), PROJECT_ROOT.parent / "shared", "/work/shared"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "data" / "counties").is_dir():
+            return Path(candidate)
+    raise RuntimeError("the shared fixtures folder was not found: set FENGQIAO_SHARED_DIR")
+
+
+SHARED = _shared_dir()
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

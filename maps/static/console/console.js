@@ -1,6 +1,18 @@
 // Operator console: boundary tiers as vector tiles from the API; no external network needed.
 (function () {
   "use strict";
+  // The demo prints a console URL with ?token=...; keep it for this browser and drop it from the address bar.
+  const params = new URLSearchParams(window.location.search);
+  if (params.get("token")) {
+    localStorage.setItem("fengqiao.token", params.get("token"));
+    history.replaceState(null, "", window.location.pathname);
+  }
+  function api(path, options) {
+    const opts = Object.assign({ headers: {} }, options || {});
+    const token = localStorage.getItem("fengqiao.token");
+    if (token) opts.headers["Authorization"] = "Bearer " + token;
+    return fetch(path, opts).then((r) => r.json().then((body) => ({ ok: r.ok, status: r.status, body: body })));
+  }
   const map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([24.12, 114.62], 10);
   window.fengqiaoMap = map;
   const tierStyle = {
@@ -27,5 +39,5 @@
     if (extent && extent.bbox) map.fitBounds([[extent.bbox[1], extent.bbox[0]], [extent.bbox[3], extent.bbox[2]]]);
   });
 
-  window.fengqiaoConsole = { map: map, layers: layers };
+  window.fengqiaoConsole = { map: map, layers: layers, api: api };
 })();
