@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import StreamingResponse
 
 from api.deps import ConnDep, SettingsDep
-from gis.errors import Unavailable
+from gis.errors import InvalidInput, TooLarge, Unavailable
 from gis.locate import LocateIndex
+from gis.locate.batch import locate_csv, locate_geojson
 from gis.locate.service import locate_point
 from gis.storage import responsible
 from gis.storage.locate import load_index
@@ -72,3 +76,51 @@ def locate(
         body["responsible"] = responsible.responsible_for(
             conn, grid_code=where.grid_code or "", village_code=where.village_code or "")
     return body
+
+
+async def spool_body(request: Request, *, limit_bytes: int) -> IO[bytes]:
+    """Copy the request body to a temporary file, refusing bodies over the limit (413)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit_bytes:
+        raise TooLarge(f"the upload is over the {limit_bytes // 2**20} MB limit", reason="too_large")
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)
+    size = 0
+    async for part in request.stream():
+        size += len(part)
+        if size > limit_bytes:
+            spool.close()
+            raise TooLarge(f"the upload is over the {limit_bytes // 2**20} MB limit", reason="too_large")
+        spool.write(part)
+    spool.seek(0)
+    return spool
+
+
+def _closing(chunks: Iterator[bytes], handle: IO[bytes]) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    finally:
+        handle.close()
+
+
+@router.post("/locate/batch", responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}})
+async def locate_batch(request: Request, settings: SettingsDep, crs: str = "wgs84") -> StreamingResponse:
+    """Locate every point of a CSV (lon,lat or 经度,纬度; UTF-8 or GB18030) or GeoJSON body, streamed back.
+
+    Send the file as the raw body with Content-Type text/csv or application/geo+json. Rows that
+    cannot be located carry an error code (not_a_number, outside_china, lat_lon_swapped).
+    """
+    index = current_index(request)
+    body = await spool_body(request, limit_bytes=settings.max_upload_mb * 2**20)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if kind in ("application/geo+json", "application/json"):
+            chunks, media = locate_geojson(index, body, crs=crs), "application/geo+json"
+        elif kind in ("text/csv", "text/plain", "application/csv", ""):
+            chunks, media = locate_csv(index, body, crs=crs), "text/csv; charset=utf-8"
+        else:
+            raise InvalidInput(f"unsupported content type {kind!r}: send text/csv or application/geo+json",
+                               reason="unsupported_media_type")
+    except Exception:
+        body.close()
+        raise
+    return StreamingResponse(_closing(chunks, body), media_type=media)
