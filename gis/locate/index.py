@@ -23,7 +23,7 @@ from gis.locate.raster import OUTSIDE, UNDECIDED, LabelRaster, build_label_raste
 
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQUATOR = 111_320.0
-MAX_RASTER_PIXELS = 60_000_000
+MAX_RASTER_PIXELS = 80_000_000
 Metric = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
 
@@ -63,7 +63,7 @@ class LocateIndex:
         shapely.prepare(table.grid_geoms)
 
     @classmethod
-    def build(cls, table: GridTable, *, pixel_deg: float = 0.0002) -> LocateIndex:
+    def build(cls, table: GridTable, *, pixel_deg: float = 0.00007) -> LocateIndex:
         """Build the raster (coarser when the extent is large) and the tree."""
         minx, miny, maxx, maxy = shapely.total_bounds(table.grid_geoms)
         pixel = max(pixel_deg, math.sqrt((maxx - minx) * (maxy - miny) / MAX_RASTER_PIXELS))
@@ -89,10 +89,12 @@ class LocateIndex:
         lon = np.ascontiguousarray(lon, dtype=np.float64)
         lat = np.ascontiguousarray(lat, dtype=np.float64)
         labels = self.raster.lookup(lon, lat).astype(np.int64)
-        todo = np.flatnonzero(labels == UNDECIDED)
+        todo = np.flatnonzero(labels < 0)  # UNDECIDED near edges; OUTSIDE becomes -1 below
         if todo.size:
-            labels[todo] = self._exact(lon[todo], lat[todo])
-        labels[labels == OUTSIDE] = -1
+            undecided = todo[labels[todo] == UNDECIDED]
+            labels[todo] = -1
+            if undecided.size:
+                labels[undecided] = self._exact(lon[undecided], lat[undecided])
         return labels
 
     def _exact(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.int64]:

@@ -26,20 +26,23 @@ OUTSIDE = -2
 class LabelRaster:
     """Labels on a regular lon/lat lattice with origin at the top-left corner."""
 
-    labels: NDArray[np.int32]
+    labels: NDArray[np.int16] | NDArray[np.int32]
     west: float
     north: float
     pixel: float
 
-    def lookup(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.int32]:
-        """Label per point; UNDECIDED near edges, OUTSIDE beyond every grid (and beyond the extent)."""
-        col = np.floor((lon - self.west) / self.pixel).astype(np.int64)
-        row = np.floor((self.north - lat) / self.pixel).astype(np.int64)
+    def lookup(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.int16] | NDArray[np.int32]:
+        """Label per point; UNDECIDED near edges, OUTSIDE beyond every grid (and beyond the extent).
+
+        The raster has a margin of OUTSIDE pixels, so clamping positions into it answers every
+        point beyond the extent (NaN included) without a mask.
+        """
         height, width = self.labels.shape
-        ok = (col >= 0) & (col < width) & (row >= 0) & (row < height)
-        out = np.full(len(lon), OUTSIDE, dtype=np.int32)
-        out[ok] = self.labels[row[ok], col[ok]]
-        return out
+        fx = np.nan_to_num((lon - self.west) * (1.0 / self.pixel), nan=-1.0)
+        fy = np.nan_to_num((self.north - lat) * (1.0 / self.pixel), nan=-1.0)
+        col = np.clip(fx, 0, width - 1, out=fx).astype(np.intp)
+        row = np.clip(fy, 0, height - 1, out=fy).astype(np.intp)
+        return self.labels[row, col]
 
     def lookup_one(self, lon: float, lat: float) -> int:
         """Label of a single point (no array overhead)."""
@@ -63,9 +66,10 @@ def build_label_raster(polygons: NDArray[np.object_], pixel: float) -> LabelRast
     width = int(np.ceil((maxx - west) / pixel)) + 2
     height = int(np.ceil((north - miny) / pixel)) + 2
     transform = from_origin(west, north, pixel, pixel)
+    label_dtype = "int16" if len(polygons) < 2**15 - 1 else "int32"  # half the memory for a county
     labels = features.rasterize(
         zip(polygons, range(len(polygons)), strict=True), out_shape=(height, width), transform=transform,
-        fill=OUTSIDE, dtype="int32",
+        fill=OUTSIDE, dtype=label_dtype,
     )
     edges = features.rasterize(
         ((b, 1) for b in shapely.boundary(polygons)), out_shape=(height, width), transform=transform,
