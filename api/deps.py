@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -49,7 +49,7 @@ def current_user(
 UserDep = Annotated[User, Depends(current_user)]
 
 
-def require_roles(*roles: str) -> object:
+def require_roles(*roles: str) -> Any:
     """A dependency that admits only the given roles (admin always passes)."""
 
     def check(user: UserDep) -> User:

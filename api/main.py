@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import error_body, install_error_handlers
-from api.routers import areas, health, locate, tiles
+from api.routers import areas, cases, health, locate, tiles
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage.pool import make_pool
 from maps import STATIC_DIR
@@ -19,9 +19,9 @@ from maps import STATIC_DIR
 log = logging.getLogger("fengqiao")
 
 # Routers are listed once here; each module owns one resource.
-ROUTERS = [health.router, tiles.router, areas.router, locate.router]
+ROUTERS = [health.router, tiles.router, areas.router, locate.router, cases.router]
 # Called at start-up with the app (after the pool opens): load in-memory indexes, register probes.
-STARTUP_HOOKS: list[Callable[[FastAPI], None]] = [locate.install]
+STARTUP_HOOKS: list[Callable[[FastAPI], None]] = [locate.install, cases.install]
 
 
 def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None = None) -> FastAPI:
@@ -55,6 +55,14 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Refuse declared bodies over the upload limit before reading them (Starlette has no limit)."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20:
+            return JSONResponse(error_body("too_large", f"request body over {settings.max_upload_mb} MB"), 413)
+        return await call_next(request)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -171,3 +171,16 @@ def area_children(conn: Conn, *, area_id: int) -> list[AreaSummary]:
             " FROM areas WHERE parent_id = %s ORDER BY code",
             (area_id,),
         ).fetchall()
+
+
+def chain_for_code(conn: Conn, *, generation_id: int, code: str) -> list[tuple[str, str, int]]:
+    """(code, name, tier) from the county down to the area with this code."""
+    with translate_pg_errors():
+        rows = conn.execute(
+            "WITH RECURSIVE up AS (SELECT id, code, name, tier, parent_id FROM areas"
+            "  WHERE generation_id = %s AND code = %s"
+            " UNION ALL SELECT a.id, a.code, a.name, a.tier, a.parent_id FROM areas a JOIN up ON a.id = up.parent_id)"
+            " SELECT code, name, tier FROM up ORDER BY tier", (generation_id, code)).fetchall()
+    if not rows:
+        raise NotFound(f"area {code!r} not found in the active generation", reason="area_not_found")
+    return [(str(c), str(n), int(t)) for c, n, t in rows]

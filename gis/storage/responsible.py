@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gis.cases.privacy import mask_phone
 from gis.storage.pool import Conn, translate_pg_errors
-
-
-def mask_phone(phone: str | None) -> str:
-    """138****1234: enough for an operator to recognise, not to harvest."""
-    if not phone or len(phone) < 7:
-        return ""
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
 def responsible_for(conn: Conn, *, grid_code: str, village_code: str) -> dict[str, list[dict[str, Any]]]:

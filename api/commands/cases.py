@@ -1,0 +1,26 @@
+"""`fengqiao cases sweep`: deadline warnings (yellow/red) and supervision records for open cases."""
+
+from __future__ import annotations
+
+import argparse
+
+from api.cli import command
+from gis.cases.book import load_rules
+from gis.cases.loop import sweep_deadlines
+from gis.settings import DatabaseSettings
+from gis.storage.pool import connect
+
+
+def _args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["sweep"], help="sweep: raise deadline warnings and 督办 records now")
+
+
+@command("cases", _args)
+def run_cases(args: argparse.Namespace) -> int:
+    """Case maintenance (run `cases sweep` from cron every few minutes)."""
+    rules = load_rules()
+    with connect(DatabaseSettings()) as conn:
+        counts = sweep_deadlines(conn, rules=rules)
+        conn.commit()
+    print(f"yellow: {counts['yellow']}, red: {counts['red']}, escalated: {counts['escalated']}")
+    return 0

@@ -1,0 +1,87 @@
+"""Case records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Party:
+    """A party to a dispute as given at intake (personal data)."""
+
+    name: str
+    role: str = "applicant"
+    id_number: str | None = None
+    phone: str | None = None
+    village_code: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """Everything stored when a case is registered."""
+
+    status: str
+    lon: float | None
+    lat: float | None
+    grid_code: str
+    village_code: str
+    town_code: str
+    county_code: str
+    generation_id: int
+    located_by: str
+    locate_evidence: dict[str, Any]
+    category_code: str
+    source_channel: str
+    title: str
+    description: str
+    severity: str
+    handling_tier: int
+    handling_unit: str
+    due_at: datetime
+    created_at: datetime
+    created_by: int
+    idempotency_key: str | None
+    request_sha256: str | None
+
+
+@dataclass(frozen=True)
+class Case:
+    """A stored case (without parties)."""
+
+    id: int
+    case_no: str
+    status: str
+    lon: float | None
+    lat: float | None
+    grid_code: str
+    village_code: str
+    town_code: str
+    county_code: str
+    generation_id: int
+    located_by: str
+    locate_evidence: dict[str, Any]
+    category_code: str
+    source_channel: str
+    title: str
+    description: str
+    severity: str
+    handling_tier: int
+    handling_unit: str
+    due_at: datetime
+    warning_level: str
+    satisfaction: int | None
+    duplicate_of: int | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    created_by: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+CASE_COLUMNS = (
+    "id, case_no, status, lon, lat, grid_code, village_code, town_code, county_code, generation_id, located_by,"
+    " locate_evidence, category_code, source_channel, title, description, severity, handling_tier, handling_unit,"
+    " due_at, warning_level, satisfaction, duplicate_of, created_at, updated_at, closed_at, created_by"
+)

@@ -1,0 +1,161 @@
+"""Storage of cases, their parties, transitions and supervision records."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from psycopg import sql
+from psycopg.rows import class_row, dict_row
+
+from gis.cases.models import CASE_COLUMNS, Case, NewCase
+from gis.errors import NotFound
+from gis.storage.pool import Conn, translate_pg_errors
+
+INSERT_COLUMNS = tuple(NewCase.__dataclass_fields__)
+
+
+def insert_case(conn: Conn, *, case: NewCase) -> int | None:
+    """Insert a case; None when the same user already used this idempotency key (nothing inserted).
+
+    ON CONFLICT waits for a concurrent insert of the same key to commit, so two retries racing
+    each other still create one case.
+    """
+    values = asdict(case)
+    values["locate_evidence"] = json.dumps(values["locate_evidence"], ensure_ascii=False, default=str)
+    columns = sql.SQL(", ").join(map(sql.Identifier, INSERT_COLUMNS))
+    params = sql.SQL(", ").join(sql.Placeholder(c) for c in INSERT_COLUMNS)
+    query = sql.SQL(
+        "INSERT INTO cases ({}, geom) VALUES ({}, CASE WHEN %(lon)s::float8 IS NULL THEN NULL"
+        " ELSE ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) END)"
+        " ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id"
+    ).format(columns, params)
+    with translate_pg_errors():
+        row = conn.execute(query, values).fetchone()
+    return int(row[0]) if row else None
+
+
+def find_by_idempotency_key(conn: Conn, *, user_id: int, key: str) -> tuple[int, str | None] | None:
+    """(case id, request hash) of an earlier POST with this key by this user."""
+    with translate_pg_errors():
+        row = conn.execute("SELECT id, request_sha256 FROM cases WHERE created_by = %s AND idempotency_key = %s",
+                           (user_id, key)).fetchone()
+    return (int(row[0]), row[1]) if row else None
+
+
+def insert_party(conn: Conn, *, case_id: int, role: str, name: str, id_hash: bytes | None, id_masked: str | None,
+                 phone: str | None, village_code: str | None) -> None:
+    """Store one party."""
+    with translate_pg_errors():
+        conn.execute(
+            "INSERT INTO case_parties (case_id, role, name, id_hash, id_masked, phone, village_code)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)", (case_id, role, name, id_hash, id_masked, phone, village_code))
+
+
+def get_case(conn: Conn, *, case_id: int, for_update: bool = False) -> Case:
+    """One case (row-locked with ``for_update``, so concurrent transitions serialise)."""
+    query = f"SELECT {CASE_COLUMNS} FROM cases WHERE id = %s" + (" FOR UPDATE" if for_update else "")
+    with translate_pg_errors(), conn.cursor(row_factory=class_row(Case)) as cur:
+        row = cur.execute(query, (case_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"case {case_id} not found", reason="case_not_found")
+    return row
+
+
+def update_case(conn: Conn, *, case_id: int, **fields: Any) -> None:
+    """Set columns of a case (names come from code, values are parameters)."""
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in fields)
+    with translate_pg_errors():
+        conn.execute(sql.SQL("UPDATE cases SET {}, updated_at = now() WHERE id = %(case_id)s").format(assignments),
+                     {**fields, "case_id": case_id})
+
+
+def insert_transition(conn: Conn, *, case_id: int, action: str, from_state: str | None, to_state: str, note: str,
+                      detail: dict[str, Any], actor_id: int | None, actor_name: str, at: datetime | None = None
+                      ) -> None:
+    """Record who moved a case and when."""
+    with translate_pg_errors():
+        conn.execute(
+            "INSERT INTO case_transitions (case_id, action, from_state, to_state, note, detail, actor_id,"
+            " actor_name, at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()))",
+            (case_id, action, from_state, to_state, note, json.dumps(detail, ensure_ascii=False, default=str),
+             actor_id, actor_name, at))
+
+
+def timeline(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
+    """Transitions and supervision records of a case, oldest first."""
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT 'transition' AS kind, action, from_state, to_state, note, detail, actor_name, at"
+            " FROM case_transitions WHERE case_id = %s"
+            " UNION ALL SELECT 'supervision', level, NULL, NULL, reason, jsonb_build_object('handling_tier',"
+            " handling_tier), 'system', at FROM case_supervisions WHERE case_id = %s ORDER BY at, kind",
+            (case_id, case_id)).fetchall()
+
+
+def parties(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
+    """Parties of a case (personal data: callers decide what to show)."""
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT role, name, id_masked, phone, village_code FROM case_parties"
+                           " WHERE case_id = %s ORDER BY id", (case_id,)).fetchall()
+
+
+def list_cases(conn: Conn, *, where: list[tuple[str, tuple[Any, ...]]], limit: int, offset: int
+               ) -> tuple[list[Case], int]:
+    """Cases matching ``where`` (SQL fragments written in code, with their parameters), newest first, and the total."""
+    clauses = sql.SQL(" AND ").join([sql.SQL(w) for w, _ in where] or [sql.SQL("true")])
+    params = [p for _, values in where for p in values]
+    base = sql.SQL("FROM cases WHERE {}").format(clauses)
+    with translate_pg_errors(), conn.cursor(row_factory=class_row(Case)) as cur:
+        rows = cur.execute(sql.SQL("SELECT " + CASE_COLUMNS + " {} ORDER BY created_at DESC, id DESC"
+                                   " LIMIT %s OFFSET %s").format(base), [*params, limit, offset]).fetchall()
+        total = conn.execute(sql.SQL("SELECT count(*) {}").format(base), params).fetchone()
+    return rows, int(total[0]) if total else 0
+
+
+def nearby_open(conn: Conn, *, case: Case, open_states: list[str], radius_m: float, window_days: float,
+                class_code: str) -> list[dict[str, Any]]:
+    """Open cases of the same category class within a radius (metres, geography) and time window."""
+    if case.lon is None or case.lat is None:
+        return []
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT c.id, c.case_no, c.status, c.category_code, c.created_at,"
+            " round(ST_Distance(c.geom::geography, o.geom::geography)::numeric, 1)::float8 AS distance_m"
+            " FROM cases c, (SELECT geom, created_at FROM cases WHERE id = %s) o"
+            " WHERE c.id <> %s AND c.status = ANY(%s) AND left(c.category_code, length(%s)) = %s"
+            " AND c.created_at >= o.created_at - make_interval(secs => %s)"
+            " AND ST_DWithin(c.geom::geography, o.geom::geography, %s)"
+            " ORDER BY distance_m, c.id LIMIT 50",
+            (case.id, case.id, open_states, class_code, class_code, window_days * 86400, radius_m)).fetchall()
+
+
+def repeat_party_cases(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
+    """Other cases with a party whose ID number hash matches one of this case's parties."""
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT DISTINCT c.id, c.case_no, c.status, c.category_code, c.created_at"
+            " FROM case_parties mine JOIN case_parties other ON other.id_hash = mine.id_hash"
+            " AND other.case_id <> mine.case_id JOIN cases c ON c.id = other.case_id"
+            " WHERE mine.case_id = %s AND mine.id_hash IS NOT NULL ORDER BY c.created_at DESC LIMIT 50",
+            (case_id,)).fetchall()
+
+
+def open_cases_due(conn: Conn, *, open_states: list[str]) -> list[Case]:
+    """Open cases with their deadlines, for the warning sweep (locked, skipping rows others hold)."""
+    with translate_pg_errors(), conn.cursor(row_factory=class_row(Case)) as cur:
+        return cur.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE status = ANY(%s) FOR UPDATE SKIP LOCKED",
+                           (open_states,)).fetchall()
+
+
+def insert_supervision(conn: Conn, *, case_id: int, level: str, reason: str, handling_tier: int, at: datetime
+                       ) -> bool:
+    """Record a supervision (督办) once per case, level and tier; True when new."""
+    with translate_pg_errors():
+        row = conn.execute(
+            "INSERT INTO case_supervisions (case_id, level, reason, handling_tier, at) VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT DO NOTHING RETURNING id", (case_id, level, reason, handling_tier, at)).fetchone()
+    return row is not None
