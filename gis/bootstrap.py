@@ -8,7 +8,8 @@ from pathlib import Path
 from gis.models import Generation
 from gis.sample.load import ensure_sample_files, load_sample_county
 from gis.settings import DatabaseSettings
-from gis.storage import areas, cluster
+from gis.staff.roster import read_roster
+from gis.storage import areas, cluster, staff
 from gis.storage.database import ensure_database
 from gis.storage.migrate import apply_migrations
 from gis.storage.pool import connect
@@ -38,5 +39,8 @@ def bootstrap(settings: DatabaseSettings, *, data_dir: Path, load_sample: bool =
             gpkg = ensure_sample_files(data_dir)
             generation = load_sample_county(conn, gpkg=gpkg)
             conn.commit()
+            if staff.count_staff(conn) == 0:
+                staff.upsert_staff(conn, records=read_roster(data_dir / "roster" / "sample_roster.csv"))
+                conn.commit()
             counts = areas.tier_counts(conn, generation_id=generation.id)
     return BootstrapResult(url, applied, generation, counts)

@@ -184,3 +184,13 @@ def chain_for_code(conn: Conn, *, generation_id: int, code: str) -> list[tuple[s
     if not rows:
         raise NotFound(f"area {code!r} not found in the active generation", reason="area_not_found")
     return [(str(c), str(n), int(t)) for c, n, t in rows]
+
+
+def representative_point(conn: Conn, *, generation_id: int, code: str) -> tuple[float, float]:
+    """A point guaranteed inside an area (for cases known only by their grid)."""
+    with translate_pg_errors():
+        row = conn.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM areas"
+                           " WHERE generation_id = %s AND code = %s) s", (generation_id, code)).fetchone()
+    if row is None:
+        raise NotFound(f"area {code!r} not found", reason="area_not_found")
+    return float(row[0]), float(row[1])

@@ -1,0 +1,123 @@
+"""Reading a roster file (CSV in UTF-8 or GB18030, or XLSX) into validated staff records."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from gis.errors import InvalidInput
+
+ROLES = ("grid_worker", "mediator", "police", "lawyer", "psychologist", "department_liaison")
+DUTY = ("on_duty", "off_duty", "busy")
+REQUIRED = ("staff_code", "name", "role")
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    """One roster line."""
+
+    staff_code: str
+    name: str
+    role: str
+    organisation: str = ""
+    phone: str = ""
+    skills: tuple[str, ...] = ()
+    territory: tuple[str, ...] = ()
+    home_lon: float | None = None
+    home_lat: float | None = None
+    home_village_code: str | None = None
+    duty_status: str = "on_duty"
+    capacity: int = 1
+    languages: tuple[str, ...] = ()
+
+
+def _list(value: object) -> tuple[str, ...]:
+    return tuple(v.strip() for v in str(value or "").replace("；", ";").split(";") if v.strip())
+
+
+def _float(value: object) -> float | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
+
+def record_from_row(row: dict[str, object]) -> StaffRecord:
+    """One validated record; ValueError says what is wrong."""
+    missing = [c for c in REQUIRED if not str(row.get(c) or "").strip()]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    role = str(row["role"]).strip()
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    duty = str(row.get("duty_status") or "on_duty").strip()
+    if duty not in DUTY:
+        raise ValueError(f"unknown duty status {duty!r}")
+    capacity = int(str(row.get("capacity") or 1).strip())
+    if not 1 <= capacity <= 20:
+        raise ValueError("capacity must be 1-20")
+    lon, lat = _float(row.get("home_lon")), _float(row.get("home_lat"))
+    if (lon is None) != (lat is None):
+        raise ValueError("give both home_lon and home_lat, or neither")
+    territory = _list(row.get("territory"))
+    village = str(row.get("home_village_code") or "").strip() or next(
+        (t[:12] for t in territory if len(t) >= 12), None)
+    return StaffRecord(
+        staff_code=str(row["staff_code"]).strip(), name=str(row["name"]).strip(), role=role,
+        organisation=str(row.get("organisation") or "").strip(), phone=str(row.get("phone") or "").strip(),
+        skills=_list(row.get("skills")), territory=territory, home_lon=lon, home_lat=lat, home_village_code=village,
+        duty_status=duty, capacity=capacity, languages=_list(row.get("languages")),
+    )
+
+
+def read_roster(path: Path) -> list[StaffRecord]:
+    """All records of a roster file; every bad row is reported at once (row numbers as in the file)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xls"):
+            frame = pd.read_excel(path, dtype=str).fillna("")
+        elif suffix in (".csv", ".txt"):
+            raw = path.read_bytes()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("gb18030")
+            from io import StringIO
+
+            frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+        else:
+            raise InvalidInput(f"{path.name}: unknown roster format {suffix!r}; use .csv or .xlsx",
+                               reason="unknown_format")
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        if isinstance(exc, InvalidInput):
+            raise
+        raise InvalidInput(f"{path.name}: cannot read the roster: {exc}", reason="bad_roster") from exc
+    return records_from_frame(frame, source=path.name)
+
+
+def records_from_frame(frame: pd.DataFrame, *, source: str) -> list[StaffRecord]:
+    """Validate every row; raise one InvalidInput listing all bad rows."""
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise InvalidInput(f"{source}: missing columns {missing}", reason="bad_roster")
+    records, problems = [], []
+    seen: set[str] = set()
+    for number, row in enumerate(frame.to_dict("records"), start=2):
+        try:
+            record = record_from_row(row)
+            if record.staff_code in seen:
+                raise ValueError(f"duplicate staff_code {record.staff_code}")
+            seen.add(record.staff_code)
+            records.append(record)
+        except ValueError as exc:
+            problems.append({"row": number, "problem": str(exc)})
+    if problems:
+        raise InvalidInput(f"{source}: {len(problems)} bad row(s), nothing imported", reason="bad_roster",
+                           problems=problems[:100])
+    return records

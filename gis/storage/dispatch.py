@@ -1,0 +1,72 @@
+"""Storage of dispatch orders; the database guarantees that nobody is double-booked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import errors as pg_errors
+from psycopg.rows import dict_row
+
+from gis.errors import Conflict, NotFound
+from gis.storage.pool import Conn, translate_pg_errors
+
+ORDER_COLUMNS = (
+    "d.id, d.case_id, d.staff_id, s.staff_code, s.name AS staff_name, s.role AS staff_role, d.role, d.status,"
+    " d.reason, d.note, d.dispatched_at, d.accepted_at, d.en_route_at, d.on_scene_at, d.completed_at,"
+    " d.declined_at, d.returned_at, d.cancelled_at, c.town_code"
+)
+ORDER_FROM = "FROM dispatch_orders d JOIN staff s ON s.id = d.staff_id JOIN cases c ON c.id = d.case_id"
+
+
+def insert_order(conn: Conn, *, case_id: int, staff_id: int, role: str, note: str, created_by: int) -> int:
+    """Take a free capacity slot of the staff member for a new order.
+
+    Two operators racing for the last slot both pick it; the partial unique index lets one
+    commit and turns the other into a Conflict (409), whatever the application checked before.
+    """
+    try:
+        with conn.transaction():
+            slot = conn.execute(
+                "SELECT sl.slot FROM staff_slots sl WHERE sl.staff_id = %s AND NOT EXISTS (SELECT 1 FROM"
+                " dispatch_orders d WHERE d.staff_id = sl.staff_id AND d.slot = sl.slot AND d.active)"
+                " ORDER BY sl.slot LIMIT 1", (staff_id,)).fetchone()
+            if slot is None:
+                raise Conflict(f"staff {staff_id} is at capacity", reason="staff_at_capacity", staff_id=staff_id)
+            row = conn.execute(
+                "INSERT INTO dispatch_orders (case_id, staff_id, slot, role, status, note, created_by)"
+                " VALUES (%s, %s, %s, %s, 'dispatched', %s, %s) RETURNING id",
+                (case_id, staff_id, slot[0], role, note, created_by)).fetchone()
+    except pg_errors.UniqueViolation as exc:
+        if exc.diag.constraint_name == "dispatch_once_per_case":
+            raise Conflict(f"staff {staff_id} is already dispatched to case {case_id}",
+                           reason="already_dispatched", staff_id=staff_id) from exc
+        raise Conflict(f"staff {staff_id} is at capacity", reason="staff_at_capacity", staff_id=staff_id) from exc
+    assert row is not None
+    return int(row[0])
+
+
+def get_order(conn: Conn, *, order_id: int, for_update: bool = False) -> dict[str, Any]:
+    """One order with its staff and case town."""
+    lock = " FOR UPDATE OF d" if for_update else ""
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(f"SELECT {ORDER_COLUMNS} {ORDER_FROM} WHERE d.id = %s{lock}", (order_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"dispatch order {order_id} not found", reason="dispatch_not_found")
+    return row
+
+
+def case_orders(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
+    """Every order of a case, oldest first."""
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(f"SELECT {ORDER_COLUMNS} {ORDER_FROM} WHERE d.case_id = %s ORDER BY d.id",
+                           (case_id,)).fetchall()
+
+
+def set_status(conn: Conn, *, order_id: int, status: str, reason: str) -> None:
+    """Move an order and stamp the time of the step."""
+    column = {"accepted": "accepted_at", "en_route": "en_route_at", "on_scene": "on_scene_at",
+              "completed": "completed_at", "declined": "declined_at", "returned": "returned_at",
+              "cancelled": "cancelled_at"}[status]
+    with translate_pg_errors():
+        conn.execute(f"UPDATE dispatch_orders SET status = %s, reason = %s, {column} = now() WHERE id = %s",
+                     (status, reason, order_id))
