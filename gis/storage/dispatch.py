@@ -26,6 +26,10 @@ def insert_order(conn: Conn, *, case_id: int, staff_id: int, role: str, note: st
     """
     try:
         with conn.transaction():
+            if conn.execute("SELECT 1 FROM dispatch_orders WHERE case_id = %s AND staff_id = %s AND active",
+                            (case_id, staff_id)).fetchone():
+                raise Conflict(f"staff {staff_id} is already dispatched to case {case_id}",
+                               reason="already_dispatched", staff_id=staff_id)
             slot = conn.execute(
                 "SELECT sl.slot FROM staff_slots sl WHERE sl.staff_id = %s AND NOT EXISTS (SELECT 1 FROM"
                 " dispatch_orders d WHERE d.staff_id = sl.staff_id AND d.slot = sl.slot AND d.active)"
