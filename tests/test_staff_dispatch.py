@@ -171,7 +171,7 @@ def test_no_double_booking_under_concurrency(app_client: TestClient, operator: d
         barrier = threading.Barrier(2)
         results: list[Any] = [None, None]
 
-        def send(i: int) -> None:
+        def send(i: int, barrier: threading.Barrier = barrier, results: list[Any] = results) -> None:
             barrier.wait()
             results[i] = dispatch(app_client, operator, cases[i], (staff_id, "lead"))
 
@@ -259,9 +259,8 @@ def test_roster_import_reports_every_bad_row(app_client: TestClient, operator: d
         {"row": 5, "problem": "duplicate staff_code TX1"}]
     assert app_client.get("/api/v1/staff", params={"role": "mediator", "limit": 1000},
                           headers=operator).json()["total"] >= 7
-    good = app_client.post("/api/v1/staff/import", headers=operator,
-                           files={"file": ("roster.csv", text.splitlines()[0].encode() + b"\nTX9,\xe4\xb8\x81,lawyer,1,,\n",
-                                           "text/csv")})
+    good_csv = text.splitlines()[0].encode() + "\nTX9,丁,lawyer,1,,\n".encode()
+    good = app_client.post("/api/v1/staff/import", headers=operator, files={"file": ("roster.csv", good_csv, "text/csv")})
     assert good.status_code == 200 and good.json() == {"imported": 1}
 
 
@@ -271,7 +270,8 @@ def test_events_replay_and_scope(app_client: TestClient, operator: dict[str, str
     last_id = max(int(line[4:]) for line in start.splitlines() if line.startswith("id: "))
     case_id = new_case(app_client, operator)
     app_client.post(f"/api/v1/cases/{case_id}/transitions", json={"action": "triage"}, headers=operator)
-    replay = app_client.get("/api/v1/events", params={"once": True}, headers={**operator, "Last-Event-ID": str(last_id)})
+    replay = app_client.get("/api/v1/events", params={"once": True},
+                            headers={**operator, "Last-Event-ID": str(last_id)})
     assert replay.headers["content-type"].startswith("text/event-stream")
     kinds = [line[7:] for line in replay.text.splitlines() if line.startswith("event: ")]
     assert kinds[:2] == ["case.created", "case.transition"]
