@@ -260,7 +260,8 @@ def test_roster_import_reports_every_bad_row(app_client: TestClient, operator: d
     assert app_client.get("/api/v1/staff", params={"role": "mediator", "limit": 1000},
                           headers=operator).json()["total"] >= 7
     good_csv = text.splitlines()[0].encode() + "\nTX9,丁,lawyer,1,,\n".encode()
-    good = app_client.post("/api/v1/staff/import", headers=operator, files={"file": ("roster.csv", good_csv, "text/csv")})
+    good = app_client.post("/api/v1/staff/import", headers=operator,
+                           files={"file": ("roster.csv", good_csv, "text/csv")})
     assert good.status_code == 200 and good.json() == {"imported": 1}
 
 
