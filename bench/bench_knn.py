@@ -25,7 +25,8 @@ def main() -> None:
     lon, lat = rng.uniform(114.25, 115.0, N_STAFF), rng.uniform(23.85, 24.4, N_STAFF)
     qlon, qlat = rng.uniform(114.3, 114.95, N_QUERIES), rng.uniform(23.9, 24.35, N_QUERIES)
     t = time.perf_counter()
-    points = StaffPoints.build(Metric(4547), [(i, "mediator", x, y) for i, (x, y) in enumerate(zip(lon, lat))])
+    rows = [(i, "mediator", x, y) for i, (x, y) in enumerate(zip(lon, lat, strict=True))]
+    points = StaffPoints.build(Metric(4547), rows)
     build_ms = (time.perf_counter() - t) * 1000
     ours = np.empty(N_QUERIES)
     answers = []
