@@ -136,7 +136,8 @@ def ingest_positions(conn: Conn, *, rows: list[tuple[int, float, float, float | 
                 " ON CONFLICT (staff_id) DO UPDATE SET lon = EXCLUDED.lon, lat = EXCLUDED.lat, geom = EXCLUDED.geom,"
                 " accuracy_m = EXCLUDED.accuracy_m, recorded_at = EXCLUDED.recorded_at, received_at = now()"
                 " WHERE staff_positions_latest.recorded_at <= EXCLUDED.recorded_at",
-                [(s, x, y, x, y, a, t) for s, x, y, a, t in latest.values()])
+                # staff id order: concurrent batches lock rows in the same order and never deadlock
+                [(s, x, y, x, y, a, t) for s, x, y, a, t in sorted(latest.values())])
     return len(rows)
 
 
