@@ -1,0 +1,103 @@
+"""`fengqiao boundaries load|list|activate|diff|relocate|export` for GIS staff."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from api.cli import command
+from gis.boundaries.export import export_generation
+from gis.boundaries.generations import activate, diff_generations, relocate_cases
+from gis.boundaries.load import LoadOptions, commit, prepare
+from gis.settings import AppSettings, DatabaseSettings
+from gis.storage import areas
+from gis.storage.pool import connect
+
+
+def _args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", required=True)
+    load = sub.add_parser("load", help="validate a boundary file (a dry run unless --commit)")
+    load.add_argument("path", type=Path)
+    load.add_argument("--tier", choices=["county", "town", "village", "grid"])
+    load.add_argument("--crs", help="EPSG:<code>, wgs84, cgcs2000, gcj02, bd09 (overrides the file)")
+    load.add_argument("--encoding", help="attribute encoding of a Shapefile (overrides .cpg and detection)")
+    load.add_argument("--code-field")
+    load.add_argument("--name-field")
+    load.add_argument("--parent-field")
+    load.add_argument("--generation", help="name of the new generation")
+    load.add_argument("--commit", action="store_true", help="store it as a new, inactive generation")
+    load.add_argument("--repair", action="store_true", help="apply make_valid(method='structure') repairs")
+    load.add_argument("--standalone", action="store_true", help="keep no tiers from the active generation")
+    load.add_argument("--report-json", type=Path)
+    load.add_argument("--report-map", type=Path, help="write a map of the problems (HTML, works offline)")
+    sub.add_parser("list", help="list generations")
+    act = sub.add_parser("activate", help="make a generation the active one")
+    act.add_argument("generation")
+    diff = sub.add_parser("diff", help="grids added, removed, changed, and open cases that would move")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    rel = sub.add_parser("relocate", help="move open cases onto the active generation (audited)")
+    rel.add_argument("--dry-run", action="store_true")
+    exp = sub.add_parser("export", help="write a generation's tier as GeoJSON, GeoPackage or Shapefile")
+    exp.add_argument("generation")
+    exp.add_argument("--tier", choices=["county", "town", "village", "grid"], default="grid")
+    exp.add_argument("--format", choices=["geojson", "gpkg", "shp"], default="geojson")
+    exp.add_argument("--out", type=Path, required=True)
+
+
+@command("boundaries", _args)
+def run_boundaries(args: argparse.Namespace) -> int:
+    """Load, validate, version, compare and export boundary files."""
+    with connect(DatabaseSettings()) as conn:
+        if args.action == "load":
+            return _load(conn, args)
+        if args.action == "list":
+            for g in areas.list_generations(conn):
+                counts = areas.tier_counts(conn, generation_id=g.id)
+                print(f"{g.id:4} {'*' if g.is_active else ' '} {g.name:30} {g.created_at:%Y-%m-%d %H:%M} {counts}")
+            return 0
+        if args.action == "activate":
+            gen = activate(conn, ref=args.generation, user=None)
+            conn.commit()
+            print(f"generation {gen.name!r} is now active (running servers reload on their next activation call)")
+            return 0
+        if args.action == "diff":
+            print(json.dumps(diff_generations(conn, old=args.old, new=args.new), ensure_ascii=False, indent=1,
+                             default=str))
+            return 0
+        if args.action == "relocate":
+            moved = relocate_cases(conn, user=None)
+            if args.dry_run:
+                conn.rollback()
+            else:
+                conn.commit()
+            print(f"{len(moved)} open case(s) {'would move' if args.dry_run else 'moved'} to the active generation")
+            return 0
+        path = export_generation(conn, ref=args.generation, tier=args.tier, fmt=args.format, out=args.out)
+        print(f"wrote {path}")
+        return 0
+
+
+def _load(conn: object, args: argparse.Namespace) -> int:
+    options = LoadOptions(tier=args.tier, crs=args.crs, encoding=args.encoding, code_field=args.code_field,
+                          name_field=args.name_field, parent_field=args.parent_field, repair=args.repair,
+                          standalone=args.standalone, max_bytes=AppSettings().max_upload_mb * 2**20)
+    prepared = prepare(conn, args.path, options)  # type: ignore[arg-type]
+    print(prepared.report.as_table())
+    if args.report_json:
+        args.report_json.write_text(json.dumps(prepared.report.as_dict(), ensure_ascii=False, indent=1,
+                                               default=str), encoding="utf-8")
+    if args.report_map:
+        from maps.report_map import report_map
+
+        report_map(prepared).save(str(args.report_map))
+        print(f"problem map: {args.report_map}")
+    if not args.commit:
+        print("dry run: nothing stored (add --commit to store a new, inactive generation)")
+        return 0 if prepared.report.ok else 1
+    generation = commit(conn, prepared, name=args.generation, source=args.path.name)  # type: ignore[arg-type]
+    conn.commit()  # type: ignore[attr-defined]
+    print(f"stored generation {generation.name!r} (id {generation.id}); activate it with "
+          f"`fengqiao boundaries activate {generation.name}`")
+    return 0

@@ -1,0 +1,104 @@
+"""Boundary uploads, generations, diffs and exports for GIS staff."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path, PurePath
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from api.deps import ConnDep, SettingsDep, UserDep, require_roles
+from gis.boundaries.export import export_generation
+from gis.boundaries.generations import activate, diff_generations, relocate_cases
+from gis.boundaries.load import LoadOptions, commit, prepare
+from gis.errors import InvalidInput, TooLarge
+
+router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
+GIS = require_roles("gis")
+TierName = Literal["county", "town", "village", "grid"]
+
+
+async def save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
+    """Stream an upload to disk, refusing it once it passes the limit (413)."""
+    name = PurePath(upload.filename or "upload").name or "upload"
+    if name.startswith("."):
+        raise InvalidInput("the uploaded file needs a name with an extension", reason="bad_filename")
+    path = folder / name
+    size = 0
+    with path.open("wb") as sink:
+        while chunk := await upload.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(f"{name}: over the {limit // 2**20} MB upload limit", reason="too_large")
+            sink.write(chunk)
+    if size == 0:
+        raise InvalidInput(f"{name}: the file is empty", reason="empty_file")
+    return path
+
+
+@router.post("/uploads", dependencies=[GIS])
+async def upload(
+    conn: ConnDep, settings: SettingsDep, file: UploadFile,
+    tier: Annotated[TierName | None, Form()] = None, crs: Annotated[str | None, Form()] = None,
+    encoding: Annotated[str | None, Form()] = None, code_field: Annotated[str | None, Form()] = None,
+    name_field: Annotated[str | None, Form()] = None, parent_field: Annotated[str | None, Form()] = None,
+    generation: Annotated[str | None, Form(max_length=100)] = None, commit_load: Annotated[bool, Form(
+        alias="commit")] = False, repair: Annotated[bool, Form()] = False,
+    standalone: Annotated[bool, Form()] = False,
+) -> dict[str, Any]:
+    """Validate an uploaded boundary file (a dry run unless commit=true) and return the report."""
+    limit = settings.max_upload_mb * 2**20
+    with tempfile.TemporaryDirectory(prefix="fengqiao-upload-") as folder:
+        path = await save_upload(file, Path(folder), limit)
+        options = LoadOptions(tier=tier, crs=crs, encoding=encoding, code_field=code_field, name_field=name_field,
+                              parent_field=parent_field, repair=repair, standalone=standalone, max_bytes=limit)
+        prepared = prepare(conn, path, options)
+        body: dict[str, Any] = {"report": prepared.report.as_dict(), "generation": None}
+        if commit_load:
+            made = commit(conn, prepared, name=generation, source=path.name)
+            conn.commit()
+            body["generation"] = {"id": made.id, "name": made.name, "is_active": made.is_active}
+    return body
+
+
+@router.post("/generations/{ref}/activate", dependencies=[GIS])
+def activate_generation(request: Request, conn: ConnDep, user: UserDep, ref: str) -> dict[str, Any]:
+    """Make a generation the active one (atomically) and rebuild the in-memory lookups."""
+    generation = activate(conn, ref=ref, user=user)
+    conn.commit()
+    for listener in request.app.state.generation_listeners:
+        listener(request.app)
+    return {"id": generation.id, "name": generation.name, "is_active": True,
+            "activated_at": generation.activated_at}
+
+
+@router.get("/diff")
+def diff(conn: ConnDep, old: str, new: str) -> dict[str, Any]:
+    """Grids added, removed and changed between two generations, and open cases that would move."""
+    return diff_generations(conn, old=old, new=new)
+
+
+@router.post("/relocate", dependencies=[GIS])
+def relocate(conn: ConnDep, user: UserDep) -> dict[str, Any]:
+    """Move open cases onto the active generation (one audit record per case)."""
+    moved = relocate_cases(conn, user=user)
+    conn.commit()
+    return {"moved": len(moved), "cases": moved}
+
+
+@router.get("/generations/{ref}/export")
+def export(conn: ConnDep, ref: str, tier: Annotated[TierName, Query()] = "grid",
+           format: Annotated[Literal["geojson", "gpkg", "shp"], Query()] = "geojson") -> FileResponse:
+    """Download a tier as GeoJSON (RFC 7946), GeoPackage, or a zipped Shapefile with GB18030 attributes."""
+    folder = Path(tempfile.mkdtemp(prefix="fengqiao-export-"))
+    path = export_generation(conn, ref=ref, tier=tier, fmt=format, out=folder / "files" / f"{ref}-{tier}")
+    if format == "shp":  # the .shp, .shx, .dbf, .prj and .cpg travel together
+        path = Path(shutil.make_archive(str(folder / f"{ref}-{tier}-shp"), "zip", root_dir=folder / "files"))
+    media = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3",
+             "shp": "application/zip"}[format]
+    return FileResponse(path, media_type=media, filename=path.name,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))

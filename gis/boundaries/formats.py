@@ -1,0 +1,161 @@
+"""Reading boundary files as GIS staff receive them, each into one or more raw layers.
+
+Formats: GeoJSON, Shapefile (folder or zip), GeoPackage, KML/KMZ, DXF and CSV/XLSX with a WKT column.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from gis.boundaries.encoding import shapefile_encoding
+from gis.boundaries.safezip import extract_zip
+from gis.errors import InvalidInput
+
+VECTOR_SUFFIXES = (".shp", ".geojson", ".json", ".gpkg", ".kml", ".dxf", ".csv", ".xlsx")
+WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape")
+
+
+@dataclass
+class RawLayer:
+    """One layer as read, before CRS handling and validation."""
+
+    name: str
+    frame: gpd.GeoDataFrame
+    source: str
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def read_layers(path: Path, *, workdir: Path, encoding: str | None = None) -> list[RawLayer]:
+    """All layers of a file or folder; errors name the file and the problem."""
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file", reason="file_not_found")
+    if path.is_dir():
+        return _read_folder(path, workdir=workdir, encoding=encoding)
+    suffix = path.suffix.lower()
+    if suffix in (".zip", ".kmz"):
+        extract_zip(path, workdir / path.stem)
+        found = _read_folder(workdir / path.stem, workdir=workdir, encoding=encoding)
+        for layer in found:
+            layer.source = f"{path.name}:{layer.source}"
+        return found
+    if suffix == ".shp":
+        return [_read_shapefile(path, encoding)]
+    if suffix in (".geojson", ".json", ".kml"):
+        return [_read_plain(path, path.stem)]
+    if suffix == ".gpkg":
+        return [_read_plain(path, str(name), layer=str(name)) for name, _ in _list_layers(path)]
+    if suffix == ".dxf":
+        return [_read_dxf(path, encoding)]
+    if suffix in (".csv", ".xlsx", ".xls"):
+        return [_read_table(path, encoding)]
+    raise InvalidInput(f"{path.name}: unknown format {suffix or '(no extension)'}; use GeoJSON, Shapefile, "
+                       "GeoPackage, KML/KMZ, DXF, CSV/XLSX with WKT, or a .zip of these", reason="unknown_format")
+
+
+def _list_layers(path: Path) -> list[tuple[str, str]]:
+    try:
+        return [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InvalidInput(f"{path.name}: cannot open ({exc})", reason="unreadable_file") from exc
+
+
+def _read_folder(folder: Path, *, workdir: Path, encoding: str | None) -> list[RawLayer]:
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in VECTOR_SUFFIXES and p.is_file())
+    if not files:
+        raise InvalidInput(f"{folder.name}: no boundary file inside (looked for {', '.join(VECTOR_SUFFIXES)})",
+                           reason="no_boundary_file")
+    layers: list[RawLayer] = []
+    for file in files:
+        layers.extend(read_layers(file, workdir=workdir, encoding=encoding))
+    return layers
+
+
+def _read_plain(path: Path, name: str, layer: str | None = None) -> RawLayer:
+    try:
+        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+    except Exception as exc:
+        raise InvalidInput(f"{path.name}: cannot read ({exc})", reason="unreadable_file") from exc
+    return RawLayer(name, frame, path.name)
+
+
+def _read_shapefile(path: Path, encoding: str | None) -> RawLayer:
+    missing = [s for s in (".dbf", ".shx") if not path.with_suffix(s).exists() and
+               not path.with_suffix(s.upper()).exists()]
+    if missing:
+        raise InvalidInput(f"{path.name}: the Shapefile has no {' or '.join(missing)} beside it",
+                           reason="shapefile_incomplete")
+    chosen, how = shapefile_encoding(path, encoding)
+    try:
+        frame = gpd.read_file(path, encoding=chosen, engine="pyogrio")
+    except Exception as exc:
+        raise InvalidInput(f"{path.name}: cannot read ({exc})", reason="unreadable_file") from exc
+    return RawLayer(path.stem, frame, path.name, chosen, [f"attribute encoding {chosen} ({how})"])
+
+
+def dxf_encoding(path: Path) -> str | None:
+    """DXF R2007+ (AC1021 and later) is always UTF-8, whatever $DWGCODEPAGE says; older files follow it."""
+    head = path.read_bytes()[:8192].decode("latin-1")
+    marker = head.find("$ACADVER")
+    version = head[marker:marker + 40].split()[2] if marker >= 0 and len(head[marker:].split()) > 2 else ""
+    return "UTF-8" if version >= "AC1021" else None
+
+
+def _read_dxf(path: Path, encoding: str | None) -> RawLayer:
+    """CAD drawings: closed polylines become polygons; TEXT inside names them (digits: the code)."""
+    chosen = encoding or dxf_encoding(path)
+    try:
+        pyogrio.set_gdal_config_options({"DXF_ENCODING": chosen})
+        frame = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:
+        raise InvalidInput(f"{path.name}: cannot read the DXF ({exc})", reason="unreadable_file") from exc
+    finally:
+        pyogrio.set_gdal_config_options({"DXF_ENCODING": None})
+    geoms = frame.geometry.values
+    lines = geoms[shapely.get_type_id(geoms) == 1]
+    polygons = list(geoms[shapely.get_type_id(geoms) == 3])
+    polygons += list(shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(lines)))))
+    texts = frame[(shapely.get_type_id(geoms) == 0) & frame.get("Text", pd.Series(index=frame.index)).notna()]
+    out = gpd.GeoDataFrame({"code": [None] * len(polygons), "name": [None] * len(polygons)},
+                           geometry=polygons, crs=frame.crs)
+    tree = shapely.STRtree(out.geometry.values)
+    for point, text in zip(texts.geometry.values, texts["Text"], strict=True):
+        hits = tree.query(point, predicate="within")
+        for hit in hits:
+            key = "code" if str(text).strip().isdigit() else "name"
+            out.loc[out.index[hit], key] = str(text).strip()
+    return RawLayer(path.stem, out, path.name, None, [f"{len(polygons)} closed outline(s) from CAD lines"])
+
+
+def _read_table(path: Path, encoding: str | None) -> RawLayer:
+    try:
+        if path.suffix.lower() == ".csv":
+            raw = path.read_bytes()
+            text = raw.decode(encoding) if encoding else _decode(raw)
+            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        else:
+            table = pd.read_excel(path, dtype=str).fillna("")
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InvalidInput(f"{path.name}: cannot read the table ({exc})", reason="unreadable_file") from exc
+    column = next((c for c in table.columns if str(c).strip().lower() in WKT_COLUMNS), None)
+    if column is None:
+        raise InvalidInput(f"{path.name}: no WKT column (one of {WKT_COLUMNS})", reason="no_geometry_column")
+    try:
+        geoms = shapely.from_wkt(table[column].tolist())
+    except shapely.errors.GEOSException as exc:
+        raise InvalidInput(f"{path.name}: bad WKT in column {column!r} ({exc})", reason="bad_wkt") from exc
+    return RawLayer(path.stem, gpd.GeoDataFrame(table.drop(columns=[column]), geometry=geoms), path.name)
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")

@@ -1,0 +1,153 @@
+"""Loading boundaries: read, convert, validate (a dry run by default), then commit as a new inactive generation."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from gis.boundaries import validate as qa
+from gis.boundaries.coords import to_wgs84_frame
+from gis.boundaries.formats import read_layers
+from gis.boundaries.normalize import ensure_finite, layer_tier, normalize
+from gis.boundaries.report import Report
+from gis.errors import InvalidInput, NotFound, TooLarge
+from gis.models import Generation
+from gis.storage import areas as area_store
+from gis.storage import boundaries as store
+from gis.storage.pool import Conn
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """What GIS staff tell the loader about a file."""
+
+    tier: str | None = None
+    crs: str | None = None
+    encoding: str | None = None
+    code_field: str | None = None
+    name_field: str | None = None
+    parent_field: str | None = None
+    generation: str | None = None
+    repair: bool = False
+    standalone: bool = False  # True: the file is the whole generation (no tiers kept from the active one)
+    max_bytes: int = 500 * 2**20
+    max_vertices: int = 1_000_000
+
+
+@dataclass
+class Prepared:
+    """The validated areas of a load (every tier of the new generation) and the report."""
+
+    areas: gpd.GeoDataFrame
+    report: Report
+    loaded_tiers: set[int]
+
+
+def prepare(conn: Conn, path: Path, options: LoadOptions) -> Prepared:
+    """Read and validate a file against the active generation; nothing is written."""
+    _check_size(path, options.max_bytes)
+    report = Report(source=path.name)
+    with tempfile.TemporaryDirectory(prefix="fengqiao-load-") as workdir:
+        layers = read_layers(path, workdir=Path(workdir), encoding=options.encoding)
+        frames = []
+        for layer in layers:
+            tier = layer_tier(layer, options.tier, len(layers))
+            if not len(layer.frame):
+                raise InvalidInput(f"{layer.source}: layer {layer.name!r} has no features", reason="empty_layer")
+            ensure_finite(layer)
+            wgs, how = to_wgs84_frame(layer.frame, crs=options.crs, source=layer.source)
+            layer.frame = wgs
+            report.notes += [f"{layer.source} [{layer.name}] -> tier {tier}: {how}", *layer.notes]
+            frames.append(normalize(layer, tier=tier, report=report, code_field=options.code_field,
+                                    name_field=options.name_field, parent_field=options.parent_field,
+                                    max_vertices=options.max_vertices))
+    loaded = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    qa.check_extent(loaded, report, path.name)
+    if not report.ok:  # swapped or far-away coordinates: topology checks would only add noise
+        report.counts = {int(t): int(n) for t, n in loaded.groupby("tier").size().items()}
+        return Prepared(loaded, report, {int(t) for t in loaded.tier})
+    loaded = qa.check_geometries(loaded, report, repair=options.repair)
+    qa.check_codes(loaded, report)
+    tiers = {int(t) for t in loaded.tier}
+    combined = loaded if options.standalone else _with_context(conn, loaded, tiers, report)
+    _check_hierarchy(combined, tiers, report, crs_given=options.crs is not None)
+    report.counts = {int(t): int(n) for t, n in combined.groupby("tier").size().items()}
+    return Prepared(combined, report, tiers)
+
+
+def _check_size(path: Path, max_bytes: int) -> None:
+    size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else (
+        path.stat().st_size if path.exists() else 0)
+    if size > max_bytes:
+        raise TooLarge(f"{path.name}: {size / 2**20:.0f} MB is over the {max_bytes / 2**20:.0f} MB limit",
+                       reason="too_large")
+
+
+def _with_context(conn: Conn, loaded: gpd.GeoDataFrame, tiers: set[int], report: Report) -> gpd.GeoDataFrame:
+    """Tiers the file does not hold come from the active generation, as mapit copies unchanged areas."""
+    try:
+        active = area_store.get_generation(conn)
+    except NotFound:
+        return loaded
+    context = [store.tier_frame(conn, generation_id=active.id, tier=t) for t in (1, 2, 3, 4) if t not in tiers]
+    context = [c for c in context if len(c)]
+    if context:
+        report.notes.append(f"tiers {sorted(int(c.tier.iloc[0]) for c in context)} kept from generation "
+                            f"{active.name!r}")
+    return gpd.GeoDataFrame(pd.concat([loaded, *context], ignore_index=True), crs="EPSG:4326")
+
+
+def _check_hierarchy(areas: gpd.GeoDataFrame, loaded: set[int], report: Report, *, crs_given: bool) -> None:
+    for tier in sorted({int(t) for t in areas.tier}):
+        children = areas[areas.tier == tier]
+        if tier in loaded:
+            qa.check_siblings(children, report)
+        if tier == 1:
+            continue
+        parents = areas[areas.tier == tier - 1]
+        if not len(parents):
+            report.add("error", "missing_parent_tier", f"tier {tier} needs tier {tier - 1} (in the file or the "
+                       "active generation)", tier=tier)
+            continue
+        if tier not in loaded and tier - 1 not in loaded:
+            continue
+        if tier in loaded and (children.parent_code == "").any():
+            areas.loc[children.index, "parent_code"] = qa.infer_parents(children, parents, report)
+            children = areas[areas.tier == tier]
+        if tier in loaded:
+            qa.check_gcj02_shift(children, parents, report, crs_given=crs_given)
+        qa.check_parent_codes(children, parents, report)
+        qa.check_nesting(children, parents, report)
+
+
+def commit(conn: Conn, prepared: Prepared, *, name: str | None = None, source: str = "") -> Generation:
+    """Store a clean load as a new, inactive generation, all or nothing."""
+    if not prepared.report.ok:
+        raise InvalidInput(f"{len(prepared.report.errors)} error(s) in the validation report; nothing committed",
+                           reason="validation_failed", summary=prepared.report.summary())
+    name = name or f"load-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    rows = (area_store.AreaRow(code=r.code, name=r.name, tier=int(r.tier), parent_code=r.parent_code or None,
+                               geometry=r.geometry, population=_population(r), attrs=r.attrs or {})
+            for r in prepared.areas.sort_values("tier").itertuples(index=False))
+    with conn.transaction():
+        generation = area_store.create_generation(conn, name=name, source=source,
+                                                  description=f"tiers {sorted(prepared.loaded_tiers)} from {source}")
+        area_store.insert_areas(conn, generation_id=generation.id, rows=rows)
+        store.save_report(conn, generation_id=generation.id, report=prepared.report.as_dict())
+    return generation
+
+
+def _population(row: object) -> int | None:
+    value = getattr(row, "population", None)
+    if value is None or (isinstance(value, float) and value != value):
+        attrs = getattr(row, "attrs", None) or {}
+        value = attrs.get("population") if isinstance(attrs, dict) else None
+    try:
+        return int(value) if value is not None and value == value else None
+    except (TypeError, ValueError):
+        return None

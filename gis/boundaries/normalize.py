@@ -1,0 +1,93 @@
+"""From raw layers to one table of areas: tier, code, name, parent code and a clean 2-D MultiPolygon."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis.boundaries.formats import RawLayer
+from gis.boundaries.report import Report
+from gis.errors import InvalidInput
+
+CODE_FIELDS = ("code", "grid_code", "编码", "代码", "网格编码", "区划代码", "adcode", "gid")
+NAME_FIELDS = ("name", "grid_name", "名称", "网格名称", "村名", "镇名", "名字")
+PARENT_FIELDS = ("parent_code", "parent", "上级编码", "所属村编码", "所属编码")
+LAYER_TIERS = {"county": 1, "counties": 1, "town": 2, "towns": 2, "village": 3, "villages": 3, "grid": 4,
+               "grids": 4}
+TIER_BY_NAME = {"county": 1, "town": 2, "village": 3, "grid": 4}
+
+
+def _field(frame: pd.DataFrame, given: str | None, candidates: tuple[str, ...]) -> str | None:
+    if given:
+        if given not in frame.columns:  # field names differ in case between drivers (KML: description)
+            given = next((c for c in frame.columns if str(c).lower() == given.lower()), given)
+        if given not in frame.columns:
+            raise InvalidInput(f"no field {given!r}; fields: {[c for c in frame.columns if c != 'geometry']}",
+                               reason="unknown_field")
+        return given
+    lowered = {str(c).lower(): c for c in frame.columns}
+    return next((lowered[c] for c in candidates if c in lowered), None)
+
+
+def ensure_finite(layer: RawLayer) -> None:
+    """Refuse NaN/Infinity coordinates before anything else looks at them (GEOS and GDAL misbehave on them)."""
+    coords = shapely.get_coordinates(np.asarray(layer.frame.geometry.values, dtype=object))
+    if len(coords) and not np.isfinite(coords).all():
+        raise InvalidInput(f"{layer.source}: NaN or infinite coordinates", reason="non_finite_coordinates")
+
+
+def layer_tier(layer: RawLayer, tier: str | None, n_layers: int) -> int:
+    """The tier of a layer: --tier for a single layer, else its name (county/towns/villages/grids)."""
+    if tier and n_layers == 1:
+        return TIER_BY_NAME[tier]
+    named = LAYER_TIERS.get(layer.name.lower())
+    if named:
+        return named
+    if tier:
+        return TIER_BY_NAME[tier]
+    raise InvalidInput(f"{layer.source}: which tier is layer {layer.name!r}? pass --tier county|town|village|grid",
+                       reason="unknown_tier")
+
+
+def normalize(layer: RawLayer, *, tier: int, report: Report, code_field: str | None = None,
+              name_field: str | None = None, parent_field: str | None = None,
+              max_vertices: int = 1_000_000) -> gpd.GeoDataFrame:
+    """Areas of one layer with tier, code, name, parent_code and attrs; problems go to the report."""
+    frame = layer.frame
+    code_col = _field(frame, code_field, CODE_FIELDS)
+    if code_col is None:
+        raise InvalidInput(f"{layer.source}: no code field (tried {CODE_FIELDS}); pass --code-field",
+                           reason="missing_code_field")
+    name_col = _field(frame, name_field, NAME_FIELDS)
+    parent_col = _field(frame, parent_field, PARENT_FIELDS)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    counts = shapely.get_num_coordinates(geoms)
+    if len(counts) and counts.max() > max_vertices:
+        worst = int(np.argmax(counts))
+        raise InvalidInput(f"{layer.source}: feature {frame[code_col].iloc[worst]} has {counts.max():,} vertices "
+                           f"(limit {max_vertices:,})", reason="too_many_vertices")
+    if shapely.has_z(geoms).any():
+        report.add("warning", "z_stripped", f"{int(shapely.has_z(geoms).sum())} feature(s) had Z values; dropped",
+                   tier=tier)
+        geoms = shapely.force_2d(geoms)
+    codes = frame[code_col].astype(str).str.strip().replace({"None": "", "nan": ""})
+    names = frame[name_col].astype(str).str.strip() if name_col else codes
+    parents = frame[parent_col].astype(str).str.strip().replace({"None": "", "nan": ""}) if parent_col else None
+    extra = [c for c in frame.columns if c not in {code_col, name_col, parent_col, "geometry"}]
+    out = gpd.GeoDataFrame({
+        "tier": tier, "code": codes.to_numpy(), "name": names.to_numpy(),
+        "parent_code": parents.to_numpy() if parents is not None else np.full(len(frame), "", dtype=object),
+        "attrs": [_attrs(row) for row in frame[extra].to_dict("records")] if extra else [{}] * len(frame),
+    }, geometry=list(geoms), crs=frame.crs)
+    return out
+
+
+def _attrs(row: dict[str, object]) -> dict[str, object]:
+    clean: dict[str, object] = {}
+    for key, value in row.items():
+        if isinstance(value, float) and not np.isfinite(value):
+            continue
+        clean[str(key)] = value if isinstance(value, int | float | bool | str) else str(value)
+    return clean

@@ -1,0 +1,193 @@
+"""Geometry and topology QA of a boundary load (in Python: PostGIS 3.3 has no coverage functions)."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from gis.boundaries.report import Report
+from gis.crs import gcj02_to_wgs84
+from gis.locate.service import CHINA_LAT, CHINA_LON
+
+TOLERANCE_M2 = 1.0  # overlaps/gaps below this are float noise, reported as warnings
+SLIVER_M2 = 50.0
+SLIVER_THINNESS = 0.02  # 4*pi*A/P^2: 1 for a circle, near 0 for a needle
+
+
+def area_m2(geom: shapely.Geometry) -> float:
+    """Approximate area in square metres (local scale at the geometry's latitude)."""
+    if geom is None or geom.is_empty:
+        return 0.0
+    lat = shapely.get_coordinates(geom)[:, 1].mean()
+    return float(geom.area * 110_574.0 * 111_320.0 * math.cos(math.radians(lat)))
+
+
+def where(geom: shapely.Geometry) -> tuple[float, float] | None:
+    """A point on a geometry, for the report."""
+    if geom is None or geom.is_empty:
+        return None
+    point = shapely.point_on_surface(geom)
+    return (round(point.x, 7), round(point.y, 7))
+
+
+def check_geometries(areas: gpd.GeoDataFrame, report: Report, *, repair: bool) -> gpd.GeoDataFrame:
+    """Empty, non-polygonal and invalid geometries; returns the usable rows (repaired when asked)."""
+    keep = np.ones(len(areas), dtype=bool)
+    geoms = np.asarray(areas.geometry.values, dtype=object)
+    for i, (geom, code, tier) in enumerate(zip(geoms, areas.code, areas.tier, strict=True)):
+        if geom is None or shapely.is_empty(geom):
+            report.add("error", "empty_geometry", "no geometry", feature=code, tier=tier)
+            keep[i] = False
+            continue
+        if shapely.get_type_id(geom) not in (3, 6):
+            report.add("error", "not_a_polygon", f"{geom.geom_type} is not an area", feature=code, tier=tier)
+            keep[i] = False
+            continue
+        if not shapely.is_valid(geom):
+            reason = shapely.is_valid_reason(geom)
+            fixed = _polygonal(shapely.make_valid(geom, method="structure", keep_collapsed=False))
+            text = f"make_valid(method='structure'): {area_m2(geom):,.1f} -> {area_m2(fixed):,.1f} m2"
+            report.add("warning" if repair else "error", "invalid_geometry", reason, feature=code, tier=tier,
+                       location=where(fixed), repair=text + ("" if repair else " (pass --repair to apply)"))
+            geoms[i] = fixed
+    out = areas.copy()
+    out["geometry"] = [shapely.MultiPolygon([g]) if shapely.get_type_id(g) == 3 else g for g in geoms]
+    if not repair:
+        invalid = {f.feature for f in report.findings if f.code == "invalid_geometry"}
+        keep &= ~out.code.isin(invalid).to_numpy()
+    return out[keep]
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_type_id(p) in (3, 6)]
+    return shapely.MultiPolygon(list(shapely.get_parts(shapely.union_all(parts)))) if parts else shapely.Polygon()
+
+
+def check_extent(areas: gpd.GeoDataFrame, report: Report, source: str) -> None:
+    """Coordinates outside China, or latitude and longitude swapped."""
+    if not len(areas):
+        return
+    minx, miny, maxx, maxy = areas.total_bounds
+    if CHINA_LAT[0] <= minx <= maxx <= CHINA_LAT[1] and CHINA_LON[0] <= miny <= maxy <= CHINA_LON[1]:
+        report.add("error", "lat_lon_swapped", f"x runs {minx:.3f}..{maxx:.3f} and y {miny:.3f}..{maxy:.3f}: "
+                   "latitude and longitude look swapped", feature=source)
+        return
+    inside = ((areas.bounds.minx >= CHINA_LON[0]) & (areas.bounds.maxx <= CHINA_LON[1])
+              & (areas.bounds.miny >= CHINA_LAT[0]) & (areas.bounds.maxy <= CHINA_LAT[1]))
+    for code, geom in zip(areas.code[~inside], areas.geometry[~inside], strict=True):
+        report.add("error", "outside_china", "coordinates outside China", feature=code, location=where(geom))
+
+
+def check_codes(areas: gpd.GeoDataFrame, report: Report) -> None:
+    """Missing and duplicate codes within a tier."""
+    for tier, group in areas.groupby("tier"):
+        for code in group.code[group.code == ""]:
+            report.add("error", "missing_code", "a feature has no code", feature=code, tier=int(tier))
+        dupes = group.code[(group.code != "") & group.code.duplicated(keep=False)]
+        for code in sorted(set(dupes)):
+            report.add("error", "duplicate_code", f"code used by {int((dupes == code).sum())} features",
+                       feature=code, tier=int(tier))
+
+
+def check_siblings(children: gpd.GeoDataFrame, report: Report) -> None:
+    """Overlaps between areas of the same tier, and slivers."""
+    geoms = np.asarray(children.geometry.values, dtype=object)
+    codes = children.code.to_numpy()
+    tier = int(children.tier.iloc[0]) if len(children) else None
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="overlaps")
+    for i, j in zip(left, right, strict=True):
+        if i >= j:
+            continue
+        overlap = shapely.intersection(geoms[i], geoms[j])
+        size = area_m2(overlap)
+        severity = "error" if size > TOLERANCE_M2 else "warning"
+        report.add(severity, "sibling_overlap", f"overlaps {codes[j]}", feature=str(codes[i]), tier=tier,
+                   area_m2=round(size, 2), location=where(overlap))
+    areas_m2 = np.array([area_m2(g) for g in geoms])
+    thinness = 4 * np.pi * shapely.area(geoms) / np.maximum(shapely.length(geoms), 1e-12) ** 2
+    for k in np.flatnonzero((areas_m2 < SLIVER_M2) | (thinness < SLIVER_THINNESS)):
+        report.add("warning", "sliver", f"very small or thin area (thinness {thinness[k]:.3f})",
+                   feature=str(codes[k]), tier=tier, area_m2=round(float(areas_m2[k]), 2), location=where(geoms[k]))
+
+
+def check_nesting(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report) -> None:
+    """Children sticking out of their parent, and gaps: parent area no child covers."""
+    parent_geom = dict(zip(parents.code, parents.geometry, strict=True))
+    tier = int(children.tier.iloc[0]) if len(children) else None
+    for code, parent_code, geom in zip(children.code, children.parent_code, children.geometry, strict=True):
+        parent = parent_geom.get(parent_code)
+        if parent is None or shapely.covered_by(geom, parent):
+            continue
+        outside = shapely.difference(geom, parent)
+        size, share = area_m2(outside), area_m2(outside) / max(area_m2(geom), 1e-9)
+        if size > TOLERANCE_M2:
+            report.add("error" if share > 0.01 else "warning", "child_outside_parent",
+                       f"{share:.1%} of the area lies outside {parent_code}", feature=code, tier=tier,
+                       area_m2=round(size, 2), location=where(outside))
+    for parent_code, group in children.groupby("parent_code"):
+        parent = parent_geom.get(parent_code)
+        if parent is None:
+            continue
+        covered = shapely.union_all(np.asarray(group.geometry.values, dtype=object))
+        for gap in shapely.get_parts(shapely.difference(parent, covered)):
+            size = area_m2(gap)
+            if shapely.get_type_id(gap) == 3 and size > TOLERANCE_M2:
+                report.add("error", "gap", f"part of {parent_code} is in no child area", feature=str(parent_code),
+                           tier=tier, area_m2=round(size, 2), location=where(gap))
+
+
+def infer_parents(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report) -> NDArray[np.object_]:
+    """Parent codes by containment: the parent holding >= 99 % of the child's area."""
+    out = children.parent_code.to_numpy(dtype=object).copy()
+    pgeoms = np.asarray(parents.geometry.values, dtype=object)
+    tree = shapely.STRtree(pgeoms)
+    for i, (code, geom) in enumerate(zip(children.code, children.geometry, strict=True)):
+        if out[i]:
+            continue
+        best, share = None, 0.0
+        for j in tree.query(geom):
+            s = shapely.area(shapely.intersection(geom, pgeoms[j])) / max(shapely.area(geom), 1e-18)
+            if s > share:
+                best, share = parents.code.iloc[j], s
+        if best is not None and share >= 0.99:
+            out[i] = best
+        else:
+            report.add("error", "missing_parent", f"no parent holds 99 % of it (best {share:.1%} in {best})",
+                       feature=code, tier=int(children.tier.iloc[0]), location=where(geom))
+    return out
+
+
+def check_parent_codes(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report) -> None:
+    """Parent codes that name no area of the tier above."""
+    known = set(parents.code)
+    for code, parent_code, geom in zip(children.code, children.parent_code, children.geometry, strict=True):
+        if parent_code and parent_code not in known:
+            report.add("error", "unknown_parent", f"parent {parent_code} does not exist", feature=code,
+                       tier=int(children.tier.iloc[0]), location=where(geom))
+
+
+def check_gcj02_shift(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report, *,
+                      crs_given: bool) -> None:
+    """A layer in GCJ-02 sits 100-700 m off its WGS84 parents; undoing the shift makes it fit."""
+    if len(children) < 3 or not len(parents):
+        return
+    outline = shapely.union_all(np.asarray(parents.geometry.values, dtype=object))
+    shapely.prepare(outline)
+    points = shapely.get_coordinates(shapely.point_on_surface(np.asarray(children.geometry.values, dtype=object)))
+    vertices = shapely.get_coordinates(np.asarray(children.geometry.values, dtype=object))[::7]
+    sample = np.vstack([points, vertices])
+
+    def misfit(xy: NDArray[np.float64]) -> float:
+        return float(1 - shapely.intersects_xy(outline, xy[:, 0], xy[:, 1]).mean())
+
+    before = misfit(sample)
+    after = misfit(np.column_stack(gcj02_to_wgs84(sample[:, 0], sample[:, 1])))
+    if before > 0.002 and after < before / 4:
+        report.add("warning" if crs_given else "error", "suspected_gcj02",
+                   f"{before:.1%} of the layer falls outside its parent tier, {after:.1%} after a GCJ-02 -> WGS84 "
+                   "correction: the file is probably in GCJ-02 (load it with --crs gcj02)",
+                   tier=int(children.tier.iloc[0]))

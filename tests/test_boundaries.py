@@ -1,0 +1,306 @@
+"""Boundary loading: formats, encodings, CRS, the validation report, generations, diff, relocation, export."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ezdxf
+import geopandas as gpd
+import numpy as np
+import psycopg
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+
+from gis.boundaries.load import LoadOptions, commit, prepare
+from gis.errors import InvalidInput, TooLarge
+from gis.settings import DatabaseSettings
+from tests.conftest import SHARED, make_token
+from tests.fixtures.boundaries.make_fixtures import write_corpus
+
+VILLAGES = ("449901001008", "449901001001")
+RARE = ["喆", "赟", "𬌗"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="module")
+def some_grids(sample_gpkg: Path) -> gpd.GeoDataFrame:
+    grids = gpd.read_file(sample_gpkg, layer="grids")
+    subset = grids[grids.parent_code.isin(VILLAGES)].sort_values("code").reset_index(drop=True)
+    subset["name"] = [f"{n}{RARE[i % 3]}" for i, n in enumerate(subset.name)]  # rare characters survive?
+    return subset[["code", "name", "parent_code", "geometry"]]
+
+
+EXPECTED_FINDINGS = {
+    "clean": {},
+    "bowtie": {"gap": 1, "invalid_geometry": 1},
+    "overlap": {"sibling_overlap": 1},
+    "gap": {"gap": 1},
+    "outside": {"child_outside_parent": 1},
+    "duplicate": {"duplicate_code": 1},
+    "swapped": {"lat_lon_swapped": 1},
+    "gcj02": {"child_outside_parent": 3, "gap": 1, "suspected_gcj02": 1},
+}
+
+
+@pytest.mark.parametrize("variant", list(EXPECTED_FINDINGS))
+def test_broken_corpus_gives_exactly_the_expected_findings(conn: psycopg.Connection, corpus: dict[str, Path],
+                                                           variant: str) -> None:
+    report = prepare(conn, corpus[variant], LoadOptions(standalone=True)).report
+    assert report.summary() == EXPECTED_FINDINGS[variant]
+    assert report.ok == (variant == "clean")
+
+
+def test_finding_details(conn: psycopg.Connection, corpus: dict[str, Path]) -> None:
+    overlap = prepare(conn, corpus["overlap"], LoadOptions(standalone=True)).report.findings[0]
+    assert (overlap.feature, overlap.message) == ("990101001001001", "overlaps 990101001001002")
+    assert overlap.area_m2 == pytest.approx(112_349, rel=0.01)  # 100 m x 1,110 m
+    bowtie = prepare(conn, corpus["bowtie"], LoadOptions(standalone=True)).report.findings
+    invalid = next(f for f in bowtie if f.code == "invalid_geometry")
+    assert invalid.message.startswith("Self-intersection") and "make_valid(method='structure')" in invalid.repair
+    repaired = prepare(conn, corpus["bowtie"], LoadOptions(standalone=True, repair=True)).report
+    assert repaired.summary() == {"gap": 2, "invalid_geometry": 1}  # the repaired bowtie: two triangles
+    assert [f.severity for f in repaired.findings if f.code == "invalid_geometry"] == ["warning"]
+    declared = prepare(conn, corpus["gcj02"], LoadOptions(standalone=True, crs="wgs84")).report
+    # staff who insist the file is WGS84 get the suspicion as a warning, not a block
+    assert [f.severity for f in declared.findings if f.code == "suspected_gcj02"] == ["warning"]
+
+
+def write_formats(grids: gpd.GeoDataFrame, folder: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
+    out: dict[str, tuple[Path, dict[str, Any]]] = {}
+    grids.to_file(folder / "grids.geojson", driver="GeoJSON", engine="pyogrio")
+    out["geojson"] = (folder / "grids.geojson", {})
+    grids.to_file(folder / "grids.gpkg", layer="grids", driver="GPKG", engine="pyogrio")
+    out["gpkg"] = (folder / "grids.gpkg", {})
+    shp = folder / "gbk" / "grids.shp"
+    shp.parent.mkdir()
+    grids.rename(columns={"parent_code": "parent"}).to_file(shp, driver="ESRI Shapefile", engine="pyogrio",
+                                                            encoding="GB18030")
+    shp.with_suffix(".cpg").unlink(missing_ok=True)  # the usual case: GBK attributes and no .cpg
+    out["shapefile_gbk_no_cpg"] = (shp, {})
+    with zipfile.ZipFile(folder / "grids_shp.zip", "w") as archive:
+        for part in shp.parent.iterdir():
+            archive.write(part, f"网格/{part.name}")
+    out["zip"] = (folder / "grids_shp.zip", {})
+    kml = grids.rename(columns={"code": "Name", "name": "Description"})
+    kml.to_file(folder / "grids.kml", driver="KML", engine="pyogrio")
+    out["kml"] = (folder / "grids.kml", {"code_field": "Name", "name_field": "Description"})
+    table = grids.drop(columns="geometry").assign(wkt=shapely.to_wkt(grids.geometry.values, rounding_precision=9))
+    table.to_csv(folder / "grids.csv", index=False, encoding="gb18030")
+    out["csv_wkt_gb18030"] = (folder / "grids.csv", {"crs": "wgs84"})  # tables carry no CRS
+    table.to_excel(folder / "grids.xlsx", index=False)
+    out["xlsx_wkt"] = (folder / "grids.xlsx", {"crs": "wgs84"})
+    doc = ezdxf.new()
+    space = doc.modelspace()
+    for code, name, geom in zip(grids.code, grids.name, grids.geometry, strict=True):
+        ring = list(geom.geoms[0].exterior.coords)
+        space.add_lwpolyline(ring[:-1], close=True)
+        inside = shapely.point_on_surface(geom)
+        space.add_text(code, dxfattribs={"insert": (inside.x, inside.y)})
+        space.add_text(name, dxfattribs={"insert": (inside.x, inside.y)})
+    doc.saveas(folder / "grids.dxf")
+    out["dxf"] = (folder / "grids.dxf", {"crs": "wgs84", "parent_field": None})
+    return out
+
+
+def test_every_format_gives_the_same_grids(conn: psycopg.Connection, some_grids: gpd.GeoDataFrame,
+                                           tmp_path: Path) -> None:
+    assert len(some_grids) == 29 and some_grids.name.str.contains("𬌗").any()
+    for fmt, (path, extra) in write_formats(some_grids, tmp_path).items():
+        prepared = prepare(conn, path, LoadOptions(tier="grid", **extra))
+        assert prepared.report.ok, (fmt, prepared.report.as_table())
+        got = prepared.areas[prepared.areas.tier == 4].sort_values("code").reset_index(drop=True)
+        assert list(got.code) == list(some_grids.code), fmt
+        assert list(got.name) == list(some_grids.name), fmt
+        assert list(got.parent_code) == list(some_grids.parent_code), fmt  # DXF: inferred by containment
+        same = shapely.equals_exact(shapely.normalize(np.asarray(got.geometry.values, dtype=object)),
+                                    shapely.normalize(np.asarray(some_grids.geometry.values, dtype=object)),
+                                    tolerance=1e-7)
+        assert same.all(), fmt
+    notes = prepare(conn, tmp_path / "gbk" / "grids.shp", LoadOptions(tier="grid")).report.notes
+    assert "attribute encoding GB18030 (detected)" in notes
+
+
+def test_gcj02_fixture_round_trips_within_a_metre(conn: psycopg.Connection, tmp_path: Path) -> None:
+    folder = SHARED / "data" / "counties"
+    prepared = prepare(conn, folder / "heping_county_gcj02_raw.geojson",
+                       LoadOptions(tier="county", crs="gcj02", code_field="adcode", standalone=True))
+    truth = shapely.union_all(gpd.read_file(folder / "heping_county.geojson").geometry.values)
+    got = prepared.areas.geometry.iloc[0]
+    assert prepared.areas.code.iloc[0] == "441624"
+    assert shapely.hausdorff_distance(got, truth) < 1e-5
+    assert got.area == pytest.approx(truth.area, rel=1e-6)
+
+
+def test_missing_crs_says_what_the_coordinates_look_like(conn: psycopg.Connection, some_grids: gpd.GeoDataFrame,
+                                                         tmp_path: Path) -> None:
+    shp = tmp_path / "gk.shp"
+    some_grids.to_crs("EPSG:4526").to_file(shp, engine="pyogrio")
+    shp.with_suffix(".prj").unlink()
+    with pytest.raises(InvalidInput) as err:
+        prepare(conn, shp, LoadOptions(tier="grid"))
+    assert err.value.reason == "missing_crs"
+    assert "Gauss-Kruger metres with the zone prefix 38" in err.value.message and "EPSG:4526" in err.value.message
+    ok = prepare(conn, shp, LoadOptions(tier="grid", crs="EPSG:4526"))
+    assert ok.report.ok
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("corrupt_zip", "corrupt_zip"), ("empty_zip", "empty_zip"), ("escaping_zip", "zip_path"),
+    ("zip_bomb", "zip_bomb"), ("shp_without_dbf", "shapefile_incomplete"), ("unknown", "unknown_format"),
+    ("nan", "non_finite_coordinates"), ("huge_polygon", "too_many_vertices"), ("too_large", "too_large"),
+])
+def test_bad_files_are_refused_clearly(conn: psycopg.Connection, corpus: dict[str, Path], tmp_path: Path,
+                                       case: str, reason: str) -> None:
+    options = LoadOptions(tier="grid")
+    if case == "corrupt_zip":
+        path = tmp_path / "bad.zip"
+        path.write_bytes(b"PK\x03\x04 this is not really a zip")
+    elif case == "empty_zip":
+        path = _zip(tmp_path / "empty.zip", {})
+    elif case == "escaping_zip":
+        path = _zip(tmp_path / "evil.zip", {"../../etc/grids.geojson": b"{}"})
+    elif case == "zip_bomb":
+        path = _zip(tmp_path / "bomb.zip", {"grids.geojson": b"\0" * (20 * 2**20)})
+    elif case == "shp_without_dbf":
+        gpd.read_file(corpus["clean"], layer="grids").to_file(tmp_path / "g.shp", engine="pyogrio")
+        (tmp_path / "g.dbf").unlink()
+        path = tmp_path / "g.shp"
+    elif case == "unknown":
+        path = tmp_path / "grids.abc"
+        path.write_text("hello")
+    elif case == "nan":
+        path = tmp_path / "nan.csv"
+        path.write_text("code,name,wkt\n1,a,\"POLYGON((114 24, nan 24, 114.1 24.1, 114 24))\"\n")
+    elif case == "huge_polygon":
+        path, options = corpus["clean"], LoadOptions(standalone=True, max_vertices=4)
+    else:
+        path, options = corpus["clean"], LoadOptions(standalone=True, max_bytes=1000)
+    with pytest.raises((InvalidInput, TooLarge)) as err:
+        prepare(conn, path, options)
+    assert err.value.reason == reason
+    assert path.name in err.value.message or case in ("huge_polygon", "nan")
+
+
+def test_blocked_commit_writes_nothing(conn: psycopg.Connection, corpus: dict[str, Path]) -> None:
+    before = conn.execute("SELECT count(*) FROM generations").fetchone()
+    prepared = prepare(conn, corpus["overlap"], LoadOptions(standalone=True))
+    with pytest.raises(InvalidInput) as err:
+        commit(conn, prepared, name="should-not-exist")
+    assert err.value.reason == "validation_failed"
+    assert conn.execute("SELECT count(*) FROM generations").fetchone() == before
+
+
+@pytest.fixture
+def gis_headers(db_settings: DatabaseSettings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_token(db_settings, 'gis-staff', 'gis')}"}
+
+
+@pytest.fixture
+def restore_sample(app_client: TestClient, gis_headers: dict[str, str]) -> Iterator[None]:
+    yield
+    app_client.post("/api/v1/boundaries/generations/sample-county/activate", headers=gis_headers)
+
+
+def upload(client: TestClient, headers: dict[str, str], path: Path, **form: Any) -> Any:
+    with path.open("rb") as handle:
+        return client.post("/api/v1/boundaries/uploads", headers=headers,
+                           files={"file": (path.name, handle, "application/octet-stream")},
+                           data={k: str(v).lower() if isinstance(v, bool) else v for k, v in form.items()})
+
+
+def test_generations_activation_diff_and_relocation(app_client: TestClient, gis_headers: dict[str, str],
+                                                    corpus: dict[str, Path], tmp_path: Path,
+                                                    conn: psycopg.Connection, restore_sample: None,
+                                                    admin_headers: dict[str, str]) -> None:
+    dry = upload(app_client, gis_headers, corpus["clean"], standalone=True)
+    assert dry.status_code == 200 and dry.json()["generation"] is None and dry.json()["report"]["ok"] is True
+    stored = upload(app_client, gis_headers, corpus["clean"], standalone=True, commit=True, generation="tiny-v1")
+    assert stored.json()["generation"]["name"] == "tiny-v1" and stored.json()["generation"]["is_active"] is False
+    blocked = upload(app_client, gis_headers, corpus["gap"], standalone=True, commit=True)
+    assert blocked.status_code == 422 and blocked.json()["error"]["reason"] == "validation_failed"
+    operator = {"Authorization": f"Bearer {make_token(conn_settings(conn), 'op-bnd', 'operator')}"}
+    assert app_client.post("/api/v1/boundaries/generations/tiny-v1/activate",
+                           headers=operator).status_code == 403
+    assert app_client.post("/api/v1/boundaries/generations/tiny-v1/activate", headers=gis_headers).status_code == 200
+    where = app_client.get("/api/v1/locate", params={"lon": 114.605, "lat": 24.115}).json()
+    assert where["grid_code"] == "990101001001001" and where["generation_name"] == "tiny-v1"
+    case = app_client.post("/api/v1/cases", headers=admin_headers, json={
+        "category": "0201", "source_channel": "walk_in", "description": "边界调整测试", "lon": 114.605, "lat": 24.115})
+    assert case.status_code == 201, case.text
+    # v2: grids 1 and 2 swap codes (a renumbering)
+    layers = {name: gpd.read_file(corpus["clean"], layer=name) for name in ("county", "towns", "villages", "grids")}
+    grids = layers["grids"]
+    grids.loc[[0, 1], "code"] = [grids.code[1], grids.code[0]]
+    v2 = tmp_path / "v2.gpkg"
+    for name, frame in layers.items():
+        frame.to_file(v2, layer=name, driver="GPKG", engine="pyogrio")
+    assert upload(app_client, gis_headers, v2, standalone=True, commit=True, generation="tiny-v2").status_code == 200
+    diff = app_client.get("/api/v1/boundaries/diff", params={"old": "tiny-v1", "new": "tiny-v2"}).json()
+    assert diff["grids"] == {"added": 0, "removed": 0, "changed": 2}
+    assert diff["open_cases_moving"] == {"grid": 1, "village": 0, "town": 0}
+    assert app_client.post("/api/v1/boundaries/generations/tiny-v2/activate", headers=gis_headers).status_code == 200
+    kept = app_client.get(f"/api/v1/cases/{case.json()['id']}", headers=admin_headers).json()
+    assert kept["grid_code"] == "990101001001001"  # cases keep the generation they were located in
+    moved = app_client.post("/api/v1/boundaries/relocate", headers=gis_headers).json()
+    assert case.json()["id"] in [c["id"] for c in moved["cases"]]
+    after = app_client.get(f"/api/v1/cases/{case.json()['id']}", headers=admin_headers).json()
+    assert after["grid_code"] == "990101001001002" and after["locate_evidence"]["previous_grid"] == "990101001001001"
+    conn.rollback()
+    audit = conn.execute("SELECT detail->>'new_grid' FROM audit_log WHERE action = 'case.relocate'"
+                         " AND object_id = %s", (str(case.json()["id"]),)).fetchall()
+    assert audit == [("990101001001002",)]
+    app_client.post(f"/api/v1/cases/{case.json()['id']}/transitions", headers=admin_headers,
+                    json={"action": "return", "note": "测试结束"})
+
+
+def conn_settings(conn: psycopg.Connection) -> DatabaseSettings:
+    return DatabaseSettings(database_url=conn.info.dsn)
+
+
+def test_exports(app_client: TestClient, tmp_path: Path) -> None:
+    geojson = app_client.get("/api/v1/boundaries/generations/sample-county/export",
+                             params={"tier": "town", "format": "geojson"})
+    assert geojson.status_code == 200 and geojson.headers["content-type"] == "application/geo+json"
+    doc = json.loads(geojson.content)
+    assert len(doc["features"]) == 17 and "crs" not in doc  # RFC 7946: WGS84, no crs member
+    shp = app_client.get("/api/v1/boundaries/generations/sample-county/export",
+                         params={"tier": "town", "format": "shp"})
+    archive = zipfile.ZipFile(io.BytesIO(shp.content))
+    assert archive.read("sample-county-town.cpg") == b"GB18030"
+    archive.extractall(tmp_path)
+    towns = gpd.read_file(tmp_path / "sample-county-town.shp", encoding="GB18030")
+    assert sorted(towns.name)[:2] == sorted(doc_feature["properties"]["name"] for doc_feature in doc["features"])[:2]
+    gpkg = app_client.get("/api/v1/boundaries/generations/sample-county/export", params={"tier": "grid",
+                                                                                          "format": "gpkg"})
+    (tmp_path / "g.gpkg").write_bytes(gpkg.content)
+    assert len(gpd.read_file(tmp_path / "g.gpkg")) == 8535
+
+
+def test_upload_limits_over_http(db_settings: DatabaseSettings, gis_headers: dict[str, str]) -> None:
+    from api.main import create_app
+    from gis.settings import AppSettings
+
+    with TestClient(create_app(AppSettings(max_upload_mb=1), db_settings)) as small:
+        big = small.post("/api/v1/boundaries/uploads", headers=gis_headers,
+                         files={"file": ("big.geojson", b"x" * (2 * 2**20), "application/geo+json")})
+        assert big.status_code == 413 and big.json()["error"]["reason"] == "too_large"
+        nameless = small.post("/api/v1/boundaries/uploads", headers=gis_headers,
+                              files={"file": ("grids.abc", b"hello", "text/plain")})
+        assert nameless.status_code == 422 and nameless.json()["error"]["reason"] == "unknown_format"
