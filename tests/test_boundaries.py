@@ -304,3 +304,31 @@ def test_upload_limits_over_http(db_settings: DatabaseSettings, gis_headers: dic
         nameless = small.post("/api/v1/boundaries/uploads", headers=gis_headers,
                               files={"file": ("grids.abc", b"hello", "text/plain")})
         assert nameless.status_code == 422 and nameless.json()["error"]["reason"] == "unknown_format"
+
+
+def test_report_map_is_offline_and_marks_problems(conn: psycopg.Connection, corpus: dict[str, Path],
+                                                  tmp_path: Path) -> None:
+    from maps.report_map import report_map
+
+    prepared = prepare(conn, corpus["overlap"], LoadOptions(standalone=True))
+    out = tmp_path / "problems.html"
+    report_map(prepared).save(str(out))
+    html = out.read_text(encoding="utf-8")
+    import re
+
+    assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', html)  # no CDN: intranets have none
+    assert "L.map(" in html and "overlaps 990101001001002" in html
+    assert "circleMarker" in html.replace("circle_marker", "circleMarker")
+
+
+def test_cli_load_dry_run_and_commit(db_settings: DatabaseSettings, corpus: dict[str, Path], tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from api.cli import main as cli_main
+
+    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    report = tmp_path / "report.json"
+    assert cli_main(["boundaries", "load", str(corpus["gap"]), "--standalone", "--report-json", str(report)]) == 1
+    assert json.loads(report.read_text(encoding="utf-8"))["summary"] == {"gap": 1}
+    assert "BLOCKED (1 errors, 0 warnings)" in capsys.readouterr().out
+    assert cli_main(["boundaries", "load", str(tmp_path / "nothing.geojson")]) == 2
+    assert "nothing.geojson: no such file" in capsys.readouterr().err
