@@ -26,8 +26,10 @@ def index(db_settings: object) -> LocateIndex:
         return load_index(c)
 
 
-def test_known_point_chain(app_client: TestClient) -> None:
-    body = app_client.get("/api/v1/locate", params={"lon": INSIDE[0], "lat": INSIDE[1]}).json()
+def test_known_point_chain(app_client: TestClient, admin_headers: dict[str, str]) -> None:
+    public = app_client.get("/api/v1/locate", params={"lon": INSIDE[0], "lat": INSIDE[1]}).json()
+    assert "responsible" not in public  # names of staff only for signed-in users
+    body = app_client.get("/api/v1/locate", params={"lon": INSIDE[0], "lat": INSIDE[1]}, headers=admin_headers).json()
     assert body["inside"] is True
     assert [(lvl["code"], lvl["name"], lvl["tier"]) for lvl in body["chain"]] == [
         ("449901", "云溪县", 1),

@@ -11,7 +11,7 @@ from typing import IO, Annotated, Any
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import ConnDep, SettingsDep
+from api.deps import ConnDep, MaybeUserDep, SettingsDep
 from gis.errors import InvalidInput, TooLarge, Unavailable
 from gis.locate import LocateIndex
 from gis.locate.batch import locate_csv, locate_geojson
@@ -62,17 +62,20 @@ def install(app: FastAPI) -> None:
 
 @router.get("/locate")
 def locate(
-    request: Request, conn: ConnDep, settings: SettingsDep,
+    request: Request, conn: ConnDep, settings: SettingsDep, user: MaybeUserDep,
     lon: Annotated[float, Query(allow_inf_nan=False)], lat: Annotated[float, Query(allow_inf_nan=False)],
     crs: str = "wgs84", border_m: Annotated[float | None, Query(ge=0, le=5000, allow_inf_nan=False)] = None,
 ) -> dict[str, Any]:
-    """Which grid, village, town and county a point is in; who is responsible; nearby grids at borders."""
+    """Which grid, village, town and county a point is in; nearby grids at borders.
+
+    Signed-in callers also get who is responsible (grid workers, the village's mediators; phones masked).
+    """
     index = current_index(request)
     where = locate_point(index, lon=lon, lat=lat, crs=crs,
                          border_m=settings.border_distance_m if border_m is None else border_m)
     body = where.as_dict()
     body["crs_in"] = crs
-    if where.inside:
+    if where.inside and user is not None:
         body["responsible"] = responsible.responsible_for(
             conn, grid_code=where.grid_code or "", village_code=where.village_code or "")
     return body
