@@ -286,3 +286,10 @@ def test_events_replay_and_scope(app_client: TestClient, operator: dict[str, str
     field = {"Authorization": f"Bearer {make_token(db_settings, 'evt-field', 'field')}"}
     everything = app_client.get("/api/v1/events", params={"once": True, "after": 0}, headers=field).text
     assert "staff.position" not in everything and "case.created" in everything
+
+
+def test_locate_names_the_responsible_staff(app_client: TestClient, operator: dict[str, str],
+                                            roster: dict[str, int]) -> None:
+    body = app_client.get("/api/v1/locate", params={"lon": LON, "lat": LAT}, headers=operator).json()
+    assert [m["staff_code"] for m in body["responsible"]["mediators"]] == ["TM1", "TM4"]  # the village's
+    assert body["responsible"]["grid_workers"] == []
