@@ -12,6 +12,14 @@ from psycopg.rows import dict_row
 from gis.storage.pool import Conn, translate_pg_errors
 
 OPEN_CASE = "status NOT IN ('closed', 'returned', 'duplicate')"
+# The grid chain a case would get in generation %s: by its point (lowest covering grid code), or by grid code.
+CHAIN_IN_GENERATION = (
+    " CROSS JOIN LATERAL (SELECT g.code AS grid, v.code AS village, t.code AS town"
+    "  FROM areas g JOIN areas v ON v.id = g.parent_id JOIN areas t ON t.id = v.parent_id"
+    "  WHERE g.generation_id = %s AND g.tier = 4 AND CASE WHEN c.geom IS NOT NULL"
+    "   THEN EXISTS (SELECT 1 FROM area_pieces p WHERE p.area_id = g.id AND ST_Covers(p.geom, c.geom))"
+    "   ELSE g.code = c.grid_code END ORDER BY g.code LIMIT 1) n"
+)
 
 
 def tier_frame(conn: Conn, *, generation_id: int, tier: int) -> gpd.GeoDataFrame:
@@ -61,11 +69,7 @@ def case_moves(conn: Conn, *, from_generation: int | None, to_generation: int) -
         return cur.execute(
             "SELECT c.id, c.grid_code AS old_grid, c.village_code AS old_village, c.town_code AS old_town,"
             " n.grid AS new_grid, n.village AS new_village, n.town AS new_town FROM cases c"
-            " CROSS JOIN LATERAL (SELECT g.code AS grid, v.code AS village, t.code AS town"
-            "  FROM areas g JOIN areas v ON v.id = g.parent_id JOIN areas t ON t.id = v.parent_id"
-            "  WHERE g.generation_id = %s AND g.tier = 4 AND CASE WHEN c.geom IS NOT NULL"
-            "   THEN EXISTS (SELECT 1 FROM area_pieces p WHERE p.area_id = g.id AND ST_Covers(p.geom, c.geom))"
-            "   ELSE g.code = c.grid_code END ORDER BY g.code LIMIT 1) n"
+            + CHAIN_IN_GENERATION +
             f" WHERE {OPEN_CASE} AND (%s::int IS NULL OR c.generation_id = %s::int) AND c.generation_id <> %s"
             " AND (n.grid <> c.grid_code OR n.village <> c.village_code OR n.town <> c.town_code)"
             " ORDER BY c.id", (to_generation, from_generation, from_generation, to_generation)).fetchall()
@@ -79,11 +83,7 @@ def relocate_open_cases(conn: Conn, *, to_generation: int) -> list[dict[str, Any
         return cur.execute(
             "WITH target AS (SELECT c.id, c.generation_id AS old_generation, c.grid_code AS old_grid,"
             "  n.grid, n.village, n.town FROM cases c"
-            " CROSS JOIN LATERAL (SELECT g.code AS grid, v.code AS village, t.code AS town"
-            "  FROM areas g JOIN areas v ON v.id = g.parent_id JOIN areas t ON t.id = v.parent_id"
-            "  WHERE g.generation_id = %s AND g.tier = 4 AND CASE WHEN c.geom IS NOT NULL"
-            "   THEN EXISTS (SELECT 1 FROM area_pieces p WHERE p.area_id = g.id AND ST_Covers(p.geom, c.geom))"
-            "   ELSE g.code = c.grid_code END ORDER BY g.code LIMIT 1) n"
+            + CHAIN_IN_GENERATION +
             f" WHERE {OPEN_CASE} AND c.generation_id <> %s FOR UPDATE OF c)"
             " UPDATE cases c SET generation_id = %s, grid_code = t.grid, village_code = t.village,"
             " town_code = t.town, updated_at = now(), locate_evidence = c.locate_evidence ||"
