@@ -1,4 +1,4 @@
-"""k nearest staff: in-process scipy cKDTree (projected metres) against PostGIS <-> KNN, same run.
+"""k nearest staff: in-process block grid (projected metres) against PostGIS <-> KNN, same run.
 
 Run: .venv/bin/python bench/bench_knn.py   (needs the local PostGIS; uses a temporary table)
 """
@@ -52,8 +52,8 @@ def main() -> None:
     print(f"{N_STAFF:,} staff, {N_QUERIES:,} single queries, k={K}; tree built in {build_ms:.1f} ms")
     print(f"  PostGIS <-> KNN on EPSG:4547 via psycopg (peer): p50 {np.percentile(theirs, 50) / 1e3:.0f} us, "
           f"p99 {np.percentile(theirs, 99) / 1e3:.0f} us")
-    print(f"  StaffPoints.nearest (scipy cKDTree, metres): p50 {np.percentile(ours, 50) / 1e3:.1f} us, "
-          f"p99 {np.percentile(ours, 99) / 1e3:.1f} us (target p99 <= 100 us)")
+    print("  StaffPoints.nearest (3x3-block grid, cKDTree fallback; metres): "
+          f"p50 {np.percentile(ours, 50) / 1e3:.1f} us, p99 {np.percentile(ours, 99) / 1e3:.1f} us (target p99 <= 100 us)")
     print(f"  ratio at p99: {np.percentile(theirs, 99) / np.percentile(ours, 99):.0f}x; identical 5-sets in order: "
           f"{same}/{N_QUERIES}")
 

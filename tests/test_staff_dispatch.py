@@ -293,3 +293,23 @@ def test_locate_names_the_responsible_staff(app_client: TestClient, operator: di
     body = app_client.get("/api/v1/locate", params={"lon": LON, "lat": LAT}, headers=operator).json()
     assert [m["staff_code"] for m in body["responsible"]["mediators"]] == ["TM1", "TM4"]  # the village's
     assert body["responsible"]["grid_workers"] == []
+
+
+def test_nearest_staff_is_exact_against_brute_force() -> None:
+    import numpy as np
+
+    from gis.staff.spatial import Metric, StaffPoints
+
+    rng = np.random.default_rng(8)
+    lon = np.concatenate([rng.uniform(114.3, 114.9, 3000), rng.uniform(115.5, 115.6, 5)])  # a sparse corner too
+    lat = np.concatenate([rng.uniform(23.9, 24.3, 3000), rng.uniform(24.5, 24.6, 5)])
+    points = StaffPoints.build(Metric(4547), [(i, "mediator", x, y) for i, (x, y) in
+                                              enumerate(zip(lon, lat, strict=True))])
+    xy = points.metric.xy(lon, lat)
+    for qlon, qlat in [*zip(rng.uniform(114.3, 114.9, 300), rng.uniform(23.9, 24.3, 300), strict=True),
+                       (115.55, 24.55), (116.5, 25.0)]:
+        q = points.metric.xy(qlon, qlat)[0]
+        truth = np.argsort(np.hypot(*(xy - q).T), kind="stable")[:5]
+        got = points.nearest("mediator", qlon, qlat, 5)
+        assert [i for i, _ in got] == truth.tolist()
+        assert [d for _, d in got] == pytest.approx(np.hypot(*(xy[truth] - q).T).tolist())
