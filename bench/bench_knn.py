@@ -53,7 +53,8 @@ def main() -> None:
     print(f"  PostGIS <-> KNN on EPSG:4547 via psycopg (peer): p50 {np.percentile(theirs, 50) / 1e3:.0f} us, "
           f"p99 {np.percentile(theirs, 99) / 1e3:.0f} us")
     print("  StaffPoints.nearest (3x3-block grid, cKDTree fallback; metres): "
-          f"p50 {np.percentile(ours, 50) / 1e3:.1f} us, p99 {np.percentile(ours, 99) / 1e3:.1f} us (target p99 <= 100 us)")
+          f"p50 {np.percentile(ours, 50) / 1e3:.1f} us, p99 {np.percentile(ours, 99) / 1e3:.1f} us "
+          "(target p99 <= 100 us)")
     print(f"  ratio at p99: {np.percentile(theirs, 99) / np.percentile(ours, 99):.0f}x; identical 5-sets in order: "
           f"{same}/{N_QUERIES}")
 
