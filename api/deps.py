@@ -49,17 +49,6 @@ def current_user(
 UserDep = Annotated[User, Depends(current_user)]
 
 
-def optional_user(
-    conn: ConnDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> User | None:
-    """The caller when a token is sent (public routes show more to signed-in users)."""
-    if credentials is None or not credentials.credentials:
-        return None
-    return access.user_for_token(conn, token=credentials.credentials)
-
-
-MaybeUserDep = Annotated[User | None, Depends(optional_user)]
-
 
 def require_roles(*roles: str) -> Any:
     """A dependency that admits only the given roles (admin always passes)."""

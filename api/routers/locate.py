@@ -8,17 +8,18 @@ import threading
 from collections.abc import Iterator
 from typing import IO, Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
-from api.deps import ConnDep, MaybeUserDep, SettingsDep
+from api.deps import SettingsDep, bearer
 from gis.errors import InvalidInput, TooLarge, Unavailable
 from gis.locate import LocateIndex
 from gis.locate.batch import locate_csv, locate_geojson
 from gis.locate.service import locate_point
-from gis.storage import responsible
+from gis.storage import access, responsible
 from gis.storage.locate import load_index
-from gis.storage.pool import Pool
+from gis.storage.pool import Pool, translate_pg_errors
 
 router = APIRouter(prefix="/api/v1", tags=["locate"])
 log = logging.getLogger("fengqiao.locate")
@@ -62,7 +63,8 @@ def install(app: FastAPI) -> None:
 
 @router.get("/locate")
 def locate(
-    request: Request, conn: ConnDep, settings: SettingsDep, user: MaybeUserDep,
+    request: Request, settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     lon: Annotated[float, Query(allow_inf_nan=False)], lat: Annotated[float, Query(allow_inf_nan=False)],
     crs: str = "wgs84", border_m: Annotated[float | None, Query(ge=0, le=5000, allow_inf_nan=False)] = None,
 ) -> dict[str, Any]:
@@ -75,9 +77,13 @@ def locate(
                          border_m=settings.border_distance_m if border_m is None else border_m)
     body = where.as_dict()
     body["crs_in"] = crs
-    if where.inside and user is not None:
-        body["responsible"] = responsible.responsible_for(
-            conn, grid_code=where.grid_code or "", village_code=where.village_code or "")
+    if where.inside and credentials is not None and credentials.credentials:
+        # Only signed-in callers touch the database; anonymous lookups are pure in-memory (the hot path).
+        pool: Pool = request.app.state.pool
+        with translate_pg_errors(), pool.connection(timeout=5.0) as conn:
+            access.user_for_token(conn, token=credentials.credentials)
+            body["responsible"] = responsible.responsible_for(
+                conn, grid_code=where.grid_code or "", village_code=where.village_code or "")
     return body
 
 
