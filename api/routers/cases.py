@@ -16,7 +16,6 @@ from gis.cases.loop import TransitionRequest, apply_transition, related_cases
 from gis.cases.models import Case, Party
 from gis.cases.privacy import mask_name, mask_phone
 from gis.errors import InvalidInput, NotFound
-from gis.models import User
 from gis.storage import access
 from gis.storage import cases as store
 
@@ -203,4 +202,3 @@ def related(conn: ConnDep, rules: RulesDep, case: CaseDep) -> dict[str, Any]:
     return related_cases(conn, rules=rules, case=case)
 
 
-__all__ = ["CaseDep", "User", "router"]

@@ -230,4 +230,3 @@ def post_position(request: Request, conn: ConnDep, user: UserDep, staff_id: int,
     return _store_fixes(request, conn, user, [BatchPositionIn(staff_id=staff_id, **body.model_dump())])
 
 
-__all__ = ["Pool", "router"]
