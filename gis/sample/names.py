@@ -16,14 +16,35 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 
 
 def unique_place_names(rng: np.random.Generator, n: int, taken: set[str] | None = None) -> list[str]:
-    """``n`` distinct two-character place stems, none already in ``taken``."""
+    """``n`` distinct place stems, none already in ``taken``: two characters while they last, then three.
+
+    Drawn from shuffled lists of every combination, so any ``n`` terminates (a province needs 24,000+).
+    """
     seen = set() if taken is None else set(taken)
+    pairs = [a + b for a in PLACE_FIRST for b in PLACE_SECOND if a != b]
     out: list[str] = []
-    while len(out) < n:
-        stem = rng.choice(list(PLACE_FIRST)) + rng.choice(list(PLACE_SECOND))
-        if stem[0] != stem[1] and stem not in seen:
+    if n <= len(pairs) // 2:  # a county: draw freely (rejections stay rare)
+        while len(out) < n:
+            stem = rng.choice(list(PLACE_FIRST)) + rng.choice(list(PLACE_SECOND))
+            if stem[0] != stem[1] and stem not in seen:
+                seen.add(stem)
+                out.append(stem)
+        return out
+    for stem in rng.permutation(pairs).tolist():
+        if len(out) == n:
+            return out
+        if stem not in seen:
             seen.add(stem)
             out.append(stem)
+    triples = [p + c for p in pairs for c in PLACE_SECOND if c != p[1]]
+    for stem in rng.permutation(triples).tolist():
+        if len(out) == n:
+            break
+        if stem not in seen:
+            seen.add(stem)
+            out.append(stem)
+    if len(out) < n:
+        raise ValueError(f"cannot make {n} distinct place names")
     return out
 
 
