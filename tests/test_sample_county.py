@@ -83,3 +83,11 @@ def test_generator_is_deterministic() -> None:
     a, b = build_county(spec), build_county(spec)
     assert list(a["grids"].code) == list(b["grids"].code)
     assert all(shapely.equals_exact(a["grids"].geometry.values, b["grids"].geometry.values, 0))
+
+
+def test_place_names_stay_distinct_at_province_scale() -> None:
+    from gis.sample.names import unique_place_names
+
+    names = unique_place_names(np.random.default_rng(3), 25_000)
+    assert len(set(names)) == 25_000
+    assert {len(n) for n in names} == {2, 3}  # two characters while they last, then three
