@@ -166,8 +166,8 @@ def province_table() -> GridTable:
     if cache.exists():
         layers = {name: gpd.read_file(cache, layer=name) for name in ("towns", "villages", "grids")}
     else:
-        layers = build_county(CountySpec(code="449902", name="省级测试", seed=3,
-                                         counts=TilingCounts(408, 24624, 204840)))
+        layers = build_county(CountySpec(code="449902", name="省级测试", seed=3, area_km2=72_000,
+                                         centre=(113.5, 24.0), counts=TilingCounts(408, 24624, 204840)))
         write_county(layers, cache)
     print(f"[province] ready in {time.perf_counter() - t:.0f} s")
     grids = layers["grids"].sort_values("code").reset_index(drop=True)

@@ -33,6 +33,7 @@ class CountySpec:
     seed: int = 20261122
     centre: tuple[float, float] = (114.62, 24.12)
     outline_path: Path | None = None
+    area_km2: float = 2600.0  # synthetic outline only (a province-sized test area: ~72,000)
 
 
 def build_county(spec: CountySpec) -> dict[str, gpd.GeoDataFrame]:
@@ -42,7 +43,7 @@ def build_county(spec: CountySpec) -> dict[str, gpd.GeoDataFrame]:
     if spec.outline_path is not None:
         outline, lon0, lat0 = read_outline_m(spec.outline_path)
     else:
-        outline = synthetic_outline_m(spec.seed)
+        outline = synthetic_outline_m(spec.seed, area_km2=spec.area_km2)
         lon0, lat0 = spec.centre
     _, to_deg = local_transformers(lon0, lat0)
     tiling = build_tiling(outline, spec.counts, to_deg=to_deg, seed=spec.seed)
