@@ -70,7 +70,8 @@ def main() -> None:
     if args.province:
         path = ROOT / "var" / "bench" / "province.gpkg"
         if not path.exists():
-            spec = CountySpec(code="449902", name="省级测试", seed=3, counts=TilingCounts(408, 24624, 204840), area_km2=72_000, centre=(113.5, 24.0))
+            spec = CountySpec(code="449902", name="省级测试", seed=3, area_km2=72_000, centre=(113.5, 24.0),
+                              counts=TilingCounts(408, 24624, 204840))
             write_county(build_county(spec), path)
         run("province", path, None)
 
