@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 
 from gis.boundaries.load import Prepared
-from maps.offline import offline_html
+from maps.folium_assets import offline_html
 
 COLOURS = {"error": "#c62828", "warning": "#ef8f00"}
 
