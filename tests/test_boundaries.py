@@ -252,7 +252,9 @@ def test_generations_activation_diff_and_relocation(app_client: TestClient, gis_
     for name, frame in layers.items():
         frame.to_file(v2, layer=name, driver="GPKG", engine="pyogrio")
     assert upload(app_client, gis_headers, v2, standalone=True, commit=True, generation="tiny-v2").status_code == 200
-    diff = app_client.get("/api/v1/boundaries/diff", params={"old": "tiny-v1", "new": "tiny-v2"}).json()
+    assert app_client.get("/api/v1/boundaries/diff", params={"old": "tiny-v1", "new": "tiny-v2"}).status_code == 401
+    diff = app_client.get("/api/v1/boundaries/diff", params={"old": "tiny-v1", "new": "tiny-v2"},
+                          headers=gis_headers).json()
     assert diff["grids"] == {"added": 0, "removed": 0, "changed": 2}
     assert diff["open_cases_moving"] == {"grid": 1, "village": 0, "town": 0}
     assert app_client.post("/api/v1/boundaries/generations/tiny-v2/activate", headers=gis_headers).status_code == 200
@@ -301,6 +303,18 @@ def test_upload_limits_over_http(db_settings: DatabaseSettings, gis_headers: dic
         big = small.post("/api/v1/boundaries/uploads", headers=gis_headers,
                          files={"file": ("big.geojson", b"x" * (2 * 2**20), "application/geo+json")})
         assert big.status_code == 413 and big.json()["error"]["reason"] == "too_large"
+        boundary = "fengqiao-test-boundary"
+
+        def chunked() -> Iterator[bytes]:  # no Content-Length: the limit must be counted while streaming
+            yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.geojson\"\r\n"
+                   "Content-Type: application/geo+json\r\n\r\n").encode()
+            for _ in range(3 * 16):
+                yield b"x" * 2**16
+            yield f"\r\n--{boundary}--\r\n".encode()
+
+        streamed = small.post("/api/v1/boundaries/uploads", headers={
+            **gis_headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}, content=chunked())
+        assert streamed.status_code == 413 and streamed.json()["error"]["reason"] == "too_large"
         nameless = small.post("/api/v1/boundaries/uploads", headers=gis_headers,
                               files={"file": ("grids.abc", b"hello", "text/plain")})
         assert nameless.status_code == 422 and nameless.json()["error"]["reason"] == "unknown_format"

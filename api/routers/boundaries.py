@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable, Coroutine
 from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
+from fastapi.routing import APIRoute
 from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
+from starlette.types import Message
 
 from api.deps import ConnDep, SettingsDep, UserDep, require_roles
 from gis.boundaries.export import export_generation
@@ -17,9 +21,48 @@ from gis.boundaries.generations import activate, diff_generations, relocate_case
 from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.errors import InvalidInput, TooLarge
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
 GIS = require_roles("gis")
 TierName = Literal["county", "town", "village", "grid"]
+FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small form fields around the file
+
+
+class UploadLimitRoute(APIRoute):
+    """Counts body bytes as they arrive and stops at the upload limit.
+
+    The app refuses a declared Content-Length over the limit up front; a chunked upload declares none, and
+    Starlette would spool all of it to disk before the route runs.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, fed by a receive() that counts."""
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            limit = request.app.state.settings.max_upload_mb * 2**20
+            received = 0
+
+            def too_large() -> TooLarge:
+                return TooLarge(f"upload over the {limit // 2**20} MB limit", reason="too_large")
+
+            async def receive() -> Message:
+                nonlocal received
+                message = await request.receive()
+                received += len(message.get("body", b""))
+                if received > limit + FORM_OVERHEAD:
+                    raise too_large()
+                return message
+
+            try:
+                return await handler(Request(request.scope, receive))
+            except HTTPException:  # FastAPI reports any failure while parsing the form as a 400
+                if received > limit + FORM_OVERHEAD:
+                    raise too_large() from None
+                raise
+
+        return limited
+
+
+router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=UploadLimitRoute)
 
 
 async def save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
@@ -76,7 +119,7 @@ def activate_generation(request: Request, conn: ConnDep, user: UserDep, ref: str
             "activated_at": generation.activated_at}
 
 
-@router.get("/diff")
+@router.get("/diff", dependencies=[GIS])
 def diff(conn: ConnDep, old: str, new: str) -> dict[str, Any]:
     """Grids added, removed and changed between two generations, and open cases that would move."""
     return diff_generations(conn, old=old, new=new)
