@@ -8,6 +8,8 @@ which is off by up to 4 m: enough to put a point on the wrong side of a grid edg
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
@@ -20,6 +22,24 @@ _EE = 0.00669342162296594323
 _BD_PI = np.pi * 3000.0 / 180.0
 PLANAR_ALIASES = {"wgs84": "EPSG:4326", "cgcs2000": "EPSG:4490", "epsg:4326": "EPSG:4326", "epsg:4490": "EPSG:4490"}
 OBFUSCATED = ("gcj02", "bd09")
+GK_NAME = re.compile(r"^(?:cgcs2000)?(?:3degree)?gk(?:zone)?(cm)?(\d{2,3})e?$")
+
+
+def gauss_kruger_epsg(name: str) -> str | None:
+    """EPSG code of a CGCS2000 3-degree Gauss-Kruger name: 'gk38' (zone 38), 'gk-cm114e' or 'gk114' (CM 114E).
+
+    Zones 25-45 (EPSG:4513-4533, eastings carry the zone prefix) and central meridians 75E-135E
+    (EPSG:4534-4554, false easting 500 km) do not overlap, so a bare number is unambiguous.
+    """
+    match = GK_NAME.match(re.sub(r"[\s/_:.-]", "", name.lower()).replace("gausskruger", "gk"))
+    if not match:
+        return None
+    number = int(match.group(2))
+    if not match.group(1) and 25 <= number <= 45:
+        return f"EPSG:{4513 + number - 25}"
+    if 75 <= number <= 135 and number % 3 == 0:
+        return f"EPSG:{4534 + (number - 75) // 3}"
+    return None
 
 
 def out_of_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
@@ -96,7 +116,7 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArra
 
 
 def parse_crs(name: str) -> str:
-    """Normalise a CRS name: 'wgs84', 'cgcs2000', 'gcj02', 'bd09' or 'EPSG:n'.
+    """Normalise a CRS name: 'wgs84', 'cgcs2000', 'gcj02', 'bd09', 'EPSG:n' or a Gauss-Kruger name ('gk38').
 
     Raises
     ------
@@ -108,6 +128,9 @@ def parse_crs(name: str) -> str:
         return key
     if key in PLANAR_ALIASES:
         return PLANAR_ALIASES[key]
+    gauss_kruger = gauss_kruger_epsg(key)
+    if gauss_kruger:
+        return gauss_kruger
     if key.startswith("epsg:") and key[5:].isdigit() or key.isdigit():
         code = key.removeprefix("epsg:")
         try:
@@ -116,7 +139,8 @@ def parse_crs(name: str) -> str:
             raise InvalidInput(f"unknown EPSG code {code}", reason="unknown_crs") from exc
         return f"EPSG:{code}"
     raise InvalidInput(
-        f"unknown crs {name!r}: use wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>", reason="unknown_crs"
+        f"unknown crs {name!r}: use wgs84, cgcs2000, gcj02, bd09, EPSG:<code>, gk<zone> (gk38) or gk-cm<meridian>"
+        " (gk-cm114e)", reason="unknown_crs"
     )
 
 

@@ -60,3 +60,18 @@ def test_projected_and_named_crs() -> None:
     assert err.value.reason == "unknown_crs"
     with pytest.raises(ValueError):
         parse_crs("EPSG:999999")
+
+
+@pytest.mark.parametrize("name, epsg", [
+    ("gk38", "EPSG:4526"), ("CGCS2000 / 3-degree Gauss-Kruger zone 38", "EPSG:4526"), ("gk25", "EPSG:4513"),
+    ("gk-cm114e", "EPSG:4547"), ("CGCS2000 / 3-degree Gauss-Kruger CM 114E", "EPSG:4547"), ("gk135", "EPSG:4554"),
+])
+def test_gauss_kruger_names(name: str, epsg: str) -> None:
+    assert parse_crs(name) == epsg
+
+
+@pytest.mark.parametrize("name", ["gk46", "gk113", "gk-cm38"])
+def test_gauss_kruger_names_outside_china_are_refused(name: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_crs(name)
+    assert err.value.reason == "unknown_crs"

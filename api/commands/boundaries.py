@@ -20,6 +20,7 @@ def _args(p: argparse.ArgumentParser) -> None:
     load = sub.add_parser("load", help="validate a boundary file (a dry run unless --commit)")
     load.add_argument("path", type=Path)
     load.add_argument("--tier", choices=["county", "town", "village", "grid"])
+    load.add_argument("--layer", help="load only this layer of a GeoPackage (or this file of a folder or zip)")
     load.add_argument("--crs", help="EPSG:<code>, wgs84, cgcs2000, gcj02, bd09 (overrides the file)")
     load.add_argument("--encoding", help="attribute encoding of a Shapefile (overrides .cpg and detection)")
     load.add_argument("--code-field")
@@ -29,6 +30,7 @@ def _args(p: argparse.ArgumentParser) -> None:
     load.add_argument("--commit", action="store_true", help="store it as a new, inactive generation")
     load.add_argument("--repair", action="store_true", help="apply make_valid(method='structure') repairs")
     load.add_argument("--standalone", action="store_true", help="keep no tiers from the active generation")
+    load.add_argument("--max-vertices", type=int, default=1_000_000, help="refuse a feature with more vertices")
     load.add_argument("--report-json", type=Path)
     load.add_argument("--report-map", type=Path, help="write a map of the problems (HTML, works offline)")
     sub.add_parser("list", help="list generations")
@@ -80,9 +82,10 @@ def run_boundaries(args: argparse.Namespace) -> int:
 
 
 def _load(conn: object, args: argparse.Namespace) -> int:
-    options = LoadOptions(tier=args.tier, crs=args.crs, encoding=args.encoding, code_field=args.code_field,
-                          name_field=args.name_field, parent_field=args.parent_field, repair=args.repair,
-                          standalone=args.standalone, max_bytes=AppSettings().max_upload_mb * 2**20)
+    options = LoadOptions(tier=args.tier, layer=args.layer, crs=args.crs, encoding=args.encoding,
+                          code_field=args.code_field, name_field=args.name_field, parent_field=args.parent_field,
+                          repair=args.repair, standalone=args.standalone, max_vertices=args.max_vertices,
+                          max_bytes=AppSettings().max_upload_mb * 2**20)
     prepared = prepare(conn, args.path, options)  # type: ignore[arg-type]
     print(prepared.report.as_table())
     if args.report_json:

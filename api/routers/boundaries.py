@@ -86,7 +86,8 @@ async def save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
 @router.post("/uploads", dependencies=[GIS])
 async def upload(
     conn: ConnDep, settings: SettingsDep, file: UploadFile,
-    tier: Annotated[TierName | None, Form()] = None, crs: Annotated[str | None, Form()] = None,
+    tier: Annotated[TierName | None, Form()] = None, layer: Annotated[str | None, Form()] = None,
+    crs: Annotated[str | None, Form()] = None,
     encoding: Annotated[str | None, Form()] = None, code_field: Annotated[str | None, Form()] = None,
     name_field: Annotated[str | None, Form()] = None, parent_field: Annotated[str | None, Form()] = None,
     generation: Annotated[str | None, Form(max_length=100)] = None, commit_load: Annotated[bool, Form(
@@ -97,8 +98,9 @@ async def upload(
     limit = settings.max_upload_mb * 2**20
     with tempfile.TemporaryDirectory(prefix="fengqiao-upload-") as folder:
         path = await save_upload(file, Path(folder), limit)
-        options = LoadOptions(tier=tier, crs=crs, encoding=encoding, code_field=code_field, name_field=name_field,
-                              parent_field=parent_field, repair=repair, standalone=standalone, max_bytes=limit)
+        options = LoadOptions(tier=tier, layer=layer, crs=crs, encoding=encoding, code_field=code_field,
+                              name_field=name_field, parent_field=parent_field, repair=repair,
+                              standalone=standalone, max_bytes=limit)
         prepared = prepare(conn, path, options)
         body: dict[str, Any] = {"report": prepared.report.as_dict(), "generation": None}
         if commit_load:

@@ -18,12 +18,14 @@ def describe_coordinates(bounds: tuple[float, float, float, float]) -> str:
                 "--crs wgs84, cgcs2000 or, from Chinese map apps, gcj02")
     if 1.3e7 <= minx <= maxx <= 4.6e7 and 2e6 <= miny <= maxy <= 6.5e6:
         zone = int(minx // 1e6)
-        hint = f"EPSG:{4513 + zone - 25}" if 25 <= zone <= 45 else "a CGCS2000 3-degree zone EPSG:4513-4533"
+        hint = (f"EPSG:{4513 + zone - 25} (or gk{zone})" if 25 <= zone <= 45
+                else "a CGCS2000 3-degree zone EPSG:4513-4533")
         return (f"they look like Gauss-Kruger metres with the zone prefix {zone} (x {minx:.0f}..{maxx:.0f}): "
                 f"try --crs {hint}")
     if 1e5 <= minx <= maxx <= 9e5 and 2e6 <= miny <= maxy <= 6.5e6:
         return (f"they look like Gauss-Kruger metres without a zone prefix (x {minx:.0f}..{maxx:.0f}, "
-                f"y {miny:.0f}..{maxy:.0f}): --crs EPSG:4534-4554 by central meridian (114E is EPSG:4547)")
+                f"y {miny:.0f}..{maxy:.0f}): --crs EPSG:4534-4554 by central meridian "
+                "(114E is EPSG:4547, or gk-cm114e)")
     return f"x {minx:.3f}..{maxx:.3f}, y {miny:.3f}..{maxy:.3f} match no usual system; name it with --crs"
 
 

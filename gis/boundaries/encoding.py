@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import struct
 from pathlib import Path
 
@@ -21,17 +22,24 @@ def cpg_encoding(shp: Path) -> str | None:
 
 
 def sniff_dbf_encoding(dbf: Path) -> str:
-    """UTF-8 if the record bytes decode strictly as UTF-8, else GB18030."""
-    raw = dbf.read_bytes()
-    if len(raw) < 32:
-        return "UTF-8"
-    header_len, record_len = struct.unpack("<HH", raw[8:12])
-    body = raw[header_len:header_len + record_len * 5000]
-    try:
-        body.decode("utf-8")
-        return "UTF-8"
-    except UnicodeDecodeError:
-        return "GB18030"
+    """UTF-8 if every record byte decodes strictly as UTF-8, else GB18030.
+
+    The whole file is read, in 1 MB steps: one GBK name in record 90,000 must not be missed.
+    """
+    with dbf.open("rb") as handle:
+        head = handle.read(32)
+        if len(head) < 32:
+            return "UTF-8"
+        header_len = struct.unpack("<H", head[8:10])[0]
+        handle.seek(header_len)
+        decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "GB18030"
+    return "UTF-8"
 
 
 def shapefile_encoding(shp: Path, override: str | None = None) -> tuple[str, str]:

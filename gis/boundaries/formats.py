@@ -33,25 +33,32 @@ class RawLayer:
     notes: list[str] = field(default_factory=list)
 
 
-def read_layers(path: Path, *, workdir: Path, encoding: str | None = None) -> list[RawLayer]:
-    """All layers of a file or folder; errors name the file and the problem."""
+def read_layers(path: Path, *, workdir: Path, encoding: str | None = None,
+                layer: str | None = None) -> list[RawLayer]:
+    """All layers of a file or folder (only GeoPackage layers named ``layer`` when given).
+
+    Errors name the file and the problem.
+    """
     if not path.exists():
         raise InvalidInput(f"{path}: no such file", reason="file_not_found")
     if path.is_dir():
-        return _read_folder(path, workdir=workdir, encoding=encoding)
+        return _read_folder(path, workdir=workdir, encoding=encoding, layer=layer)
     suffix = path.suffix.lower()
     if suffix in (".zip", ".kmz"):
         extract_zip(path, workdir / path.stem)
-        found = _read_folder(workdir / path.stem, workdir=workdir, encoding=encoding)
-        for layer in found:
-            layer.source = f"{path.name}:{layer.source}"
+        found = _read_folder(workdir / path.stem, workdir=workdir, encoding=encoding, layer=layer)
+        for found_layer in found:
+            found_layer.source = f"{path.name}:{found_layer.source}"
         return found
     if suffix == ".shp":
         return [_read_shapefile(path, encoding)]
     if suffix in (".geojson", ".json", ".kml"):
         return [_read_plain(path, path.stem)]
     if suffix == ".gpkg":
-        return [_read_plain(path, str(name), layer=str(name)) for name, _ in _list_layers(path)]
+        names = [name for name, _ in _list_layers(path)]
+        if layer is not None and layer not in names:
+            raise InvalidInput(f"{path.name}: no layer {layer!r} (layers: {names})", reason="unknown_layer")
+        return [_read_plain(path, name, layer=name) for name in names if layer is None or name == layer]
     if suffix == ".dxf":
         return [_read_dxf(path, encoding)]
     if suffix in (".csv", ".xlsx", ".xls"):
@@ -67,14 +74,14 @@ def _list_layers(path: Path) -> list[tuple[str, str]]:
         raise InvalidInput(f"{path.name}: cannot open ({exc})", reason="unreadable_file") from exc
 
 
-def _read_folder(folder: Path, *, workdir: Path, encoding: str | None) -> list[RawLayer]:
+def _read_folder(folder: Path, *, workdir: Path, encoding: str | None, layer: str | None) -> list[RawLayer]:
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in VECTOR_SUFFIXES and p.is_file())
     if not files:
         raise InvalidInput(f"{folder.name}: no boundary file inside (looked for {', '.join(VECTOR_SUFFIXES)})",
                            reason="no_boundary_file")
     layers: list[RawLayer] = []
     for file in files:
-        layers.extend(read_layers(file, workdir=workdir, encoding=encoding))
+        layers.extend(read_layers(file, workdir=workdir, encoding=encoding, layer=layer))
     return layers
 
 

@@ -27,6 +27,7 @@ class LoadOptions:
     """What GIS staff tell the loader about a file."""
 
     tier: str | None = None
+    layer: str | None = None  # one layer of a GeoPackage (or one file of a folder or zip, by name)
     crs: str | None = None
     encoding: str | None = None
     code_field: str | None = None
@@ -53,7 +54,13 @@ def prepare(conn: Conn, path: Path, options: LoadOptions) -> Prepared:
     _check_size(path, options.max_bytes)
     report = Report(source=path.name)
     with tempfile.TemporaryDirectory(prefix="fengqiao-load-") as workdir:
-        layers = read_layers(path, workdir=Path(workdir), encoding=options.encoding)
+        layers = read_layers(path, workdir=Path(workdir), encoding=options.encoding, layer=options.layer)
+        if options.layer:
+            found = [layer for layer in layers if layer.name == options.layer]
+            if not found:
+                raise InvalidInput(f"{path.name}: no layer {options.layer!r} (layers: "
+                                   f"{sorted({layer.name for layer in layers}) or 'none'})", reason="unknown_layer")
+            layers = found
         frames = []
         for layer in layers:
             tier = layer_tier(layer, options.tier, len(layers))
@@ -123,6 +130,8 @@ def _check_hierarchy(areas: gpd.GeoDataFrame, loaded: set[int], report: Report, 
             qa.check_gcj02_shift(children, parents, report, crs_given=crs_given)
         qa.check_parent_codes(children, parents, report)
         qa.check_nesting(children, parents, report)
+        if tier in loaded:
+            qa.check_childless(children, parents, report)
 
 
 def commit(conn: Conn, prepared: Prepared, *, name: str | None = None, source: str = "") -> Generation:

@@ -140,6 +140,16 @@ def check_nesting(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report:
                            tier=tier, area_m2=round(size, 2), location=where(gap))
 
 
+def check_childless(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report) -> None:
+    """Parents left with no child: a load of part of a tier replaces the whole tier in the new generation."""
+    empty = sorted(set(parents.code) - set(children.parent_code))
+    if empty and len(children):
+        report.add("warning", "childless_parent", f"{len(empty):,} of {len(parents):,} areas of tier "
+                   f"{int(parents.tier.iloc[0])} have no child in this load, so none in the new generation "
+                   f"(first: {', '.join(empty[:5])}); load the whole tier to keep them",
+                   tier=int(children.tier.iloc[0]))
+
+
 def infer_parents(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report) -> NDArray[np.object_]:
     """Parent codes by containment: the parent holding >= 99 % of the child's area."""
     out = children.parent_code.to_numpy(dtype=object).copy()
