@@ -46,6 +46,7 @@ EXPECTED_FINDINGS = {
     "overlap": {"sibling_overlap": 1},
     "gap": {"gap": 1},
     "outside": {"child_outside_parent": 1},
+    "inside": {"sibling_overlap": 1},
     "duplicate": {"duplicate_code": 1},
     "swapped": {"lat_lon_swapped": 1},
     "gcj02": {"child_outside_parent": 3, "gap": 1, "suspected_gcj02": 1},
@@ -64,6 +65,9 @@ def test_finding_details(conn: psycopg.Connection, corpus: dict[str, Path]) -> N
     overlap = prepare(conn, corpus["overlap"], LoadOptions(standalone=True)).report.findings[0]
     assert (overlap.feature, overlap.message) == ("990101001001001", "overlaps 990101001001002")
     assert overlap.area_m2 == pytest.approx(112_349, rel=0.01)  # 100 m x 1,110 m
+    inside = prepare(conn, corpus["inside"], LoadOptions(standalone=True)).report.findings[0]
+    assert (inside.feature, inside.message) == ("990101001001001", "overlaps 990101001001005")
+    assert inside.area_m2 == pytest.approx(101_340, rel=0.01)  # 300 m x 330 m, geodesic area by pyproj.Geod
     bowtie = prepare(conn, corpus["bowtie"], LoadOptions(standalone=True)).report.findings
     invalid = next(f for f in bowtie if f.code == "invalid_geometry")
     assert invalid.message.startswith("Self-intersection") and "make_valid(method='structure')" in invalid.repair

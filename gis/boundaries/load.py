@@ -112,8 +112,9 @@ def _with_context(conn: Conn, loaded: gpd.GeoDataFrame, tiers: set[int], report:
 def _check_hierarchy(areas: gpd.GeoDataFrame, loaded: set[int], report: Report, *, crs_given: bool) -> None:
     for tier in sorted({int(t) for t in areas.tier}):
         children = areas[areas.tier == tier]
+        suspects = qa.coverage_suspects(children) if tier in loaded or tier - 1 in loaded else None
         if tier in loaded:
-            qa.check_siblings(children, report)
+            qa.check_siblings(children, report, suspects=suspects)
         if tier == 1:
             continue
         parents = areas[areas.tier == tier - 1]
@@ -129,7 +130,7 @@ def _check_hierarchy(areas: gpd.GeoDataFrame, loaded: set[int], report: Report, 
         if tier in loaded:
             qa.check_gcj02_shift(children, parents, report, crs_given=crs_given)
         qa.check_parent_codes(children, parents, report)
-        qa.check_nesting(children, parents, report)
+        qa.check_nesting(children, parents, report, suspects=suspects)
         if tier in loaded:
             qa.check_childless(children, parents, report)
 

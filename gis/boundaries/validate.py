@@ -93,15 +93,32 @@ def check_codes(areas: gpd.GeoDataFrame, report: Report) -> None:
                        feature=code, tier=int(tier))
 
 
-def check_siblings(children: gpd.GeoDataFrame, report: Report) -> None:
-    """Overlaps between areas of the same tier, and slivers."""
+def coverage_suspects(children: gpd.GeoDataFrame) -> NDArray[np.bool_]:
+    """True for areas with an edge that does not match its neighbours' (GEOS coverage validation).
+
+    A clean tiling has none; overlaps, including an area inside another, always produce some, so only
+    these areas need the slower pairwise tests.
+    """
+    geoms = np.asarray(children.geometry.values, dtype=object)
+    if not len(geoms):
+        return np.zeros(0, dtype=bool)
+    return np.asarray(~shapely.is_empty(shapely.coverage_invalid_edges(geoms)))
+
+
+def check_siblings(children: gpd.GeoDataFrame, report: Report, *,
+                   suspects: NDArray[np.bool_] | None = None) -> None:
+    """Overlaps between areas of the same tier (one inside another included), and slivers."""
     geoms = np.asarray(children.geometry.values, dtype=object)
     codes = children.code.to_numpy()
     tier = int(children.tier.iloc[0]) if len(children) else None
-    left, right = shapely.STRtree(geoms).query(geoms, predicate="overlaps")
-    for i, j in zip(left, right, strict=True):
-        if i >= j:
-            continue
+    suspects = coverage_suspects(children) if suspects is None else suspects
+    candidates = np.flatnonzero(suspects)
+    left, right = shapely.STRtree(geoms).query(geoms[candidates], predicate="intersects")
+    left = candidates[left]
+    pairs = np.unique(np.sort(np.column_stack([left, right])[left != right], axis=1), axis=0)
+    left, right = pairs[:, 0], pairs[:, 1]  # each pair once, even when only one side is a suspect
+    inner = shapely.relate_pattern(geoms[left], geoms[right], "T********")  # interiors meet
+    for i, j in zip(left[inner], right[inner], strict=True):
         overlap = shapely.intersection(geoms[i], geoms[j])
         size = area_m2(overlap)
         severity = "error" if size > TOLERANCE_M2 else "warning"
@@ -114,30 +131,47 @@ def check_siblings(children: gpd.GeoDataFrame, report: Report) -> None:
                    feature=str(codes[k]), tier=tier, area_m2=round(float(areas_m2[k]), 2), location=where(geoms[k]))
 
 
-def check_nesting(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report) -> None:
-    """Children sticking out of their parent, and gaps: parent area no child covers."""
-    parent_geom = dict(zip(parents.code, parents.geometry, strict=True))
+def _m2_per_deg2(geoms: NDArray[np.object_]) -> NDArray[np.float64]:
+    lat = shapely.get_y(shapely.point_on_surface(geoms))
+    return np.asarray(110_574.0 * 111_320.0 * np.cos(np.radians(lat)), dtype=float)
+
+
+def check_nesting(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report, *,
+                  suspects: NDArray[np.bool_] | None = None) -> None:
+    """Children sticking out of their parent, and gaps: parent area no child covers.
+
+    A parent whose children all lie inside it, match their neighbours' edges and add up to its area
+    has no gap; only the others get the exact (and slower) difference.
+    """
     tier = int(children.tier.iloc[0]) if len(children) else None
-    for code, parent_code, geom in zip(children.code, children.parent_code, children.geometry, strict=True):
-        parent = parent_geom.get(parent_code)
-        if parent is None or shapely.covered_by(geom, parent):
-            continue
-        outside = shapely.difference(geom, parent)
-        size, share = area_m2(outside), area_m2(outside) / max(area_m2(geom), 1e-9)
+    index = {code: k for k, code in enumerate(parents.code)}
+    pgeoms = np.asarray(parents.geometry.values, dtype=object)
+    cgeoms = np.asarray(children.geometry.values, dtype=object)
+    which = np.array([index.get(code, -1) for code in children.parent_code], dtype=np.int64)
+    known = which >= 0
+    shapely.prepare(pgeoms)
+    inside = np.ones(len(cgeoms), dtype=bool)
+    inside[known] = shapely.covers(pgeoms[which[known]], cgeoms[known])
+    for k in np.flatnonzero(~inside):
+        outside = shapely.difference(cgeoms[k], pgeoms[which[k]])
+        size, share = area_m2(outside), area_m2(outside) / max(area_m2(cgeoms[k]), 1e-9)
         if size > TOLERANCE_M2:
             report.add("error" if share > 0.01 else "warning", "child_outside_parent",
-                       f"{share:.1%} of the area lies outside {parent_code}", feature=code, tier=tier,
-                       area_m2=round(size, 2), location=where(outside))
-    for parent_code, group in children.groupby("parent_code"):
-        parent = parent_geom.get(parent_code)
-        if parent is None:
-            continue
-        covered = shapely.union_all(np.asarray(group.geometry.values, dtype=object))
-        for gap in shapely.get_parts(shapely.difference(parent, covered)):
+                       f"{share:.1%} of the area lies outside {parents.code.iloc[which[k]]}",
+                       feature=str(children.code.iloc[k]), tier=tier, area_m2=round(size, 2), location=where(outside))
+    suspects = coverage_suspects(children) if suspects is None else suspects
+    n = len(pgeoms)
+    child_area = np.bincount(which[known], weights=shapely.area(cgeoms[known]), minlength=n)
+    doubtful = np.bincount(which[known], weights=(suspects | ~inside)[known].astype(float), minlength=n) > 0
+    deficit_m2 = (shapely.area(pgeoms) - child_area) * _m2_per_deg2(pgeoms)
+    has_children = np.bincount(which[known], minlength=n) > 0
+    for p in np.flatnonzero(has_children & (doubtful | (deficit_m2 > TOLERANCE_M2))):
+        covered = shapely.union_all(cgeoms[which == p])
+        for gap in shapely.get_parts(shapely.difference(pgeoms[p], covered)):
             size = area_m2(gap)
             if shapely.get_type_id(gap) == 3 and size > TOLERANCE_M2:
-                report.add("error", "gap", f"part of {parent_code} is in no child area", feature=str(parent_code),
-                           tier=tier, area_m2=round(size, 2), location=where(gap))
+                report.add("error", "gap", f"part of {parents.code.iloc[p]} is in no child area",
+                           feature=str(parents.code.iloc[p]), tier=tier, area_m2=round(size, 2), location=where(gap))
 
 
 def check_childless(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report) -> None:
