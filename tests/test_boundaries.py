@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import ezdxf
 import geopandas as gpd
-import numpy as np
 import psycopg
 import pytest
 import shapely
@@ -77,61 +75,6 @@ def test_finding_details(conn: psycopg.Connection, corpus: dict[str, Path]) -> N
     declared = prepare(conn, corpus["gcj02"], LoadOptions(standalone=True, crs="wgs84")).report
     # staff who insist the file is WGS84 get the suspicion as a warning, not a block
     assert [f.severity for f in declared.findings if f.code == "suspected_gcj02"] == ["warning"]
-
-
-def write_formats(grids: gpd.GeoDataFrame, folder: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
-    out: dict[str, tuple[Path, dict[str, Any]]] = {}
-    grids.to_file(folder / "grids.geojson", driver="GeoJSON", engine="pyogrio")
-    out["geojson"] = (folder / "grids.geojson", {})
-    grids.to_file(folder / "grids.gpkg", layer="grids", driver="GPKG", engine="pyogrio")
-    out["gpkg"] = (folder / "grids.gpkg", {})
-    shp = folder / "gbk" / "grids.shp"
-    shp.parent.mkdir()
-    grids.rename(columns={"parent_code": "parent"}).to_file(shp, driver="ESRI Shapefile", engine="pyogrio",
-                                                            encoding="GB18030")
-    shp.with_suffix(".cpg").unlink(missing_ok=True)  # the usual case: GBK attributes and no .cpg
-    out["shapefile_gbk_no_cpg"] = (shp, {})
-    with zipfile.ZipFile(folder / "grids_shp.zip", "w") as archive:
-        for part in shp.parent.iterdir():
-            archive.write(part, f"网格/{part.name}")
-    out["zip"] = (folder / "grids_shp.zip", {})
-    kml = grids.rename(columns={"code": "Name", "name": "Description"})
-    kml.to_file(folder / "grids.kml", driver="KML", engine="pyogrio")
-    out["kml"] = (folder / "grids.kml", {"code_field": "Name", "name_field": "Description"})
-    table = grids.drop(columns="geometry").assign(wkt=shapely.to_wkt(grids.geometry.values, rounding_precision=9))
-    table.to_csv(folder / "grids.csv", index=False, encoding="gb18030")
-    out["csv_wkt_gb18030"] = (folder / "grids.csv", {"crs": "wgs84"})  # tables carry no CRS
-    table.to_excel(folder / "grids.xlsx", index=False)
-    out["xlsx_wkt"] = (folder / "grids.xlsx", {"crs": "wgs84"})
-    doc = ezdxf.new()
-    space = doc.modelspace()
-    for code, name, geom in zip(grids.code, grids.name, grids.geometry, strict=True):
-        ring = list(geom.geoms[0].exterior.coords)
-        space.add_lwpolyline(ring[:-1], close=True)
-        inside = shapely.point_on_surface(geom)
-        space.add_text(code, dxfattribs={"insert": (inside.x, inside.y)})
-        space.add_text(name, dxfattribs={"insert": (inside.x, inside.y)})
-    doc.saveas(folder / "grids.dxf")
-    out["dxf"] = (folder / "grids.dxf", {"crs": "wgs84", "parent_field": None})
-    return out
-
-
-def test_every_format_gives_the_same_grids(conn: psycopg.Connection, some_grids: gpd.GeoDataFrame,
-                                           tmp_path: Path) -> None:
-    assert len(some_grids) == 29 and some_grids.name.str.contains("𬌗").any()
-    for fmt, (path, extra) in write_formats(some_grids, tmp_path).items():
-        prepared = prepare(conn, path, LoadOptions(tier="grid", **extra))
-        assert prepared.report.ok, (fmt, prepared.report.as_table())
-        got = prepared.areas[prepared.areas.tier == 4].sort_values("code").reset_index(drop=True)
-        assert list(got.code) == list(some_grids.code), fmt
-        assert list(got.name) == list(some_grids.name), fmt
-        assert list(got.parent_code) == list(some_grids.parent_code), fmt  # DXF: inferred by containment
-        same = shapely.equals_exact(shapely.normalize(np.asarray(got.geometry.values, dtype=object)),
-                                    shapely.normalize(np.asarray(some_grids.geometry.values, dtype=object)),
-                                    tolerance=1e-7)
-        assert same.all(), fmt
-    notes = prepare(conn, tmp_path / "gbk" / "grids.shp", LoadOptions(tier="grid")).report.notes
-    assert "attribute encoding GB18030 (detected)" in notes
 
 
 def test_gcj02_fixture_round_trips_within_a_metre(conn: psycopg.Connection, tmp_path: Path) -> None:

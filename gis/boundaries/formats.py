@@ -130,14 +130,13 @@ def _read_dxf(path: Path, encoding: str | None) -> RawLayer:
     polygons = list(geoms[shapely.get_type_id(geoms) == 3])
     polygons += list(shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(lines)))))
     texts = frame[(shapely.get_type_id(geoms) == 0) & frame.get("Text", pd.Series(index=frame.index)).notna()]
-    out = gpd.GeoDataFrame({"code": [None] * len(polygons), "name": [None] * len(polygons)},
-                           geometry=polygons, crs=frame.crs)
-    tree = shapely.STRtree(out.geometry.values)
-    for point, text in zip(texts.geometry.values, texts["Text"], strict=True):
-        hits = tree.query(point, predicate="within")
-        for hit in hits:
-            key = "code" if str(text).strip().isdigit() else "name"
-            out.loc[out.index[hit], key] = str(text).strip()
+    codes: list[str | None] = [None] * len(polygons)
+    names: list[str | None] = [None] * len(polygons)
+    words = [str(t).strip() for t in texts["Text"]]
+    inside_text, inside_polygon = shapely.STRtree(polygons).query(texts.geometry.values, predicate="within")
+    for t, p in zip(inside_text, inside_polygon, strict=True):
+        (codes if words[t].isdigit() else names)[p] = words[t]
+    out = gpd.GeoDataFrame({"code": codes, "name": names}, geometry=polygons, crs=frame.crs)
     return RawLayer(path.stem, out, path.name, None, [f"{len(polygons)} closed outline(s) from CAD lines"])
 
 
