@@ -293,3 +293,17 @@ def test_cli_load_dry_run_and_commit(db_settings: DatabaseSettings, corpus: dict
     assert "BLOCKED (1 errors, 0 warnings)" in capsys.readouterr().out
     assert cli_main(["boundaries", "load", str(tmp_path / "nothing.geojson")]) == 2
     assert "nothing.geojson: no such file" in capsys.readouterr().err
+
+
+def test_parents_inferred_by_containment(conn: psycopg.Connection, corpus: dict[str, Path], tmp_path: Path) -> None:
+    path = tmp_path / "no_parents.gpkg"
+    for layer in ("county", "towns", "villages", "grids"):
+        frame = gpd.read_file(corpus["outside"], layer=layer)
+        frame.drop(columns="parent_code").to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+    prepared = prepare(conn, path, LoadOptions(standalone=True))
+    assert prepared.report.summary() == {"gap": 1, "missing_parent": 1}
+    missing = next(f for f in prepared.report.findings if f.code == "missing_parent")
+    assert (missing.feature, missing.message) == (
+        "990101001001004", "no parent holds 99 % of it (best 66.7% in 990101001001)")
+    inferred = prepared.areas.set_index("code").parent_code
+    assert inferred["990101001001001"] == "990101001001" and inferred["990101001000"] == "990101"

@@ -185,23 +185,35 @@ def check_childless(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, repor
 
 
 def infer_parents(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report) -> NDArray[np.object_]:
-    """Parent codes by containment: the parent holding >= 99 % of the child's area."""
+    """Parent codes by containment: the parent holding >= 99 % of the child's area.
+
+    A parent that covers the child outright settles it; only the rest pay for intersection areas.
+    """
     out = children.parent_code.to_numpy(dtype=object).copy()
+    todo = np.flatnonzero(out == "")
+    cgeoms = np.asarray(children.geometry.values, dtype=object)[todo]
     pgeoms = np.asarray(parents.geometry.values, dtype=object)
-    tree = shapely.STRtree(pgeoms)
-    for i, (code, geom) in enumerate(zip(children.code, children.geometry, strict=True)):
-        if out[i]:
+    pcodes = parents.code.to_numpy(dtype=object)
+    shapely.prepare(pgeoms)
+    child, parent = shapely.STRtree(pgeoms).query(cgeoms, predicate="intersects")
+    covered = shapely.covers(pgeoms[parent], cgeoms[child])
+    share = covered.astype(float)
+    partial = ~covered & ~(np.bincount(child[covered], minlength=len(cgeoms)) > 0)[child]
+    share[partial] = shapely.area(shapely.intersection(cgeoms[child[partial]], pgeoms[parent[partial]])) / np.maximum(
+        shapely.area(cgeoms[child[partial]]), 1e-18)
+    best_share = np.zeros(len(cgeoms))
+    best_parent = np.full(len(cgeoms), -1)
+    for c, p, s in zip(child, parent, share, strict=True):
+        if s > best_share[c]:
+            best_share[c], best_parent[c] = s, p
+    tier = int(children.tier.iloc[0]) if len(children) else None
+    for k, row in enumerate(todo):
+        if best_share[k] >= 0.99:
+            out[row] = pcodes[best_parent[k]]
             continue
-        best, share = None, 0.0
-        for j in tree.query(geom):
-            s = shapely.area(shapely.intersection(geom, pgeoms[j])) / max(shapely.area(geom), 1e-18)
-            if s > share:
-                best, share = parents.code.iloc[j], s
-        if best is not None and share >= 0.99:
-            out[i] = best
-        else:
-            report.add("error", "missing_parent", f"no parent holds 99 % of it (best {share:.1%} in {best})",
-                       feature=code, tier=int(children.tier.iloc[0]), location=where(geom))
+        best = pcodes[best_parent[k]] if best_parent[k] >= 0 else None
+        report.add("error", "missing_parent", f"no parent holds 99 % of it (best {best_share[k]:.1%} in {best})",
+                   feature=str(children.code.iloc[row]), tier=tier, location=where(cgeoms[k]))
     return out
 
 
