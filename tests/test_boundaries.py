@@ -112,6 +112,8 @@ def _zip(path: Path, members: dict[str, bytes]) -> Path:
     ("corrupt_zip", "corrupt_zip"), ("empty_zip", "empty_zip"), ("escaping_zip", "zip_path"),
     ("zip_bomb", "zip_bomb"), ("shp_without_dbf", "shapefile_incomplete"), ("unknown", "unknown_format"),
     ("nan", "non_finite_coordinates"), ("huge_polygon", "too_many_vertices"), ("too_large", "too_large"),
+    ("xlsx_bomb", "zip_bomb"), ("damaged_zip", "corrupt_zip"), ("old_excel", "unknown_format"),
+    ("unknown_encoding", "unreadable_file"),
 ])
 def test_bad_files_are_refused_clearly(conn: psycopg.Connection, corpus: dict[str, Path], tmp_path: Path,
                                        case: str, reason: str) -> None:
@@ -135,6 +137,19 @@ def test_bad_files_are_refused_clearly(conn: psycopg.Connection, corpus: dict[st
     elif case == "nan":
         path = tmp_path / "nan.csv"
         path.write_text("code,name,wkt\n1,a,\"POLYGON((114 24, nan 24, 114.1 24.1, 114 24))\"\n")
+    elif case == "xlsx_bomb":
+        path = _zip(tmp_path / "grids.xlsx", {"xl/worksheets/sheet1.xml": b" " * (20 * 2**20)})
+    elif case == "damaged_zip":
+        path = _zip(tmp_path / "damaged.zip", {"grids.geojson": b'{"type": "FeatureCollection", "features": []}'})
+        data = bytearray(path.read_bytes())
+        data[30 + len("grids.geojson") + 2] ^= 0xFF  # a byte of the deflated data: fails on extraction
+        path.write_bytes(bytes(data))
+    elif case == "old_excel":
+        path = tmp_path / "grids.xls"
+        path.write_bytes(b"\xd0\xcf\x11\xe0 an OLE2 file")
+    elif case == "unknown_encoding":
+        path, options = tmp_path / "grids.csv", LoadOptions(tier="grid", encoding="klingon")
+        path.write_text("code,name,wkt\n1,a,\"POLYGON((114 24, 114.1 24, 114.1 24.1, 114 24))\"\n")
     elif case == "huge_polygon":
         path, options = corpus["clean"], LoadOptions(standalone=True, max_vertices=4)
     else:
@@ -207,7 +222,9 @@ def test_generations_activation_diff_and_relocation(app_client: TestClient, gis_
     assert app_client.post("/api/v1/boundaries/generations/tiny-v2/activate", headers=gis_headers).status_code == 200
     kept = app_client.get(f"/api/v1/cases/{case.json()['id']}", headers=admin_headers).json()
     assert kept["grid_code"] == "990101001001001"  # cases keep the generation they were located in
-    moved = app_client.post("/api/v1/boundaries/relocate", headers=gis_headers).json()
+    stale = app_client.post("/api/v1/boundaries/relocate", headers=gis_headers, params={"to": "tiny-v1"})
+    assert stale.status_code == 422 and stale.json()["error"]["reason"] == "generation_not_active"
+    moved = app_client.post("/api/v1/boundaries/relocate", headers=gis_headers, params={"to": "tiny-v2"}).json()
     assert case.json()["id"] in [c["id"] for c in moved["cases"]]
     after = app_client.get(f"/api/v1/cases/{case.json()['id']}", headers=admin_headers).json()
     assert after["grid_code"] == "990101001001002" and after["locate_evidence"]["previous_grid"] == "990101001001001"

@@ -40,6 +40,7 @@ def _args(p: argparse.ArgumentParser) -> None:
     diff.add_argument("old")
     diff.add_argument("new")
     rel = sub.add_parser("relocate", help="move open cases onto the active generation (audited)")
+    rel.add_argument("--to", help="the generation to move cases to (must be the active one)")
     rel.add_argument("--dry-run", action="store_true")
     exp = sub.add_parser("export", help="write a generation's tier as GeoJSON, GeoPackage or Shapefile")
     exp.add_argument("generation")
@@ -69,7 +70,7 @@ def run_boundaries(args: argparse.Namespace) -> int:
                              default=str))
             return 0
         if args.action == "relocate":
-            moved = relocate_cases(conn, user=None)
+            moved = relocate_cases(conn, user=None, to=args.to)
             if args.dry_run:
                 conn.rollback()
             else:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import Message
 
@@ -101,10 +102,10 @@ async def upload(
         options = LoadOptions(tier=tier, layer=layer, crs=crs, encoding=encoding, code_field=code_field,
                               name_field=name_field, parent_field=parent_field, repair=repair,
                               standalone=standalone, max_bytes=limit)
-        prepared = prepare(conn, path, options)
+        prepared = await run_in_threadpool(prepare, conn, path, options)  # seconds of CPU: not on the loop
         body: dict[str, Any] = {"report": prepared.report.as_dict(), "generation": None}
         if commit_load:
-            made = commit(conn, prepared, name=generation, source=path.name)
+            made = await run_in_threadpool(lambda: commit(conn, prepared, name=generation, source=path.name))
             conn.commit()
             body["generation"] = {"id": made.id, "name": made.name, "is_active": made.is_active}
     return body
@@ -128,9 +129,9 @@ def diff(conn: ConnDep, old: str, new: str) -> dict[str, Any]:
 
 
 @router.post("/relocate", dependencies=[GIS])
-def relocate(conn: ConnDep, user: UserDep) -> dict[str, Any]:
-    """Move open cases onto the active generation (one audit record per case)."""
-    moved = relocate_cases(conn, user=user)
+def relocate(conn: ConnDep, user: UserDep, to: Annotated[str | None, Query()] = None) -> dict[str, Any]:
+    """Move open cases onto the active generation (one audit record per case); ``to`` must name it."""
+    moved = relocate_cases(conn, user=user, to=to)
     conn.commit()
     return {"moved": len(moved), "cases": moved}
 

@@ -6,6 +6,7 @@ Formats: GeoJSON, Shapefile (folder or zip), GeoPackage, KML/KMZ, DXF and CSV/XL
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pyogrio
 import shapely
 
 from gis.boundaries.encoding import shapefile_encoding
-from gis.boundaries.safezip import extract_zip
+from gis.boundaries.safezip import check_zip, extract_zip, open_zip
 from gis.errors import InvalidInput
 
 VECTOR_SUFFIXES = (".shp", ".geojson", ".json", ".gpkg", ".kml", ".dxf", ".csv", ".xlsx")
@@ -141,6 +142,11 @@ def _read_dxf(path: Path, encoding: str | None) -> RawLayer:
 
 
 def _read_table(path: Path, encoding: str | None) -> RawLayer:
+    if path.suffix.lower() == ".xls":
+        raise InvalidInput(f"{path.name}: old binary Excel (.xls); save it as .xlsx or CSV", reason="unknown_format")
+    if path.suffix.lower() == ".xlsx":
+        with open_zip(path) as archive:  # an .xlsx is a zip: no bombs through this door either
+            check_zip(archive, path.name)
     try:
         if path.suffix.lower() == ".csv":
             raw = path.read_bytes()
@@ -148,7 +154,7 @@ def _read_table(path: Path, encoding: str | None) -> RawLayer:
             table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         else:
             table = pd.read_excel(path, dtype=str).fillna("")
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (ValueError, LookupError, OSError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
         raise InvalidInput(f"{path.name}: cannot read the table ({exc})", reason="unreadable_file") from exc
     column = next((c for c in table.columns if str(c).strip().lower() in WKT_COLUMNS), None)
     if column is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gis.errors import InvalidInput
 from gis.models import Generation, User
 from gis.storage import access
 from gis.storage import areas as area_store
@@ -37,9 +38,30 @@ def diff_generations(conn: Conn, *, old: str | int, new: str | int) -> dict[str,
     }
 
 
-def relocate_cases(conn: Conn, *, user: User | None) -> list[dict[str, Any]]:
-    """Move open cases of older generations onto the active one; one audit record per case moved."""
+def relocate_cases(conn: Conn, *, user: User | None, to: str | int | None = None) -> list[dict[str, Any]]:
+    """Move open cases of older generations onto the active one; one audit record per case moved.
+
+    Parameters
+    ----------
+    conn : Conn
+        Connection; the caller commits.
+    user : User or None
+        Who asked (None: the command line), for the audit log.
+    to : str or int, optional
+        The generation the caller means to move cases to; refused unless it is the active one, so a
+        relocation never races an activation.
+
+    Raises
+    ------
+    InvalidInput
+        With reason ``generation_not_active`` when ``to`` names another generation.
+    """
     active = area_store.get_generation(conn)
+    if to is not None:
+        target = area_store.get_generation(conn, ref=to)
+        if target.id != active.id:
+            raise InvalidInput(f"generation {target.name!r} is not the active one ({active.name!r}); activate it "
+                               "first: cases move only to the active generation", reason="generation_not_active")
     moved = store.relocate_open_cases(conn, to_generation=active.id)
     for row in moved:
         access.audit(conn, user=user, action="case.relocate", object_type="case", object_id=str(row["id"]),
