@@ -324,3 +324,23 @@ def test_parents_inferred_by_containment(conn: psycopg.Connection, corpus: dict[
         "990101001001004", "no parent holds 99 % of it (best 66.7% in 990101001001)")
     inferred = prepared.areas.set_index("code").parent_code
     assert inferred["990101001001001"] == "990101001001" and inferred["990101001000"] == "990101"
+
+
+def test_cli_list_export_and_relocate_guard(db_settings: DatabaseSettings, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+                                            ) -> None:
+    from api.cli import main as cli_main
+
+    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    assert cli_main(["boundaries", "list"]) == 0
+    assert "* sample-county" in capsys.readouterr().out
+    out = tmp_path / "towns.shp"
+    assert cli_main(["boundaries", "export", "sample-county", "--tier", "town", "--format", "shp",
+                     "--out", str(out)]) == 0
+    assert out.with_suffix(".cpg").read_text() == "GB18030"
+    towns = gpd.read_file(out, encoding="GB18030").sort_values("code")
+    assert len(towns) == 17
+    assert [(towns.code.iloc[k], towns.name.iloc[k]) for k in (0, -1)] == [
+        ("449901001000", "隆联街道"), ("449901115000", "沙星镇")]
+    assert cli_main(["boundaries", "relocate", "--to", "no-such-generation", "--dry-run"]) == 2
+    assert "no-such-generation" in capsys.readouterr().err
