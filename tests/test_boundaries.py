@@ -344,3 +344,25 @@ def test_cli_list_export_and_relocate_guard(db_settings: DatabaseSettings, tmp_p
         ("449901001000", "隆联街道"), ("449901115000", "沙星镇")]
     assert cli_main(["boundaries", "relocate", "--to", "no-such-generation", "--dry-run"]) == 2
     assert "no-such-generation" in capsys.readouterr().err
+
+
+def test_numeric_codes_null_names_and_codes_shared_across_tiers(conn: psycopg.Connection,
+                                                                 some_grids: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    frame = some_grids.copy()
+    frame["code"] = frame.code.astype(float)  # what a dBase N(15,0) field or a spreadsheet gives
+    frame["parent_code"] = frame.parent_code.astype(float)
+    frame.loc[0, "name"] = None
+    path = tmp_path / "numeric.geojson"
+    frame.to_file(path, driver="GeoJSON", engine="pyogrio")
+    prepared = prepare(conn, path, LoadOptions(tier="grid"))
+    got = prepared.areas[prepared.areas.tier == 4].sort_values("code")
+    assert list(got.code[:2]) == ["449901001001001", "449901001001002"]
+    assert list(got.name[:2]) == ["449901001001001", some_grids.name[1]]  # no name: the code stands in
+    assert got.parent_code.iloc[0] == "449901001001"
+    assert prepared.report.summary() == {"childless_parent": 1}  # 29 grids for 2 of 1,026 villages
+    clash = some_grids.copy()
+    clash.loc[0, "code"] = "449901001008"  # a village's code, kept from the active generation
+    clash.to_file(tmp_path / "clash.geojson", driver="GeoJSON", engine="pyogrio")
+    report = prepare(conn, tmp_path / "clash.geojson", LoadOptions(tier="grid")).report
+    assert [(f.code, f.feature, f.message) for f in report.errors] == [
+        ("duplicate_code", "449901001008", "code used in tiers [3, 4]")]

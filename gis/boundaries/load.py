@@ -82,6 +82,7 @@ def prepare(conn: Conn, path: Path, options: LoadOptions) -> Prepared:
     qa.check_codes(loaded, report)
     tiers = {int(t) for t in loaded.tier}
     combined = loaded if options.standalone else _with_context(conn, loaded, tiers, report)
+    qa.check_codes_across_tiers(combined, report)
     _check_hierarchy(combined, tiers, report, crs_given=options.crs is not None)
     report.counts = {int(t): int(n) for t, n in combined.groupby("tier").size().items()}
     return Prepared(combined, report, tiers)

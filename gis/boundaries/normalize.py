@@ -72,9 +72,10 @@ def normalize(layer: RawLayer, *, tier: int, report: Report, code_field: str | N
         report.add("warning", "z_stripped", f"{int(shapely.has_z(geoms).sum())} feature(s) had Z values; dropped",
                    tier=tier)
         geoms = shapely.force_2d(geoms)
-    codes = frame[code_col].astype(str).str.strip().replace({"None": "", "nan": ""})
-    names = frame[name_col].astype(str).str.strip() if name_col else codes
-    parents = frame[parent_col].astype(str).str.strip().replace({"None": "", "nan": ""}) if parent_col else None
+    codes = _text(frame[code_col])
+    names = _text(frame[name_col]) if name_col else codes
+    names = names.where(names != "", codes)  # an area with no name goes by its code
+    parents = _text(frame[parent_col]) if parent_col else None
     extra = [c for c in frame.columns if c not in {code_col, name_col, parent_col, "geometry"}]
     out = gpd.GeoDataFrame({
         "tier": tier, "code": codes.to_numpy(), "name": names.to_numpy(),
@@ -82,6 +83,15 @@ def normalize(layer: RawLayer, *, tier: int, report: Report, code_field: str | N
         "attrs": [_attrs(row) for row in frame[extra].to_dict("records")] if extra else [{}] * len(frame),
     }, geometry=list(geoms), crs=frame.crs)
     return out
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Codes and names as text: nulls empty, whole-number floats (dBase N fields) without a '.0'."""
+    if pd.api.types.is_float_dtype(values):
+        numbers = values.to_numpy(dtype=float)
+        if np.all(np.isnan(numbers) | (numbers == np.round(numbers))):
+            values = values.astype("Int64")
+    return values.astype("string").fillna("").str.strip().astype(object)
 
 
 def _attrs(row: dict[str, object]) -> dict[str, object]:

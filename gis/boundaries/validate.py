@@ -93,6 +93,15 @@ def check_codes(areas: gpd.GeoDataFrame, report: Report) -> None:
                        feature=code, tier=int(tier))
 
 
+def check_codes_across_tiers(areas: gpd.GeoDataFrame, report: Report) -> None:
+    """Codes used in two tiers (a generation holds each code once), kept tiers of the active one included."""
+    pairs = areas.loc[areas.code != "", ["code", "tier"]].drop_duplicates()
+    shared = pairs[pairs.code.duplicated(keep=False)]
+    for code, group in shared.groupby("code"):
+        report.add("error", "duplicate_code", f"code used in tiers {sorted(int(t) for t in group.tier)}",
+                   feature=str(code))
+
+
 def coverage_suspects(children: gpd.GeoDataFrame) -> NDArray[np.bool_]:
     """True for areas with an edge that does not match its neighbours' (GEOS coverage validation).
 
