@@ -366,3 +366,15 @@ def test_numeric_codes_null_names_and_codes_shared_across_tiers(conn: psycopg.Co
     report = prepare(conn, tmp_path / "clash.geojson", LoadOptions(tier="grid")).report
     assert [(f.code, f.feature, f.message) for f in report.errors] == [
         ("duplicate_code", "449901001008", "code used in tiers [3, 4]")]
+
+
+def test_degrees_declared_but_metres_given(conn: psycopg.Connection, some_grids: gpd.GeoDataFrame,
+                                           tmp_path: Path) -> None:
+    path = tmp_path / "metres.geojson"  # GeoJSON is WGS84 by definition; these are GK zone-38 metres
+    some_grids.to_crs("EPSG:4526").set_crs("EPSG:4326", allow_override=True).to_file(path, engine="pyogrio")
+    with pytest.raises(InvalidInput) as err:
+        prepare(conn, path, LoadOptions(tier="grid"))
+    assert err.value.reason == "crs_mismatch"
+    assert "metres.geojson" in err.value.message and "zone prefix 38" in err.value.message
+    assert "(or gk38)" in err.value.message
+    assert prepare(conn, path, LoadOptions(tier="grid", crs="gk38")).report.summary() == {"childless_parent": 1}

@@ -44,6 +44,11 @@ def to_wgs84_frame(frame: gpd.GeoDataFrame, *, crs: str | None, source: str) -> 
         raise InvalidInput(f"{source}: no coordinate system in the file; {describe_coordinates(bounds)}",  # type: ignore[arg-type]
                            reason="missing_crs")
     declared = frame.crs.to_string()
+    if frame.crs.is_geographic and len(frame):
+        minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):  # e.g. GK metres in a GeoJSON
+            raise InvalidInput(f"{source}: the file says {declared} (degrees) but the coordinates are not degrees; "
+                               f"{describe_coordinates((minx, miny, maxx, maxy))}", reason="crs_mismatch")
     if frame.crs.equals("EPSG:4326"):
         return frame, "EPSG:4326 from the file"
     return frame.to_crs("EPSG:4326"), f"{declared} from the file"
