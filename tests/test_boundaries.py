@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,15 +21,22 @@ from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.errors import InvalidInput, TooLarge
 from gis.settings import DatabaseSettings
 from tests.conftest import SHARED, make_token
-from tests.fixtures.boundaries.make_fixtures import write_corpus
+from tests.fixtures.boundaries.make_fixtures import CORPUS, VARIANTS, write_corpus
 
 VILLAGES = ("449901001008", "449901001001")
 RARE = ["喆", "赟", "𬌗"]
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_corpus(tmp_path_factory.mktemp("corpus"))
+def corpus() -> dict[str, Path]:
+    """The committed corpus: one folder of GeoJSON layers per variant."""
+    return {name: CORPUS / name for name in VARIANTS}
+
+
+def test_committed_corpus_is_what_the_script_writes(tmp_path: Path) -> None:
+    for name, folder in write_corpus(tmp_path).items():
+        for path in sorted(folder.iterdir()):
+            assert path.read_bytes() == (CORPUS / name / path.name).read_bytes(), f"{name}/{path.name}"
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +137,7 @@ def test_bad_files_are_refused_clearly(conn: psycopg.Connection, corpus: dict[st
     elif case == "zip_bomb":
         path = _zip(tmp_path / "bomb.zip", {"grids.geojson": b"\0" * (20 * 2**20)})
     elif case == "shp_without_dbf":
-        gpd.read_file(corpus["clean"], layer="grids").to_file(tmp_path / "g.shp", engine="pyogrio")
+        gpd.read_file(corpus["clean"] / "grids.geojson").to_file(tmp_path / "g.shp", engine="pyogrio")
         (tmp_path / "g.dbf").unlink()
         path = tmp_path / "g.shp"
     elif case == "unknown":
@@ -181,6 +190,8 @@ def restore_sample(app_client: TestClient, gis_headers: dict[str, str]) -> Itera
 
 
 def upload(client: TestClient, headers: dict[str, str], path: Path, **form: Any) -> Any:
+    if path.is_dir():  # a folder travels as a zip, as GIS staff send one
+        path = Path(shutil.make_archive(str(Path(tempfile.mkdtemp()) / path.name), "zip", root_dir=path))
     with path.open("rb") as handle:
         return client.post("/api/v1/boundaries/uploads", headers=headers,
                            files={"file": (path.name, handle, "application/octet-stream")},
@@ -207,7 +218,8 @@ def test_generations_activation_diff_and_relocation(app_client: TestClient, gis_
         "category": "0201", "source_channel": "walk_in", "description": "边界调整测试", "lon": 114.605, "lat": 24.115})
     assert case.status_code == 201, case.text
     # v2: grids 1 and 2 swap codes (a renumbering)
-    layers = {name: gpd.read_file(corpus["clean"], layer=name) for name in ("county", "towns", "villages", "grids")}
+    layers = {name: gpd.read_file(corpus["clean"] / f"{name}.geojson") for name in ("county", "towns", "villages",
+                                                                                     "grids")}
     grids = layers["grids"]
     grids.loc[[0, 1], "code"] = [grids.code[1], grids.code[0]]
     v2 = tmp_path / "v2.gpkg"
@@ -315,7 +327,7 @@ def test_cli_load_dry_run_and_commit(db_settings: DatabaseSettings, corpus: dict
 def test_parents_inferred_by_containment(conn: psycopg.Connection, corpus: dict[str, Path], tmp_path: Path) -> None:
     path = tmp_path / "no_parents.gpkg"
     for layer in ("county", "towns", "villages", "grids"):
-        frame = gpd.read_file(corpus["outside"], layer=layer)
+        frame = gpd.read_file(corpus["outside"] / f"{layer}.geojson")
         frame.drop(columns="parent_code").to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
     prepared = prepare(conn, path, LoadOptions(standalone=True))
     assert prepared.report.summary() == {"gap": 1, "missing_parent": 1}

@@ -14,12 +14,11 @@ from gis.boundaries.load import LoadOptions, prepare
 from maps.folium_assets import RemoteAssetError, offline_html
 from maps.report_map import report_map
 from tests.browser_support import chromium
-from tests.fixtures.boundaries.make_fixtures import write_corpus
+from tests.fixtures.boundaries.make_fixtures import CORPUS
 
 
 def test_problem_map_renders_offline_with_working_popups(conn: psycopg.Connection, tmp_path: Path) -> None:
-    corpus = write_corpus(tmp_path / "corpus")
-    prepared = prepare(conn, corpus["overlap"], LoadOptions(standalone=True))
+    prepared = prepare(conn, CORPUS / "overlap", LoadOptions(standalone=True))
     out = tmp_path / "problems.html"
     report_map(prepared).save(str(out))
     html = out.read_text(encoding="utf-8")

@@ -46,7 +46,8 @@ def to_wgs84_frame(frame: gpd.GeoDataFrame, *, crs: str | None, source: str) -> 
     declared = frame.crs.to_string()
     if frame.crs.is_geographic and len(frame):
         minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
-        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):  # e.g. GK metres in a GeoJSON
+        swapped = -90 <= minx <= maxx <= 90 and -180 <= miny <= maxy <= 180  # reported by the extent check
+        if not swapped and not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):  # GK metres, say
             raise InvalidInput(f"{source}: the file says {declared} (degrees) but the coordinates are not degrees; "
                                f"{describe_coordinates((minx, miny, maxx, maxy))}", reason="crs_mismatch")
     if frame.crs.equals("EPSG:4326"):
