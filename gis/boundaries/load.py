@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from gis.boundaries import hierarchy
 from gis.boundaries import validate as qa
 from gis.boundaries.coords import to_wgs84_frame
 from gis.boundaries.formats import read_layers
@@ -126,14 +127,14 @@ def _check_hierarchy(areas: gpd.GeoDataFrame, loaded: set[int], report: Report, 
         if tier not in loaded and tier - 1 not in loaded:
             continue
         if tier in loaded and (children.parent_code == "").any():
-            areas.loc[children.index, "parent_code"] = qa.infer_parents(children, parents, report)
+            areas.loc[children.index, "parent_code"] = hierarchy.infer_parents(children, parents, report)
             children = areas[areas.tier == tier]
         if tier in loaded:
             qa.check_gcj02_shift(children, parents, report, crs_given=crs_given)
-        qa.check_parent_codes(children, parents, report)
-        qa.check_nesting(children, parents, report, suspects=suspects)
+        hierarchy.check_parent_codes(children, parents, report)
+        hierarchy.check_nesting(children, parents, report, suspects=suspects)
         if tier in loaded:
-            qa.check_childless(children, parents, report)
+            hierarchy.check_childless(children, parents, report)
 
 
 def commit(conn: Conn, prepared: Prepared, *, name: str | None = None, source: str = "") -> Generation:
