@@ -18,7 +18,7 @@ from starlette.types import Message
 
 from api.deps import ConnDep, SettingsDep, UserDep, require_roles
 from gis.boundaries.export import export_generation
-from gis.boundaries.generations import activate, diff_generations, relocate_cases
+from gis.boundaries.generations import activate, diff_generations, generation_report, relocate_cases
 from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.errors import InvalidInput, TooLarge
 
@@ -120,6 +120,12 @@ def activate_generation(request: Request, conn: ConnDep, user: UserDep, ref: str
         listener(request.app)
     return {"id": generation.id, "name": generation.name, "is_active": True,
             "activated_at": generation.activated_at}
+
+
+@router.get("/generations/{ref}/report")
+def report(conn: ConnDep, ref: str) -> dict[str, Any]:
+    """The validation report stored with a generation when its load was committed."""
+    return generation_report(conn, ref=ref)
 
 
 @router.get("/diff", dependencies=[GIS])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gis.errors import InvalidInput
+from gis.errors import InvalidInput, NotFound
 from gis.models import Generation, User
 from gis.storage import access
 from gis.storage import areas as area_store
@@ -68,3 +68,19 @@ def relocate_cases(conn: Conn, *, user: User | None, to: str | int | None = None
                      detail={"from_generation": row["old_generation"], "to_generation": active.id,
                              "old_grid": row["old_grid"], "new_grid": row["new_grid"]})
     return moved
+
+
+def generation_report(conn: Conn, *, ref: str | int) -> dict[str, Any]:
+    """The validation report stored with a generation when its load was committed.
+
+    Raises
+    ------
+    NotFound
+        Unknown generation, or (reason ``no_report``) one made otherwise than by a boundary load.
+    """
+    generation = area_store.get_generation(conn, ref=ref)
+    stored = store.get_report(conn, generation_id=generation.id)
+    if stored is None:
+        raise NotFound(f"generation {generation.name!r} was not made by a boundary load: no report",
+                       reason="no_report")
+    return stored

@@ -42,6 +42,13 @@ def save_report(conn: Conn, *, generation_id: int, report: dict[str, Any]) -> No
                      (json.dumps(report, ensure_ascii=False, default=str), generation_id))
 
 
+def get_report(conn: Conn, *, generation_id: int) -> dict[str, Any] | None:
+    """The validation report a committed load produced (None for generations made otherwise)."""
+    with translate_pg_errors():
+        row = conn.execute("SELECT report FROM generations WHERE id = %s", (generation_id,)).fetchone()
+    return row[0] if row else None
+
+
 def diff_grids(conn: Conn, *, old: int, new: int) -> dict[str, list[dict[str, Any]]]:
     """Grids added, removed and changed (geometry or name) from one generation to another."""
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
