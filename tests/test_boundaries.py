@@ -394,3 +394,20 @@ def test_degrees_declared_but_metres_given(conn: psycopg.Connection, some_grids:
     assert "metres.geojson" in err.value.message and "zone prefix 38" in err.value.message
     assert "(or gk38)" in err.value.message
     assert prepare(conn, path, LoadOptions(tier="grid", crs="gk38")).report.summary() == {"childless_parent": 1}
+
+
+class _GbkName(zipfile.ZipInfo):
+    """A member name stored as GBK bytes without the UTF-8 flag, as Chinese Windows zips them."""
+
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 (zipfile's name)
+        return self.filename.encode("gb18030"), self.flag_bits
+
+
+def test_zip_with_gbk_member_names(conn: psycopg.Connection, corpus: dict[str, Path], tmp_path: Path) -> None:
+    path = tmp_path / "grids.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(_GbkName("云溪县网格.geojson"), (corpus["clean"] / "grids.geojson").read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() != ["云溪县网格.geojson"]  # what a plain reader sees: cp437 mojibake
+    report = prepare(conn, path, LoadOptions(tier="grid", standalone=True)).report
+    assert report.notes[0] == "grids.zip:云溪县网格.geojson [云溪县网格] -> tier 4: EPSG:4326 from the file"

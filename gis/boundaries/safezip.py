@@ -33,7 +33,7 @@ def check_zip(archive: zipfile.ZipFile, name: str, *, max_total_bytes: int = MAX
         raise TooLarge(f"{name}: unpacks to {total / 2**20:.0f} MB (limit {max_total_bytes / 2**20:.0f} MB)",
                        reason="zip_too_large")
     for member in members:
-        parts = PurePosixPath(member.filename.replace("\\", "/"))
+        parts = PurePosixPath(member_name(member).replace("\\", "/"))
         if parts.is_absolute() or ".." in parts.parts:
             raise InvalidInput(f"{name}: member {member.filename!r} escapes the archive", reason="zip_path")
         ratio = member.file_size / max(member.compress_size, 1)
@@ -61,8 +61,18 @@ def extract_zip(path: Path, target: Path, *, max_total_bytes: int = MAX_TOTAL_BY
             raise InvalidInput(f"{path.name}: damaged zip file ({exc})", reason="corrupt_zip") from exc
 
 
+def member_name(member: zipfile.ZipInfo) -> str:
+    """A member's name; zips from Chinese Windows store GBK names without the UTF-8 flag (read as cp437)."""
+    if member.flag_bits & 0x800:
+        return member.filename
+    try:
+        return member.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return member.filename
+
+
 def _extract(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, name: str) -> Path:
-    destination = target / PurePosixPath(member.filename.replace("\\", "/"))
+    destination = target / PurePosixPath(member_name(member).replace("\\", "/"))
     destination.parent.mkdir(parents=True, exist_ok=True)
     with archive.open(member) as source, destination.open("wb") as sink:
         copied = 0
