@@ -411,3 +411,11 @@ def test_zip_with_gbk_member_names(conn: psycopg.Connection, corpus: dict[str, P
         assert archive.namelist() != ["云溪县网格.geojson"]  # what a plain reader sees: cp437 mojibake
     report = prepare(conn, path, LoadOptions(tier="grid", standalone=True)).report
     assert report.notes[0] == "grids.zip:云溪县网格.geojson [云溪县网格] -> tier 4: EPSG:4326 from the file"
+
+
+def test_chinese_layer_names_give_the_tiers(conn: psycopg.Connection, corpus: dict[str, Path], tmp_path: Path) -> None:
+    names = {"county": "测试县", "towns": "测试县乡镇街道", "villages": "测试县村居", "grids": "测试县网格"}
+    for layer, chinese in names.items():
+        shutil.copy(corpus["clean"] / f"{layer}.geojson", tmp_path / f"{chinese}.geojson")
+    prepared = prepare(conn, tmp_path, LoadOptions(standalone=True))
+    assert prepared.report.findings == [] and prepared.report.counts == {1: 1, 2: 1, 3: 1, 4: 4}

@@ -17,6 +17,9 @@ PARENT_FIELDS = ("parent_code", "parent", "上级编码", "所属村编码", "�
 LAYER_TIERS = {"county": 1, "counties": 1, "town": 2, "towns": 2, "village": 3, "villages": 3, "grid": 4,
                "grids": 4}
 TIER_BY_NAME = {"county": 1, "town": 2, "village": 3, "grid": 4}
+# Chinese layer names end in the tier's word: 云溪县网格, 云溪县村居, 云溪县乡镇街道, 云溪县 (longest suffix first).
+CHINESE_SUFFIXES = (("网格", 4), ("村社区", 3), ("村居", 3), ("社区", 3), ("行政村", 3), ("村", 3),
+                    ("乡镇街道", 2), ("乡镇", 2), ("镇街", 2), ("街道", 2), ("区县", 1), ("县界", 1), ("县", 1))
 
 
 def _field(frame: pd.DataFrame, given: str | None, candidates: tuple[str, ...]) -> str | None:
@@ -39,10 +42,11 @@ def ensure_finite(layer: RawLayer) -> None:
 
 
 def layer_tier(layer: RawLayer, tier: str | None, n_layers: int) -> int:
-    """The tier of a layer: --tier for a single layer, else its name (county/towns/villages/grids)."""
+    """The tier of a layer: --tier for a single layer, else its name (county/towns/villages/grids, 县/乡镇/村/网格)."""
     if tier and n_layers == 1:
         return TIER_BY_NAME[tier]
-    named = LAYER_TIERS.get(layer.name.lower())
+    named = LAYER_TIERS.get(layer.name.lower()) or next(
+        (t for suffix, t in CHINESE_SUFFIXES if layer.name.strip().endswith(suffix)), None)
     if named:
         return named
     if tier:
