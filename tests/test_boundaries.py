@@ -16,6 +16,7 @@ import psycopg
 import pytest
 import shapely
 from fastapi.testclient import TestClient
+from pyproj import Geod
 
 from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.errors import InvalidInput, TooLarge
@@ -86,15 +87,20 @@ def test_finding_details(conn: psycopg.Connection, corpus: dict[str, Path]) -> N
     assert [f.severity for f in declared.findings if f.code == "suspected_gcj02"] == ["warning"]
 
 
-def test_gcj02_fixture_round_trips_within_a_metre(conn: psycopg.Connection, tmp_path: Path) -> None:
+@pytest.mark.parametrize("county, code, name, area_m2", [
+    ("heping", "441624", "和平县", 2_290_846_616), ("haifeng", "441521", "海丰县", 1_799_717_797),
+])  # areas: pyproj.Geod(ellps="WGS84") over the WGS84 twin files
+def test_gcj02_fixture_round_trips_within_a_metre(conn: psycopg.Connection, county: str, code: str, name: str,
+                                                  area_m2: int) -> None:
     folder = SHARED / "data" / "counties"
-    prepared = prepare(conn, folder / "heping_county_gcj02_raw.geojson",
+    prepared = prepare(conn, folder / f"{county}_county_gcj02_raw.geojson",
                        LoadOptions(tier="county", crs="gcj02", code_field="adcode", standalone=True))
-    truth = shapely.union_all(gpd.read_file(folder / "heping_county.geojson").geometry.values)
+    assert prepared.report.findings == [] and "gcj02 converted to WGS84 (iterative inverse)" in prepared.report.notes[0]
+    truth = shapely.union_all(gpd.read_file(folder / f"{county}_county.geojson").geometry.values)
     got = prepared.areas.geometry.iloc[0]
-    assert prepared.areas.code.iloc[0] == "441624"
-    assert shapely.hausdorff_distance(got, truth) < 1e-5
-    assert got.area == pytest.approx(truth.area, rel=1e-6)
+    assert (prepared.areas.code.iloc[0], prepared.areas.name.iloc[0]) == (code, name)
+    assert shapely.hausdorff_distance(got, truth) < 1e-5  # under a metre
+    assert abs(Geod(ellps="WGS84").geometry_area_perimeter(got)[0]) == pytest.approx(area_m2, rel=1e-6)
 
 
 def test_missing_crs_says_what_the_coordinates_look_like(conn: psycopg.Connection, some_grids: gpd.GeoDataFrame,
