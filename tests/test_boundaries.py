@@ -212,6 +212,8 @@ def test_generations_activation_diff_and_relocation(app_client: TestClient, gis_
     assert dry.status_code == 200 and dry.json()["generation"] is None and dry.json()["report"]["ok"] is True
     stored = upload(app_client, gis_headers, corpus["clean"], standalone=True, commit=True, generation="tiny-v1")
     assert stored.json()["generation"]["name"] == "tiny-v1" and stored.json()["generation"]["is_active"] is False
+    again = upload(app_client, gis_headers, corpus["clean"], standalone=True, commit=True, generation="tiny-v1")
+    assert again.status_code == 409, again.text  # names are unique; nothing half-written
     kept = app_client.get("/api/v1/boundaries/generations/tiny-v1/report").json()
     assert kept["ok"] is True and kept["counts"] == {"1": 1, "2": 1, "3": 1, "4": 4}
     sample = app_client.get("/api/v1/boundaries/generations/sample-county/report")
