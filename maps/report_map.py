@@ -37,23 +37,33 @@ def base_map(bounds: tuple[float, float, float, float]) -> folium.Map:
     return m
 
 
-def add_outlines(m: folium.Map, frame: gpd.GeoDataFrame, *, name: str, colour: str = "#4d7ea8") -> folium.Map:
-    """Outlines of areas, simplified for the browser (coverage-preserving)."""
+def add_outlines(m: folium.Map, frame: gpd.GeoDataFrame, *, name: str, colour: str = "#4d7ea8",
+                 weight: float = 0.8) -> folium.Map:
+    """Outlines of areas with code and name on hover, simplified for the browser (coverage-preserving)."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    simple = shapely.coverage_simplify(geoms, 0.0002) if len(geoms) > 200 else geoms
+    simple = geoms
+    if len(geoms) > 200:
+        try:
+            simple = shapely.coverage_simplify(geoms, 0.0002)
+        except shapely.errors.GEOSException:  # not a clean coverage (that is why there is a report)
+            simple = shapely.simplify(geoms, 0.0002, preserve_topology=True)
     layer = gpd.GeoDataFrame({"code": frame.code.to_numpy(), "name": frame.name.to_numpy()}, geometry=list(simple),
                              crs="EPSG:4326")
-    folium.GeoJson(layer.to_json(), name=name, style_function=lambda _: {"color": colour, "weight": 0.8,
-                                                                       "fillOpacity": 0.03}).add_to(m)
+    folium.GeoJson(layer.to_json(), name=name, tooltip=folium.GeoJsonTooltip(["code", "name"]),
+                   style_function=lambda _: {"color": colour, "weight": weight, "fillOpacity": 0.03}).add_to(m)
     return m
 
 
 def report_map(prepared: Prepared) -> OfflineMap:
-    """Outlines of the loaded tiers and a marker per located finding (popup: code, message, area)."""
+    """Outlines of the loaded tier, areas with findings in red, a marker per located finding (popup: message)."""
     areas = prepared.areas
     m = base_map(tuple(float(v) for v in areas.total_bounds))  # type: ignore[arg-type]
     top = max(prepared.loaded_tiers)
     add_outlines(m, areas[areas.tier == top], name=f"tier {top}")
+    flagged = {f.feature for f in prepared.report.findings if f.feature}
+    problems = areas[areas.code.isin(flagged)]
+    if len(problems):
+        add_outlines(m, problems, name="areas with findings", colour=COLOURS["error"], weight=2.0)
     for finding in prepared.report.findings:
         if finding.location is None:
             continue
