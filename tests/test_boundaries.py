@@ -58,6 +58,7 @@ EXPECTED_FINDINGS = {
     "duplicate": {"duplicate_code": 1},
     "swapped": {"lat_lon_swapped": 1},
     "gcj02": {"child_outside_parent": 3, "gap": 1, "suspected_gcj02": 1},
+    "bd09": {"child_outside_parent": 4, "gap": 1, "suspected_bd09": 1},
 }
 
 

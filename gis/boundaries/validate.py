@@ -10,11 +10,12 @@ import shapely
 from numpy.typing import NDArray
 
 from gis.boundaries.report import Report
-from gis.crs import gcj02_to_wgs84
+from gis.crs import bd09_to_wgs84, gcj02_to_wgs84
 from gis.locate.service import CHINA_LAT, CHINA_LON
 
 TOLERANCE_M2 = 1.0  # overlaps/gaps below this are float noise, reported as warnings
 SLIVER_M2 = 50.0
+SHIFTS = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}  # map-app obfuscations a file may still carry
 SLIVER_THINNESS = 0.02  # 4*pi*A/P^2: 1 for a circle, near 0 for a needle
 
 
@@ -142,7 +143,7 @@ def check_siblings(children: gpd.GeoDataFrame, report: Report, *,
 
 def check_gcj02_shift(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report, *,
                       crs_given: bool) -> None:
-    """A layer in GCJ-02 sits 100-700 m off its WGS84 parents; undoing the shift makes it fit."""
+    """A layer in GCJ-02 (or BD-09) sits 0.1-1.4 km off its WGS84 parents; undoing the shift makes it fit."""
     if len(children) < 3 or not len(parents):
         return
     outline = shapely.union_all(np.asarray(parents.geometry.values, dtype=object))
@@ -155,9 +156,13 @@ def check_gcj02_shift(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, rep
         return float(1 - shapely.intersects_xy(outline, xy[:, 0], xy[:, 1]).mean())
 
     before = misfit(sample)
-    after = misfit(np.column_stack(gcj02_to_wgs84(sample[:, 0], sample[:, 1])))
-    if before > 0.002 and after < before / 4:
-        report.add("warning" if crs_given else "error", "suspected_gcj02",
-                   f"{before:.1%} of the layer falls outside its parent tier, {after:.1%} after a GCJ-02 -> WGS84 "
-                   "correction: the file is probably in GCJ-02 (load it with --crs gcj02)",
+    if before <= 0.002:
+        return
+    fixed = {kind: misfit(np.column_stack(undo(sample[:, 0], sample[:, 1]))) for kind, undo in SHIFTS.items()}
+    kind = min(fixed, key=lambda k: fixed[k])
+    if fixed[kind] < before / 4:
+        label = {"gcj02": "GCJ-02", "bd09": "BD-09"}[kind]
+        report.add("warning" if crs_given else "error", f"suspected_{kind}",
+                   f"{before:.1%} of the layer falls outside its parent tier, {fixed[kind]:.1%} after a {label} -> "
+                   f"WGS84 correction: the file is probably in {label} (load it with --crs {kind})",
                    tier=int(children.tier.iloc[0]))
