@@ -34,6 +34,18 @@ def status_for(exc: errors.GisError) -> int:
     return 500
 
 
+ERROR_DESCRIPTIONS = {400: "bad request", 401: "not signed in", 403: "role not allowed", 404: "not found",
+                      409: "conflicts with the current state", 413: "too large", 422: "invalid input",
+                      428: "precondition required", 503: "unavailable"}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route returns (always the one error shape)."""
+    from api.schemas import ErrorBody
+
+    return {s: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS.get(s, "error")} for s in statuses}
+
+
 def error_body(reason: str, message: str, **details: Any) -> dict[str, Any]:
     """The JSON error document."""
     return {"error": {"reason": reason, "message": message, **details}}

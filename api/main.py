@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -10,9 +11,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from api.deps import allow
 from api.errors import error_body, install_error_handlers
-from api.routers import areas, boundaries, cases, dispatch, events, health, locate, staff, tiles
+from api.live import EventHub
+from api.routers import areas, boundaries, cases, dispatch, events, health, locate, meta, staff, tiles
+from gis.services import Services
 from gis.settings import AppSettings, DatabaseSettings
+from gis.storage.listen import ChangeListener
 from gis.storage.pool import make_pool
 from maps import STATIC_DIR
 
@@ -20,11 +25,9 @@ log = logging.getLogger("fengqiao")
 
 # Routers are listed once here; each module owns one resource.
 ROUTERS = [
-    health.router, tiles.router, areas.router, locate.router, cases.router, staff.router, dispatch.router,
-    events.router, boundaries.router,
+    health.router, meta.router, tiles.router, areas.router, locate.router, cases.router, staff.router,
+    dispatch.router, events.router, boundaries.router,
 ]
-# Called at start-up with the app (after the pool opens): load in-memory indexes, register probes.
-STARTUP_HOOKS: list[Callable[[FastAPI], None]] = [locate.install, cases.install, staff.install]
 
 
 def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None = None) -> FastAPI:
@@ -36,12 +39,21 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = make_pool(db)
         pool.open(wait=False)
-        app.state.pool = pool
+        services = Services(pool)
+        hub = EventHub(asyncio.get_running_loop())
+        services.on_event(hub.wake)
+        listener = ChangeListener(db, on_change=services.changed, on_versions=services.versions_seen,
+                                  on_event=services.event_arrived)
+        app.state.services, app.state.hub = services, hub
+        services.start()
+        listener.start()
+        # Serve once the index is in memory (a few seconds), or after 30 s anyway: /readyz says what is missing.
+        await asyncio.to_thread(services.wait_until_built, 30.0)
         try:
-            for hook in STARTUP_HOOKS:
-                hook(app)
             yield
         finally:
+            listener.stop()
+            services.stop()
             pool.close()
 
     app = FastAPI(
@@ -51,10 +63,6 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
         description="Grid management and dispatch for county social-governance centres",
     )
     app.state.settings = settings
-    app.state.db_settings = db
-    app.state.readiness = {}
-    # Called with the app after a boundary generation is activated (e.g. rebuild the locate index).
-    app.state.generation_listeners = []
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -69,7 +77,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/", include_in_schema=False)
+    @app.get("/", include_in_schema=False, dependencies=[allow("public")])
     def console() -> FileResponse:
         return FileResponse(STATIC_DIR / "console" / "index.html")
 

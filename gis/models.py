@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 
@@ -25,6 +25,27 @@ class Tier(IntEnum):
             return cls[str(value).upper()]
         except KeyError:
             raise ValueError(f"unknown tier {value!r}: use county, town, village or grid") from None
+
+
+class TierName(StrEnum):
+    """Tier names as callers write them (``?tier=grid``)."""
+
+    COUNTY = "county"
+    TOWN = "town"
+    VILLAGE = "village"
+    GRID = "grid"
+
+    @property
+    def tier(self) -> Tier:
+        """The numeric tier."""
+        return Tier[self.name]
+
+
+TIER_LABELS: dict[Tier, str] = {Tier.COUNTY: "县（区）", Tier.TOWN: "乡镇（街道）", Tier.VILLAGE: "村（社区）",
+                                Tier.GRID: "网格"}
+# Vector tile layer names of each tier.
+TIER_LAYERS: dict[Tier, str] = {Tier.COUNTY: "county", Tier.TOWN: "towns", Tier.VILLAGE: "villages",
+                                Tier.GRID: "grids"}
 
 
 @dataclass(frozen=True)

@@ -122,3 +122,10 @@ def make_token(
 @pytest.fixture(scope="session")
 def admin_headers(db_settings: DatabaseSettings) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_token(db_settings, 'admin', 'admin')}"}
+
+
+def settle(client: TestClient, timeout: float = 10.0) -> None:
+    """Wait until the app's in-memory services have caught up with the database (they refresh in the background)."""
+    services = client.app.state.services  # type: ignore[attr-defined]
+    for service in services.refreshing:
+        assert service.wait_current(timeout), f"{service.name} did not catch up: {service.last_error}"

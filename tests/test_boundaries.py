@@ -21,7 +21,7 @@ from pyproj import Geod
 from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.errors import InvalidInput, TooLarge
 from gis.settings import DatabaseSettings
-from tests.conftest import SHARED, make_token
+from tests.conftest import SHARED, make_token, settle
 from tests.fixtures.boundaries.make_fixtures import CORPUS, VARIANTS, write_corpus
 
 VILLAGES = ("449901001008", "449901001001")
@@ -194,6 +194,7 @@ def gis_headers(db_settings: DatabaseSettings) -> dict[str, str]:
 def restore_sample(app_client: TestClient, gis_headers: dict[str, str]) -> Iterator[None]:
     yield
     app_client.post("/api/v1/boundaries/generations/sample-county/activate", headers=gis_headers)
+    settle(app_client)
 
 
 def upload(client: TestClient, headers: dict[str, str], path: Path, **form: Any) -> Any:
@@ -215,9 +216,11 @@ def test_generations_activation_diff_and_relocation(app_client: TestClient, gis_
     assert stored.json()["generation"]["name"] == "tiny-v1" and stored.json()["generation"]["is_active"] is False
     again = upload(app_client, gis_headers, corpus["clean"], standalone=True, commit=True, generation="tiny-v1")
     assert again.status_code == 409, again.text  # names are unique; nothing half-written
-    kept = app_client.get("/api/v1/boundaries/generations/tiny-v1/report").json()
+    anonymous = app_client.get("/api/v1/boundaries/generations/tiny-v1/report")
+    assert anonymous.status_code == 401  # reports and exports need a signed-in role
+    kept = app_client.get("/api/v1/boundaries/generations/tiny-v1/report", headers=gis_headers).json()
     assert kept["ok"] is True and kept["counts"] == {"1": 1, "2": 1, "3": 1, "4": 4}
-    sample = app_client.get("/api/v1/boundaries/generations/sample-county/report")
+    sample = app_client.get("/api/v1/boundaries/generations/sample-county/report", headers=gis_headers)
     assert sample.status_code == 404 and sample.json()["error"]["reason"] == "no_report"
     blocked = upload(app_client, gis_headers, corpus["gap"], standalone=True, commit=True)
     assert blocked.status_code == 422 and blocked.json()["error"]["reason"] == "validation_failed"
@@ -225,6 +228,7 @@ def test_generations_activation_diff_and_relocation(app_client: TestClient, gis_
     assert app_client.post("/api/v1/boundaries/generations/tiny-v1/activate",
                            headers=operator).status_code == 403
     assert app_client.post("/api/v1/boundaries/generations/tiny-v1/activate", headers=gis_headers).status_code == 200
+    settle(app_client)  # every process rebuilds its index in the background
     where = app_client.get("/api/v1/locate", params={"lon": 114.605, "lat": 24.115}).json()
     assert where["grid_code"] == "990101001001001" and where["generation_name"] == "tiny-v1"
     case = app_client.post("/api/v1/cases", headers=admin_headers, json={
@@ -245,6 +249,7 @@ def test_generations_activation_diff_and_relocation(app_client: TestClient, gis_
     assert diff["grids"] == {"added": 0, "removed": 0, "changed": 2}
     assert diff["open_cases_moving"] == {"grid": 1, "village": 0, "town": 0}
     assert app_client.post("/api/v1/boundaries/generations/tiny-v2/activate", headers=gis_headers).status_code == 200
+    settle(app_client)
     kept = app_client.get(f"/api/v1/cases/{case.json()['id']}", headers=admin_headers).json()
     assert kept["grid_code"] == "990101001001001"  # cases keep the generation they were located in
     stale = app_client.post("/api/v1/boundaries/relocate", headers=gis_headers, params={"to": "tiny-v1"})
@@ -265,21 +270,22 @@ def conn_settings(conn: psycopg.Connection) -> DatabaseSettings:
     return DatabaseSettings(database_url=conn.info.dsn)
 
 
-def test_exports(app_client: TestClient, tmp_path: Path) -> None:
+def test_exports(app_client: TestClient, tmp_path: Path, gis_headers: dict[str, str]) -> None:
     geojson = app_client.get("/api/v1/boundaries/generations/sample-county/export",
-                             params={"tier": "town", "format": "geojson"})
+                             params={"tier": "town", "format": "geojson"}, headers=gis_headers)
     assert geojson.status_code == 200 and geojson.headers["content-type"] == "application/geo+json"
     doc = json.loads(geojson.content)
     assert len(doc["features"]) == 17 and "crs" not in doc  # RFC 7946: WGS84, no crs member
     shp = app_client.get("/api/v1/boundaries/generations/sample-county/export",
-                         params={"tier": "town", "format": "shp"})
+                         params={"tier": "town", "format": "shp"}, headers=gis_headers)
     archive = zipfile.ZipFile(io.BytesIO(shp.content))
     assert archive.read("sample-county-town.cpg") == b"GB18030"
     archive.extractall(tmp_path)
     towns = gpd.read_file(tmp_path / "sample-county-town.shp", encoding="GB18030")
     assert sorted(towns.name)[:2] == sorted(doc_feature["properties"]["name"] for doc_feature in doc["features"])[:2]
     gpkg = app_client.get("/api/v1/boundaries/generations/sample-county/export", params={"tier": "grid",
-                                                                                          "format": "gpkg"})
+                                                                                          "format": "gpkg"},
+                          headers=gis_headers)
     (tmp_path / "g.gpkg").write_bytes(gpkg.content)
     assert len(gpd.read_file(tmp_path / "g.gpkg")) == 8535
 

@@ -186,9 +186,10 @@ def test_town_scope_and_audit(app_client: TestClient, operator: dict[str, str], 
 
 def test_masked_parties_for_field_staff(app_client: TestClient, operator: dict[str, str],
                                         db_settings: DatabaseSettings) -> None:
-    cid = new_case(app_client, operator, parties=[{"name": "欧阳春花", "phone": "13912345678",
-                                                   "id_number": "44162419800101567X"}])["id"]
     field = {"Authorization": f"Bearer {make_token(db_settings, 'field-1', 'field')}"}
+    # a grid worker registers a case on the spot: they see it again, parties masked
+    cid = new_case(app_client, field, parties=[{"name": "欧阳春花", "phone": "13912345678",
+                                                "id_number": "44162419800101567X"}])["id"]
     parties = app_client.get(f"/api/v1/cases/{cid}", headers=field).json()["parties"]
     assert parties == [{"role": "applicant", "name": "欧**花", "id_masked": "4416**********567X",
                         "phone": "139****5678", "village_code": None}]
@@ -210,7 +211,7 @@ def test_deadline_warnings_and_overdue(app_client: TestClient, operator: dict[st
     assert counts["red"] >= 1
     records = conn.execute("SELECT level, reason FROM case_supervisions WHERE case_id = %s ORDER BY id",
                            (case["id"],)).fetchall()
-    assert records == [("yellow", "办理时限已过三分之二"), ("red", "已超期")]
+    assert records == [("yellow", "办理时限已用67%"), ("red", "已超期")]  # yellow_fraction 0.67 in routing.toml
     assert sweep_deadlines(conn, rules=rules, now=due + timedelta(hours=2))["red"] == 0  # once per tier
     conn.execute("UPDATE cases SET due_at = now() - interval '1 hour' WHERE id = %s", (case["id"],))
     conn.commit()

@@ -26,40 +26,40 @@ def _rows(text: str) -> list[tuple[str, ...]]:
             for r in csv.DictReader(io.StringIO(text))]
 
 
-def test_batch_csv_gb18030_and_utf8(app_client: TestClient) -> None:
+def test_batch_csv_gb18030_and_utf8(app_client: TestClient, admin_headers: dict[str, str]) -> None:
     for encoding in ("gb18030", "utf-8"):
         response = app_client.post("/api/v1/locate/batch", content=ROWS.encode(encoding),
-                                   headers={"Content-Type": "text/csv"})
+                                   headers={**admin_headers, "Content-Type": "text/csv"})
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("text/csv")
         assert _rows(response.text) == EXPECTED
 
 
-def test_batch_geojson(app_client: TestClient) -> None:
+def test_batch_geojson(app_client: TestClient, admin_headers: dict[str, str]) -> None:
     doc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [114.6471302, 24.0688967]},
          "properties": {"id": 1}},
         {"type": "Feature", "geometry": None, "properties": {"id": 2}},
     ]}
     response = app_client.post("/api/v1/locate/batch", content=json.dumps(doc),
-                               headers={"Content-Type": "application/geo+json"})
+                               headers={**admin_headers, "Content-Type": "application/geo+json"})
     assert response.status_code == 200
     features = response.json()["features"]
     assert [(f["properties"]["id"], f["properties"]["grid_code"], f["properties"]["error"]) for f in features] == [
         (1, "449901001008007", ""), (2, "", "not_a_number")]
 
 
-def test_batch_many_rows_in_chunks(app_client: TestClient) -> None:
+def test_batch_many_rows_in_chunks(app_client: TestClient, admin_headers: dict[str, str]) -> None:
     lines = ["lon,lat"] + ["114.6471302,24.0688967"] * 250_000
     response = app_client.post("/api/v1/locate/batch", content="\n".join(lines).encode(),
-                               headers={"Content-Type": "text/csv"})
+                               headers={**admin_headers, "Content-Type": "text/csv"})
     assert response.status_code == 200
     out = response.text.splitlines()
     assert len(out) == 250_001 and out[0] == "lon,lat,grid_code,village_code,town_code,inside,error"
     assert out[-1] == "114.6471302,24.0688967,449901001008007,449901001008,449901001000,True,"
 
 
-def test_batch_bad_input(app_client: TestClient) -> None:
+def test_batch_bad_input(app_client: TestClient, admin_headers: dict[str, str]) -> None:
     cases = [
         (b"name,value\na,1\n", "text/csv", "missing_coordinate_columns"),
         (b"", "text/csv", "empty_file"),
@@ -67,7 +67,7 @@ def test_batch_bad_input(app_client: TestClient) -> None:
         (b"lon,lat\n1,2\n", "application/pdf", "unsupported_media_type"),
     ]
     for body, kind, reason in cases:
-        response = app_client.post("/api/v1/locate/batch", content=body, headers={"Content-Type": kind})
+        response = app_client.post("/api/v1/locate/batch", content=body, headers={**admin_headers, "Content-Type": kind})
         assert response.status_code == 422, (reason, response.text)
         assert response.json()["error"]["reason"] == reason
 

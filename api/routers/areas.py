@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import ConnDep
+from api.deps import ConnDep, allow
 from gis.storage import areas
 
-router = APIRouter(prefix="/api/v1", tags=["areas"])
+router = APIRouter(prefix="/api/v1", tags=["areas"], dependencies=[allow("public")])
 
 
 @router.get("/generations")

@@ -16,14 +16,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import Message
 
-from api.deps import ConnDep, SettingsDep, UserDep, require_roles
+from api.deps import ConnDep, SettingsDep, allow
 from gis.boundaries.export import export_generation
 from gis.boundaries.generations import activate, diff_generations, generation_report, relocate_cases
 from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.errors import InvalidInput, TooLarge
+from gis.models import TierName
+from gis.policy import Scope
 
-GIS = require_roles("gis")
-TierName = Literal["county", "town", "village", "grid"]
+GIS = allow("boundaries.write")
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small form fields around the file
 
 
@@ -99,7 +100,7 @@ async def upload(
     limit = settings.max_upload_mb * 2**20
     with tempfile.TemporaryDirectory(prefix="fengqiao-upload-") as folder:
         path = await save_upload(file, Path(folder), limit)
-        options = LoadOptions(tier=tier, layer=layer, crs=crs, encoding=encoding, code_field=code_field,
+        options = LoadOptions(tier=tier.value if tier else None, layer=layer, crs=crs, encoding=encoding, code_field=code_field,
                               name_field=name_field, parent_field=parent_field, repair=repair,
                               standalone=standalone, max_bytes=limit)
         prepared = await run_in_threadpool(prepare, conn, path, options)  # seconds of CPU: not on the loop
@@ -111,18 +112,16 @@ async def upload(
     return body
 
 
-@router.post("/generations/{ref}/activate", dependencies=[GIS])
-def activate_generation(request: Request, conn: ConnDep, user: UserDep, ref: str) -> dict[str, Any]:
-    """Make a generation the active one (atomically) and rebuild the in-memory lookups."""
-    generation = activate(conn, ref=ref, user=user)
+@router.post("/generations/{ref}/activate")
+def activate_generation(conn: ConnDep, scope: Annotated[Scope, GIS], ref: str) -> dict[str, Any]:
+    """Make a generation the active one (atomically); every server process rebuilds its lookups."""
+    generation = activate(conn, ref=ref, user=scope.require_user())
     conn.commit()
-    for listener in request.app.state.generation_listeners:
-        listener(request.app)
     return {"id": generation.id, "name": generation.name, "is_active": True,
             "activated_at": generation.activated_at}
 
 
-@router.get("/generations/{ref}/report")
+@router.get("/generations/{ref}/report", dependencies=[allow("boundaries.read")])
 def report(conn: ConnDep, ref: str) -> dict[str, Any]:
     """The validation report stored with a generation when its load was committed."""
     return generation_report(conn, ref=ref)
@@ -134,20 +133,21 @@ def diff(conn: ConnDep, old: str, new: str) -> dict[str, Any]:
     return diff_generations(conn, old=old, new=new)
 
 
-@router.post("/relocate", dependencies=[GIS])
-def relocate(conn: ConnDep, user: UserDep, to: Annotated[str | None, Query()] = None) -> dict[str, Any]:
+@router.post("/relocate")
+def relocate(conn: ConnDep, scope: Annotated[Scope, GIS], to: Annotated[str | None, Query(max_length=100)] = None
+             ) -> dict[str, Any]:
     """Move open cases onto the active generation (one audit record per case); ``to`` must name it."""
-    moved = relocate_cases(conn, user=user, to=to)
+    moved = relocate_cases(conn, user=scope.require_user(), to=to)
     conn.commit()
     return {"moved": len(moved), "cases": moved}
 
 
-@router.get("/generations/{ref}/export")
-def export(conn: ConnDep, ref: str, tier: Annotated[TierName, Query()] = "grid",
+@router.get("/generations/{ref}/export", dependencies=[allow("boundaries.read")])
+def export(conn: ConnDep, ref: str, tier: Annotated[TierName, Query()] = TierName.GRID,
            format: Annotated[Literal["geojson", "gpkg", "shp"], Query()] = "geojson") -> FileResponse:
     """Download a tier as GeoJSON (RFC 7946), GeoPackage, or a zipped Shapefile with GB18030 attributes."""
     folder = Path(tempfile.mkdtemp(prefix="fengqiao-export-"))
-    path = export_generation(conn, ref=ref, tier=tier, fmt=format, out=folder / "files" / f"{ref}-{tier}")
+    path = export_generation(conn, ref=ref, tier=tier.value, fmt=format, out=folder / "files" / f"{ref}-{tier}")
     if format == "shp":  # the .shp, .shx, .dbf, .prj and .cpg travel together
         path = Path(shutil.make_archive(str(folder / f"{ref}-{tier}-shp"), "zip", root_dir=folder / "files"))
     media = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3",

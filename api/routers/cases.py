@@ -6,21 +6,31 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import ConnDep, UserDep, require_roles
-from gis.cases.book import CaseRules, load_rules
+from api.deps import ActableCase, ConnDep, LocateDep, ReadableCase, RulesDep, allow
+from api.errors import error_responses
+from api.schemas import (
+    CaseCreated,
+    CaseDetail,
+    CaseList,
+    CaseSummary,
+    Categories,
+    Related,
+    WorkflowDoc,
+)
+from gis.cases.book import CaseRules
 from gis.cases.intake import CaseInput, register_case
 from gis.cases.loop import TransitionRequest, apply_transition, related_cases
 from gis.cases.models import Case, Party
 from gis.cases.privacy import mask_name, mask_phone
-from gis.errors import InvalidInput, NotFound
+from gis.cases.search import CaseQuery, parse_bbox, search_cases
+from gis.policy import Scope
 from gis.storage import access
 from gis.storage import cases as store
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
-FULL_PARTY_ROLES = {"admin", "operator", "supervisor"}
 
 
 class PartyIn(BaseModel):
@@ -38,12 +48,12 @@ class CaseIn(BaseModel):
 
     category: str = Field(max_length=16)
     source_channel: str = Field(max_length=32)
-    description: str = Field(min_length=1)
-    severity: str = "medium"
+    description: str = Field(min_length=1, max_length=2_000_000)  # the county limit is checked in gis.cases
+    severity: str = Field(default="medium", max_length=16)
     title: str = Field(default="", max_length=200)
     lon: float | None = Field(default=None, allow_inf_nan=False)
     lat: float | None = Field(default=None, allow_inf_nan=False)
-    crs: str = "wgs84"
+    crs: str = Field(default="wgs84", max_length=64)
     grid_code: str | None = Field(default=None, max_length=32)
     parties: list[PartyIn] = Field(default_factory=list, max_length=50)
 
@@ -53,32 +63,8 @@ class TransitionIn(BaseModel):
 
     action: str = Field(max_length=40)
     note: str = Field(default="", max_length=5000)
-    satisfaction: int | None = None
-    duplicate_of: int | None = None
-
-
-def rules_of(request: Request) -> CaseRules:
-    """The case rules loaded at start-up."""
-    return request.app.state.case_rules
-
-
-RulesDep = Annotated[CaseRules, Depends(rules_of)]
-
-
-def install(app: FastAPI) -> None:
-    """Start-up hook: load taxonomy, workflow and routing files once."""
-    app.state.case_rules = load_rules()
-
-
-def case_in_scope(conn: ConnDep, user: UserDep, case_id: int) -> Case:
-    """The case, if the caller may see it; other towns' cases are 404 (their existence is not revealed)."""
-    case = store.get_case(conn, case_id=case_id)
-    if user.town_code and case.town_code != user.town_code:
-        raise NotFound(f"case {case_id} not found", reason="case_not_found")
-    return case
-
-
-CaseDep = Annotated[Case, Depends(case_in_scope)]
+    satisfaction: int | None = Field(default=None, ge=-(2**31), le=2**31)
+    duplicate_of: int | None = Field(default=None, ge=1, le=2**62)
 
 
 def case_summary(case: Case, rules: CaseRules) -> dict[str, Any]:
@@ -96,109 +82,91 @@ def _party_view(party: dict[str, Any], full: bool) -> dict[str, Any]:
     return {**party, "name": mask_name(party["name"]), "phone": mask_phone(party["phone"])}
 
 
-@router.get("/categories")
-def categories(rules: RulesDep) -> dict[str, Any]:
+@router.get("/categories", dependencies=[allow("public")])
+def categories(rules: RulesDep) -> Categories:
     """The dispute taxonomy (classes and items)."""
-    return {"version": rules.taxonomy.version, "categories": [asdict(c) for c in rules.taxonomy.categories.values()]}
+    return Categories(version=rules.taxonomy.version,
+                      categories=[asdict(c) for c in rules.taxonomy.categories.values()])
 
 
-@router.get("/workflow")
-def workflow(rules: RulesDep) -> dict[str, Any]:
+@router.get("/workflow", dependencies=[allow("public")])
+def workflow(rules: RulesDep) -> WorkflowDoc:
     """States and actions of the case loop."""
-    return {"initial": rules.workflow.initial, "states": rules.workflow.states,
-            "actions": [asdict(a) for a in rules.workflow.actions.values()]}
+    return WorkflowDoc(initial=rules.workflow.initial, states=rules.workflow.states,
+                       actions=[asdict(a) for a in rules.workflow.actions.values()])
 
 
-@router.post("/cases", status_code=201, dependencies=[require_roles("operator", "field")])
+@router.post("/cases", status_code=201, responses=error_responses(409, 422))
 def create_case(
-    request: Request, response: Response, conn: ConnDep, user: UserDep, rules: RulesDep, body: CaseIn,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> dict[str, Any]:
+    response: Response, conn: ConnDep, scope: Annotated[Scope, allow("cases.create")], rules: RulesDep,
+    index: LocateDep, body: CaseIn, idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CaseCreated:
     """Register a case; a retry with the same Idempotency-Key returns the first case (200)."""
     data = CaseInput(
         category_code=body.category, source_channel=body.source_channel, description=body.description,
         severity=body.severity, title=body.title, lon=body.lon, lat=body.lat, crs=body.crs,
         grid_code=body.grid_code, parties=tuple(Party(**p.model_dump()) for p in body.parties))
-    intake = register_case(conn, rules=rules, index=getattr(request.app.state, "locator", None), user=user,
-                           data=data, idempotency_key=idempotency_key)
+    intake = register_case(conn, rules=rules, index=index, user=scope.require_user(), data=data,
+                           idempotency_key=idempotency_key)
     conn.commit()  # 201 means stored
     if not intake.created:
         response.status_code = 200
     case = store.get_case(conn, case_id=intake.case_id)
-    return {**case_summary(case, rules), "created": intake.created,
-            "related": related_cases(conn, rules=rules, case=case)}
+    related = related_cases(conn, rules=rules, case=case, region=scope.case_filter())
+    return CaseCreated.model_validate({**case_summary(case, rules), "created": intake.created, "related": related})
 
 
 @router.get("/cases")
 def list_cases(
-    conn: ConnDep, user: UserDep, rules: RulesDep,
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
-    status: Annotated[list[str] | None, Query()] = None, category: str | None = None, grid: str | None = None,
-    town: str | None = None, since: datetime | None = None, until: datetime | None = None,
-    overdue: bool | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
-    """Search cases in the caller's scope, newest first, with paging."""
-    where: list[tuple[str, tuple[Any, ...]]] = []
-    if user.town_code:
-        where.append(("town_code = %s", (user.town_code,)))
-    if town:
-        where.append(("town_code = %s", (town,)))
-    if grid:
-        where.append(("grid_code = %s", (grid,)))
-    if category:
-        where.append(("category_code LIKE %s", (category + "%",)))
-    if status:
-        where.append(("status = ANY(%s)", (status,)))
-    if since:
-        where.append(("created_at >= %s", (since,)))
-    if until:
-        where.append(("created_at < %s", (until,)))
-    if overdue is not None:
-        clause = "status = ANY(%s) AND due_at < now()" if overdue else "NOT (status = ANY(%s) AND due_at < now())"
-        where.append((clause, (rules.workflow.open_states(),)))
-    if bbox:
-        where.append(("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", tuple(_bbox(bbox))))
-    rows, total = store.list_cases(conn, where=where, limit=limit, offset=offset)
-    return {"total": total, "limit": limit, "offset": offset,
-            "items": [case_summary(c, rules) for c in rows]}
+    conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], rules: RulesDep,
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat", max_length=200)] = None,
+    status: Annotated[list[str] | None, Query(max_length=20)] = None,
+    warning: Annotated[list[Literal["none", "yellow", "red"]] | None, Query()] = None,
+    category: Annotated[str | None, Query(max_length=16)] = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    grid: Annotated[str | None, Query(max_length=32)] = None,
+    village: Annotated[str | None, Query(max_length=32)] = None,
+    town: Annotated[str | None, Query(max_length=32)] = None,
+    since: datetime | None = None, until: datetime | None = None, overdue: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> CaseList:
+    """Search cases in the caller's region, newest first, with paging."""
+    query = CaseQuery(status=tuple(status or ()), warning=tuple(warning or ()), category=category, channel=channel,
+                      grid=grid, village=village, town=town, since=since, until=until, overdue=overdue,
+                      bbox=parse_bbox(bbox) if bbox else None)
+    rows, total = search_cases(conn, query=query, region=scope.case_filter(),
+                               open_states=rules.workflow.open_states(), limit=limit, offset=offset)
+    return CaseList.model_validate({"total": total, "limit": limit, "offset": offset,
+                                    "items": [case_summary(c, rules) for c in rows]})
 
 
-def _bbox(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4 or not values[0] < values[2] or not values[1] < values[3]:
-        raise InvalidInput("bbox is minlon,minlat,maxlon,maxlat", reason="invalid_bbox")
-    return values
-
-
-@router.get("/cases/{case_id}")
-def get_case(conn: ConnDep, user: UserDep, rules: RulesDep, case: CaseDep) -> dict[str, Any]:
+@router.get("/cases/{case_id}", responses=error_responses(404))
+def get_case(conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], rules: RulesDep, case: ReadableCase
+             ) -> CaseDetail:
     """One case with parties and its full timeline; every read is audited."""
-    full = user.role in FULL_PARTY_ROLES
-    access.audit(conn, user=user, action="case.read", object_type="case", object_id=str(case.id),
+    full = scope.sees_personal_data
+    access.audit(conn, user=scope.user, action="case.read", object_type="case", object_id=str(case.id),
                  detail={"parties": "full" if full else "masked"})
     conn.commit()
-    return {**case_summary(case, rules),
-            "parties": [_party_view(p, full) for p in store.parties(conn, case_id=case.id)],
-            "timeline": store.timeline(conn, case_id=case.id),
-            "allowed_actions": rules.workflow.allowed(case.status)}
+    return CaseDetail.model_validate({
+        **case_summary(case, rules),
+        "parties": [_party_view(p, full) for p in store.parties(conn, case_id=case.id)],
+        "timeline": store.timeline(conn, case_id=case.id),
+        "allowed_actions": rules.workflow.allowed(case.status)})
 
 
-@router.post("/cases/{case_id}/transitions", dependencies=[require_roles("operator", "supervisor", "field")])
-def transition(conn: ConnDep, user: UserDep, rules: RulesDep, case: CaseDep, body: TransitionIn) -> dict[str, Any]:
+@router.post("/cases/{case_id}/transitions", responses=error_responses(404, 409, 422))
+def transition(conn: ConnDep, scope: Annotated[Scope, allow("cases.act")], rules: RulesDep, case: ActableCase,
+               body: TransitionIn) -> CaseSummary:
     """Move a case along the loop; an illegal move is a 409 naming the state and the allowed actions."""
-    updated = apply_transition(conn, rules=rules, case_id=case.id, user=user,
+    updated = apply_transition(conn, rules=rules, case_id=case.id, user=scope.require_user(),
                                request=TransitionRequest(**body.model_dump()))
     conn.commit()
-    return case_summary(updated, rules)
+    return CaseSummary.model_validate(case_summary(updated, rules))
 
 
-@router.get("/cases/{case_id}/related")
-def related(conn: ConnDep, rules: RulesDep, case: CaseDep) -> dict[str, Any]:
-    """Open cases of the same kind nearby, and earlier cases with the same party (by ID hash)."""
-    return related_cases(conn, rules=rules, case=case)
-
-
+@router.get("/cases/{case_id}/related", responses=error_responses(404))
+def related(conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], rules: RulesDep, case: ReadableCase
+            ) -> Related:
+    """Open cases of the same kind nearby, and earlier cases with the same party (by ID hash), in region."""
+    return Related.model_validate(related_cases(conn, rules=rules, case=case, region=scope.case_filter()))

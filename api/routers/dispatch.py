@@ -1,34 +1,35 @@
-"""Recommendation, dispatch orders and batch assignment planning."""
+"""Recommendation, dispatch orders, lead changes and assignment plans ("中心吹哨、部门报到")."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import ConnDep, UserDep, require_roles
-from api.routers.cases import CaseDep, case_in_scope
-from api.routers.staff import staff_points
-from gis.cases.models import Case
-from gis.errors import InvalidInput, NotFound
-from gis.staff.assignment import greedy_plan, optimal_plan
-from gis.staff.dispatch import OrderRequest, dispatch_staff, update_order
-from gis.staff.recommend import Place, recommend
-from gis.storage import areas
+from api.deps import ActableCase, ConnDep, ReadableCase, ScoringDep, StaffPointsDep, allow
+from api.errors import error_responses
+from api.schemas import Model
+from gis.policy import Scope
+from gis.staff.dispatch import OrderRequest, change_lead, dispatch_staff, update_order
+from gis.staff.orders import ORDER_STATUSES
+from gis.staff.place import place_of
+from gis.staff.planning import apply_plan, make_plan
+from gis.staff.recommend import recommend
+from gis.staff.roster import ROLES
 from gis.storage import cases as case_store
 from gis.storage import dispatch as store
-from gis.storage import staff as staff_store
-from gis.storage.pool import Conn
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
+# Literal types built from the one definition of each set (documented as enums in the OpenAPI document).
+OrderStatusName = Literal[tuple(s for s in ORDER_STATUSES if s != "dispatched")]  # type: ignore[valid-type]
+RoleName = Annotated[str, Field(max_length=32, description=f"a staff role: {', '.join(ROLES)}")]
 
 
 class OrderIn(BaseModel):
-    """One person to send."""
+    """One person to send, as lead (主办, one per case) or assistant (协办)."""
 
-    staff_id: int
+    staff_id: int = Field(ge=1, le=2**62)
     role: Literal["lead", "assist"] = "assist"
 
 
@@ -42,100 +43,119 @@ class DispatchIn(BaseModel):
 class OrderPatch(BaseModel):
     """A step of an order, reported by the field or the centre."""
 
-    status: Literal["accepted", "en_route", "on_scene", "completed", "declined", "returned", "cancelled"]
+    status: OrderStatusName  # type: ignore[valid-type]
     reason: str = Field(default="", max_length=2000)
+
+
+class LeadIn(BaseModel):
+    """Which active order becomes the case's lead."""
+
+    dispatch_id: int = Field(ge=1, le=2**62)
 
 
 class PlanIn(BaseModel):
     """Cases to cover at once, and with whom."""
 
     case_ids: list[int] = Field(min_length=1, max_length=500)
-    role: str = "mediator"
+    role: RoleName = "mediator"
 
 
-def place_of(conn: Conn, case: Case) -> Place:
-    """Where a case is (its point, or its grid's representative point) and who its parties are."""
-    lon, lat = case.lon, case.lat
-    if lon is None or lat is None:
-        lon, lat = areas.representative_point(conn, generation_id=case.generation_id, code=case.grid_code)
-    villages = frozenset(p["village_code"] for p in case_store.parties(conn, case_id=case.id) if p["village_code"])
-    orders = store.case_orders(conn, case_id=case.id)
-    declined = frozenset(o["staff_id"] for o in orders if o["status"] in ("declined", "returned"))
-    engaged = frozenset(o["staff_id"] for o in orders if o["status"] in ("dispatched", "accepted", "en_route",
-                                                                           "on_scene"))
-    return Place(lon, lat, case.grid_code, case.village_code, case.town_code, case.category_code, villages,
-                 declined, engaged)
+class PairIn(BaseModel):
+    """One case and the staff member a plan gave it."""
+
+    case_id: int = Field(ge=1, le=2**62)
+    staff_id: int = Field(ge=1, le=2**62)
 
 
-@router.get("/cases/{case_id}/recommendations")
-def recommendations(request: Request, conn: ConnDep, case: CaseDep,
-                    role: Annotated[list[str], Query()] = ["mediator"],  # noqa: B006 (FastAPI reads defaults)
-                    k: Annotated[int, Query(ge=1, le=50)] = 5) -> dict[str, Any]:
-    """Ranked candidates per role with reasons, and who was left out and why."""
-    points = staff_points(request, conn)
-    ranking = recommend(conn, points=points, scoring=request.app.state.scoring, place=place_of(conn, case),
-                        roles=role, k=k)
-    return {"case_id": case.id, "crs_metric": f"EPSG:{points.metric.epsg}", "roles": ranking}
+class ApplyIn(BaseModel):
+    """A plan to carry out: every order is created, or none."""
+
+    pairs: list[PairIn] = Field(min_length=1, max_length=500)
+    role: Literal["lead", "assist"] = "lead"
+    note: str = Field(default="", max_length=2000)
 
 
-@router.post("/cases/{case_id}/dispatches", status_code=201, dependencies=[require_roles("operator")])
-def create_dispatches(request: Request, conn: ConnDep, user: UserDep, case: CaseDep, body: DispatchIn
-                      ) -> dict[str, Any]:
+class Orders(Model):
+    """Dispatch orders."""
+
+    orders: list[dict[str, Any]]
+
+
+class Recommendations(Model):
+    """Ranked candidates per staff role."""
+
+    case_id: int
+    crs_metric: str
+    roles: dict[str, Any]
+
+
+@router.get("/cases/{case_id}/recommendations", responses=error_responses(404, 422))
+def recommendations(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.read")], case: ReadableCase,
+                    points: StaffPointsDep, scoring: ScoringDep,
+                    role: Annotated[list[RoleName], Query(max_length=6)] = ["mediator"],  # noqa: B006
+                    k: Annotated[int, Query(ge=1, le=50)] = 5) -> Recommendations:
+    """Ranked candidates per role with reasons, who was left out and why, and how far the search looked."""
+    ranking = recommend(conn, points=points, scoring=scoring, place=place_of(conn, case), roles=list(role), k=k,
+                        eligible=lambda row: scope.may_send(row, case.town_code))
+    return Recommendations(case_id=case.id, crs_metric=f"EPSG:{points.metric.epsg}", roles=ranking)
+
+
+@router.post("/cases/{case_id}/dispatches", status_code=201, responses=error_responses(404, 409, 422))
+def create_dispatches(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.create")], case: ActableCase,
+                      body: DispatchIn) -> Orders:
     """Send one or more staff; all orders are created or none (409 when someone is fully booked)."""
-    orders = dispatch_staff(conn, case_id=case.id, town_code=case.town_code, user=user,
-                            orders=[OrderRequest(o.staff_id, o.role) for o in body.staff], note=body.note)
+    orders = dispatch_staff(conn, case_id=case.id, town_code=case.town_code, user=scope.require_user(),
+                            orders=[OrderRequest(o.staff_id, o.role) for o in body.staff], note=body.note,
+                            staff_region=scope.staff_filter())
     conn.commit()
-    request.app.state.staff_dirty = True
-    return {"orders": orders}
+    return Orders(orders=orders)
 
 
-@router.get("/cases/{case_id}/dispatches")
-def list_dispatches(conn: ConnDep, case: CaseDep) -> dict[str, Any]:
+@router.get("/cases/{case_id}/dispatches", responses=error_responses(404))
+def list_dispatches(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.read")], case: ReadableCase) -> Orders:
     """Every order of a case with the time of each step."""
-    return {"orders": store.case_orders(conn, case_id=case.id)}
+    return Orders(orders=store.case_orders(conn, case_id=case.id))
 
 
-@router.patch("/dispatches/{dispatch_id}")
-def patch_dispatch(request: Request, conn: ConnDep, user: UserDep, dispatch_id: int, body: OrderPatch
-                   ) -> dict[str, Any]:
-    """Report a step; a decline or return re-runs the recommendation for that role."""
-    current = store.get_order(conn, order_id=dispatch_id)
-    if user.town_code and current["town_code"] != user.town_code:
-        raise NotFound(f"dispatch order {dispatch_id} not found", reason="dispatch_not_found")
-    order = update_order(conn, order_id=dispatch_id, user=user, status=body.status, reason=body.reason)
+@router.post("/cases/{case_id}/lead", responses=error_responses(404, 409))
+def set_lead(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.create")], case: ActableCase, body: LeadIn
+             ) -> Orders:
+    """Change the lead: the named active order leads, the current lead becomes an assistant (audited)."""
+    orders = change_lead(conn, case_id=case.id, town_code=case.town_code, order_id=body.dispatch_id,
+                         user=scope.require_user())
     conn.commit()
-    body_out: dict[str, Any] = {"order": order}
-    if body.status in ("declined", "returned"):
-        case = case_in_scope(conn, user, order["case_id"])
-        points = staff_points(request, conn)
-        body_out["recommendations"] = recommend(conn, points=points, scoring=request.app.state.scoring,
-                                                place=place_of(conn, case), roles=[order["staff_role"]], k=5)
-    return body_out
+    return Orders(orders=orders)
 
 
-@router.post("/assignments/plan", dependencies=[require_roles("operator", "supervisor")])
-def plan(request: Request, conn: ConnDep, user: UserDep, body: PlanIn) -> dict[str, Any]:
-    """Optimal assignment (minimum total metres under capacity and skills) next to greedy nearest-first."""
-    cases = [case_in_scope(conn, user, cid) for cid in dict.fromkeys(body.case_ids)]
-    places = [place_of(conn, c) for c in cases]
-    points = staff_points(request, conn)
-    if body.role not in points.trees:
-        raise InvalidInput(f"no located staff with role {body.role!r}", reason="unknown_role")
-    staff_ids = [int(i) for i in points.ids[body.role]]
-    rows = staff_store.staff_by_ids(conn, ids=staff_ids)
-    staff_ids = [i for i in staff_ids if i in rows and rows[i]["duty_status"] != "off_duty"]
-    staff_xy = points.trees[body.role].data[[list(points.ids[body.role]).index(i) for i in staff_ids]]
-    case_xy = np.vstack([points.metric.xy(p.lon, p.lat) for p in places])
-    distance = np.hypot(case_xy[:, None, 0] - staff_xy[None, :, 0], case_xy[:, None, 1] - staff_xy[None, :, 1])
-    allowed = np.array([[any(p.category_code.startswith(s) for s in rows[i]["skills"]) for i in staff_ids]
-                        for p in places], dtype=bool)
-    free = np.array([max(rows[i]["capacity"] - rows[i]["active_orders"], 0) for i in staff_ids], dtype=np.int64)
-    best, greedy = optimal_plan(distance, allowed, free), greedy_plan(distance, allowed, free)
+@router.patch("/dispatches/{dispatch_id}", responses=error_responses(403, 404, 409, 422))
+def patch_dispatch(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.step")], points: StaffPointsDep,
+                   scoring: ScoringDep, dispatch_id: int, body: OrderPatch) -> dict[str, Any]:
+    """Report a step (repeating the current one changes nothing); a decline or return re-ranks that role."""
+    current = store.get_order(conn, order_id=dispatch_id)
+    case = case_store.get_case(conn, case_id=current["case_id"], region=scope.case_filter())
+    order = update_order(conn, order_id=dispatch_id, user=scope.require_user(), status=body.status,
+                         reason=body.reason)
+    conn.commit()
+    out: dict[str, Any] = {"order": order}
+    if body.status in ("declined", "returned") and not scope.own_only:
+        out["recommendations"] = recommend(conn, points=points, scoring=scoring, place=place_of(conn, case),
+                                           roles=[order["staff_role"]], k=5,
+                                           eligible=lambda row: scope.may_send(row, case.town_code))
+    return out
 
-    def view(p: Any) -> dict[str, Any]:
-        return {"total_m": round(p.total_m, 1), "unassigned_case_ids": [cases[c].id for c in p.unassigned],
-                "pairs": [{"case_id": cases[c].id, "staff_id": staff_ids[s], "staff_code": rows[staff_ids[s]][
-                    "staff_code"], "distance_m": round(float(distance[c, s]), 1)} for c, s in p.pairs]}
 
-    return {"role": body.role, "optimal": view(best), "greedy": view(greedy),
-            "saving_m": round(greedy.total_m - best.total_m, 1)}
+@router.post("/assignments/plan", responses=error_responses(404, 422))
+def plan(conn: ConnDep, scope: Annotated[Scope, allow("plans.make")], points: StaffPointsDep, scoring: ScoringDep,
+         body: PlanIn) -> dict[str, Any]:
+    """Optimal assignment (least metres + skill penalties under capacity) next to greedy nearest-first."""
+    return make_plan(conn, scope=scope, points=points, scoring=scoring, case_ids=list(dict.fromkeys(body.case_ids)),
+                     role=body.role)
+
+
+@router.post("/assignments/apply", status_code=201, responses=error_responses(404, 409, 422))
+def apply(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.create")], body: ApplyIn) -> Orders:
+    """Carry out a plan: every order created in one transaction, or none (409 naming the pair that failed)."""
+    orders = apply_plan(conn, scope=scope, pairs=[(p.case_id, p.staff_id) for p in body.pairs], role=body.role,
+                        note=body.note)
+    conn.commit()
+    return Orders(orders=orders)

@@ -1,4 +1,9 @@
-"""Live events as Server-Sent Events, with replay from Last-Event-ID."""
+"""Live events as Server-Sent Events (sse-starlette), with replay from Last-Event-ID.
+
+Streams never poll: the process's one LISTEN connection wakes them (api/live.py) and each reads the
+event log from its cursor, under its caller's scope. Event ids commit in order (gis/storage/events.py),
+so a reconnecting client that sends Last-Event-ID misses nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +13,18 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import UserDep
-from gis.models import User
-from gis.storage.events import Event, events_after
+from api.deps import PoolDep, allow
+from api.live import EventHub
+from gis.policy import Scope
+from gis.storage.events import Event, events_after, latest_event_id
 from gis.storage.pool import Pool
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
-WHEREABOUTS_ROLES = {"admin", "operator", "supervisor"}
-HEARTBEAT_S = 15.0
-
-
-def visible(event: Event, user: User) -> bool:
-    """Town users see their town's events; staff positions only for roles allowed to see whereabouts."""
-    if event.kind.startswith("staff.position"):
-        return user.role in WHEREABOUTS_ROLES and user.town_code is None
-    return True
+HEARTBEAT_S = 15
+RECHECK_S = 5.0  # a missed wake-up (listener reconnecting) delays an event by at most this
 
 
 def _fetch(pool: Pool, after: int, town: str | None) -> list[Event]:
@@ -33,20 +32,26 @@ def _fetch(pool: Pool, after: int, town: str | None) -> list[Event]:
         return events_after(conn, after_id=after, town_code=town)
 
 
-def sse(event: Event) -> str:
+def _latest(pool: Pool) -> int:
+    with pool.connection(timeout=5.0) as conn:
+        return latest_event_id(conn)
+
+
+def message(event: Event) -> ServerSentEvent:
     """One event in the text/event-stream format."""
     data = json.dumps({"at": event.at.isoformat(), **event.payload}, ensure_ascii=False, default=str)
-    return f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n"
+    return ServerSentEvent(data=data, event=event.kind, id=str(event.id))
 
 
-@router.get("/events")
+@router.get("/events", response_class=EventSourceResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "a stream of events"}})
 async def stream_events(
-    request: Request, user: UserDep,
-    last_event_id: Annotated[str | None, Header()] = None,
-    after: Annotated[int | None, Query(ge=0, description="replay events after this id")] = None,
+    request: Request, pool: PoolDep, scope: Annotated[Scope, allow("events.read")],
+    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**62, description="replay events after this id")] = None,
     max_events: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-    once: bool = False, poll_s: Annotated[float, Query(ge=0.05, le=10)] = 0.5,
-) -> StreamingResponse:
+    once: bool = False,
+) -> EventSourceResponse:
     """New cases, transitions, dispatch steps and staff positions the caller may see.
 
     ``Last-Event-ID`` (sent by browsers on reconnect) or ``after`` replays what was missed;
@@ -55,42 +60,36 @@ async def stream_events(
     start = after
     if start is None and last_event_id is not None and last_event_id.isdigit():
         start = int(last_event_id)
-    pool: Pool = request.app.state.pool
     if start is None:  # a new subscriber starts from now
-        latest = await run_in_threadpool(_fetch_latest_id, pool)
-        start = latest
+        start = await run_in_threadpool(_latest, pool)
+    hub: EventHub = request.app.state.hub
+    return EventSourceResponse(_events(request, hub, pool, scope, start, max_events, once), ping=HEARTBEAT_S,
+                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    async def body() -> AsyncIterator[str]:
-        cursor, sent, idle = start, 0, 0.0
-        yield "retry: 3000\n\n"
+
+async def _events(request: Request, hub: EventHub, pool: Pool, scope: Scope, cursor: int, max_events: int | None,
+                  once: bool) -> AsyncIterator[ServerSentEvent]:
+    flag = hub.subscribe()
+    sent = 0
+    try:
+        yield ServerSentEvent(retry=3000, comment="connected")
         while True:
-            batch = await run_in_threadpool(_fetch, pool, cursor, user.town_code)
+            flag.clear()
+            batch = await run_in_threadpool(_fetch, pool, cursor, scope.town_code)
             for event in batch:
                 cursor = event.id
-                if not visible(event, user):
-                    continue
-                yield sse(event)
-                sent += 1
-                if max_events is not None and sent >= max_events:
-                    return
-            if once and not batch:
-                return
+                if scope.sees_event(kind=event.kind, town_code=event.town_code, payload=event.payload):
+                    yield message(event)
+                    sent += 1
+                    if max_events is not None and sent >= max_events:
+                        return
             if batch:
-                idle = 0.0
-                continue
-            if await request.is_disconnected():
+                continue  # more may be waiting beyond this page
+            if once or await request.is_disconnected():
                 return
-            await asyncio.sleep(poll_s)
-            idle += poll_s
-            if idle >= HEARTBEAT_S:
-                idle = 0.0
-                yield ": keep-alive\n\n"
-
-    return StreamingResponse(body(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-def _fetch_latest_id(pool: Pool) -> int:
-    with pool.connection(timeout=5.0) as conn:
-        row = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
-    return int(row[0]) if row else 0
+            try:
+                await asyncio.wait_for(flag.wait(), RECHECK_S)
+            except TimeoutError:
+                pass
+    finally:
+        hub.unsubscribe(flag)

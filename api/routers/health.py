@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from api.deps import ServicesDep, allow
 from gis.errors import GisError
 from gis.storage import areas
 from gis.storage.database import ping
-from gis.storage.pool import Pool, translate_pg_errors
+from gis.storage.pool import translate_pg_errors
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
+@router.get("/healthz", dependencies=[allow("public")])
+async def healthz() -> dict[str, str]:
     """The process is alive (no dependency is checked)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-def readyz(request: Request) -> JSONResponse:
-    """Ready when PostGIS answers within about a second and the active boundaries are loaded."""
-    pool: Pool = request.app.state.pool
+@router.get("/readyz", dependencies=[allow("public")])
+def readyz(services: ServicesDep) -> JSONResponse:
+    """Ready when PostGIS answers within about a second and the in-memory services are built."""
+    pool = services.pool
     checks: dict[str, Any] = {}
     try:
         with translate_pg_errors(), pool.connection(timeout=1.0) as conn:
@@ -35,8 +36,7 @@ def readyz(request: Request) -> JSONResponse:
     except GisError as exc:
         checks.setdefault("database", "ok" if "database" in checks else exc.reason)
         return JSONResponse({"status": "unavailable", "checks": checks, "reason": exc.reason}, 503)
-    for name, probe in request.app.state.readiness.items():
-        ok, detail = probe()
+    for name, (ok, detail) in services.readiness().items():
         checks[name] = detail
         if not ok:
             return JSONResponse(

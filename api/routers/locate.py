@@ -2,89 +2,55 @@
 
 from __future__ import annotations
 
-import logging
 import tempfile
-import threading
 from collections.abc import Iterator
 from typing import IO, Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import StreamingResponse
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import SettingsDep, bearer
-from gis.errors import InvalidInput, TooLarge, Unavailable
-from gis.locate import LocateIndex
+from api.deps import LocateDep, PoolDep, SettingsDep, allow, bearer
+from gis.errors import InvalidInput, TooLarge
 from gis.locate.batch import locate_csv, locate_geojson
 from gis.locate.service import locate_point
 from gis.storage import access, responsible
-from gis.storage.locate import load_index
 from gis.storage.pool import Pool, translate_pg_errors
 
 router = APIRouter(prefix="/api/v1", tags=["locate"])
-log = logging.getLogger("fengqiao.locate")
-_reload_lock = threading.Lock()
 
 
-def current_index(request: Request) -> LocateIndex:
-    """The live index, or 503 while it is (re)building for the first time."""
-    index = getattr(request.app.state, "locator", None)
-    if index is None:
-        raise Unavailable("the locate index is not loaded yet", reason="index_not_ready")
-    return index
-
-
-def reload_index(app: FastAPI) -> None:
-    """Build a new index from the active generation and swap it in (readers never see a half index)."""
-    pool: Pool = app.state.pool
-    with _reload_lock:
-        try:
-            with pool.connection(timeout=5.0) as conn:
-                app.state.locator = load_index(conn)
-        except Exception as exc:  # start-up must not fail when PostGIS is down: readiness says so
-            log.warning("locate index not loaded: %s", exc)
-
-
-def install(app: FastAPI) -> None:
-    """Start-up hook: load the index, register readiness, rebuild on generation activation."""
-    app.state.locator = None
-    reload_index(app)
-
-    def ready() -> tuple[bool, str]:
-        index = app.state.locator
-        if index is None:
-            reload_index(app)  # PostGIS may have come up since start-up
-            index = app.state.locator
-        return (index is not None, f"{len(index)} grids" if index is not None else "not loaded")
-
-    app.state.readiness["locate_index"] = ready
-    app.state.generation_listeners.append(reload_index)
-
-
-@router.get("/locate")
-def locate(
-    request: Request, settings: SettingsDep,
+@router.get("/locate", dependencies=[allow("public")], response_class=Response)
+async def locate(
+    index: LocateDep, settings: SettingsDep, pool: PoolDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     lon: Annotated[float, Query(allow_inf_nan=False)], lat: Annotated[float, Query(allow_inf_nan=False)],
-    crs: str = "wgs84", border_m: Annotated[float | None, Query(ge=0, le=5000, allow_inf_nan=False)] = None,
-) -> dict[str, Any]:
+    crs: Annotated[str, Query(max_length=64)] = "wgs84",
+    border_m: Annotated[float | None, Query(ge=0, le=5000, allow_inf_nan=False)] = None,
+) -> Any:
     """Which grid, village, town and county a point is in; nearby grids at borders.
 
-    Signed-in callers also get who is responsible (grid workers, the village's mediators; phones masked).
+    Public and answered from memory. Signed-in callers also get who is responsible (grid workers, the
+    village's mediators; phones masked), which needs the database.
     """
-    index = current_index(request)
     where = locate_point(index, lon=lon, lat=lat, crs=crs,
                          border_m=settings.border_distance_m if border_m is None else border_m)
     body = where.as_dict()
     body["crs_in"] = crs
     if where.inside and credentials is not None and credentials.credentials:
-        # Only signed-in callers touch the database; anonymous lookups are pure in-memory (the hot path).
-        pool: Pool = request.app.state.pool
-        with translate_pg_errors(), pool.connection(timeout=5.0) as conn:
-            access.user_for_token(conn, token=credentials.credentials)
-            body["responsible"] = responsible.responsible_for(
-                conn, grid_code=where.grid_code or "", village_code=where.village_code or "")
-    return body
+        body["responsible"] = await run_in_threadpool(
+            responsible_for_caller, pool, credentials.credentials, where.grid_code or "", where.village_code or "")
+    return Response(orjson.dumps(body, default=str), media_type="application/json")
+
+
+def responsible_for_caller(pool: Pool, token: str, grid_code: str, village_code: str
+                           ) -> dict[str, list[dict[str, Any]]]:
+    """Who answers for a grid, for a caller whose token is valid (401 otherwise)."""
+    with translate_pg_errors(), pool.connection(timeout=5.0) as conn:
+        access.user_for_token(conn, token=token)
+        return responsible.responsible_for(conn, grid_code=grid_code, village_code=village_code)
 
 
 async def spool_body(request: Request, *, limit_bytes: int) -> IO[bytes]:
@@ -111,14 +77,15 @@ def _closing(chunks: Iterator[bytes], handle: IO[bytes]) -> Iterator[bytes]:
         handle.close()
 
 
-@router.post("/locate/batch", responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}})
-async def locate_batch(request: Request, settings: SettingsDep, crs: str = "wgs84") -> StreamingResponse:
+@router.post("/locate/batch", dependencies=[allow("boundaries.read")],
+             responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}})
+async def locate_batch(request: Request, index: LocateDep, settings: SettingsDep,
+                       crs: Annotated[str, Query(max_length=64)] = "wgs84") -> StreamingResponse:
     """Locate every point of a CSV (lon,lat or 经度,纬度; UTF-8 or GB18030) or GeoJSON body, streamed back.
 
     Send the file as the raw body with Content-Type text/csv or application/geo+json. Rows that
     cannot be located carry an error code (not_a_number, outside_china, lat_lon_swapped).
     """
-    index = current_index(request)
     body = await spool_body(request, limit_bytes=settings.max_upload_mb * 2**20)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.deps import ConnDep
+from api.deps import ConnDep, allow
 from gis.errors import InvalidInput
 from gis.models import Tier
 from gis.storage import areas, tiles
 
-router = APIRouter(prefix="/tiles", tags=["tiles"])
+router = APIRouter(prefix="/tiles", tags=["tiles"], dependencies=[allow("public")])
 LAYERS = {"county": Tier.COUNTY, "towns": Tier.TOWN, "villages": Tier.VILLAGE, "grids": Tier.GRID}
 MVT = "application/vnd.mapbox-vector-tile"
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gis.cases.book import CaseRules
-from gis.cases.models import NewCase, Party
+from gis.cases.models import SEVERITY_LABELS, NewCase, Party
 from gis.cases.privacy import id_number_hash, mask_id_number
 from gis.errors import Conflict, InvalidInput
 from gis.locate import ChainLevel, LocateIndex
@@ -18,9 +18,6 @@ from gis.models import User
 from gis.storage import access, areas, events
 from gis.storage import cases as store
 from gis.storage.pool import Conn
-
-SOURCE_CHANNELS = ("walk_in", "hotline_12345", "grid_worker", "police_110", "app")
-SEVERITIES = ("low", "medium", "high", "critical")
 
 
 @dataclass(frozen=True)
@@ -110,11 +107,12 @@ def _replay(earlier: tuple[int, str | None], fingerprint: str) -> Intake:
 
 
 def _check(rules: CaseRules, data: CaseInput) -> None:
-    if data.source_channel not in SOURCE_CHANNELS:
-        raise InvalidInput(f"unknown source channel {data.source_channel!r}; one of {SOURCE_CHANNELS}",
+    if data.source_channel not in rules.channels.channels:
+        raise InvalidInput(f"unknown source channel {data.source_channel!r}; one of {sorted(rules.channels.channels)}",
                            reason="unknown_source_channel")
-    if data.severity not in SEVERITIES:
-        raise InvalidInput(f"unknown severity {data.severity!r}; one of {SEVERITIES}", reason="unknown_severity")
+    if data.severity not in SEVERITY_LABELS:
+        raise InvalidInput(f"unknown severity {data.severity!r}; one of {list(SEVERITY_LABELS)}",
+                           reason="unknown_severity")
     if not data.description.strip():
         raise InvalidInput("a description is required", reason="missing_field", missing=["description"])
     if len(data.description) > rules.settings.max_description_chars:

@@ -11,6 +11,7 @@ from gis.cases.models import Case
 from gis.errors import Conflict, InvalidInput
 from gis.locate import ChainLevel
 from gis.models import User
+from gis.policy import RegionFilter
 from gis.storage import areas, events
 from gis.storage import cases as store
 from gis.storage.pool import Conn
@@ -59,9 +60,8 @@ def apply_transition(conn: Conn, *, rules: CaseRules, case_id: int, user: User, 
 def _check_duplicate(conn: Conn, case: Case, other_id: int | None) -> int:
     if other_id is None or other_id == case.id:
         raise InvalidInput("duplicate_of must name another case", reason="invalid_duplicate")
-    other = store.get_case(conn, case_id=other_id)
-    if other.town_code != case.town_code:
-        raise InvalidInput("a duplicate must be in the same town", reason="invalid_duplicate")
+    # Only a case of the same town qualifies; any other id is "not found", so foreign ids are not enumerable.
+    other = store.get_case(conn, case_id=other_id, region=RegionFilter("c.town_code = %s", (case.town_code,)))
     return other.id
 
 
@@ -90,7 +90,7 @@ def sweep_deadlines(conn: Conn, *, rules: CaseRules, now: datetime | None = None
             level = _warning(rules, case, now)
             if level == "none" or level == case.warning_level == "red":
                 continue
-            reason = "已超期" if level == "red" else "办理时限已过三分之二"
+            reason = "已超期" if level == "red" else f"办理时限已用{rules.routing.yellow_fraction:.0%}"
             if store.insert_supervision(conn, case_id=case.id, level=level, reason=reason,
                                         handling_tier=case.handling_tier, at=now):
                 counts[level] += 1
@@ -113,12 +113,13 @@ def _warning(rules: CaseRules, case: Case, now: datetime) -> str:
     return "yellow" if used >= rules.routing.yellow_fraction else "none"
 
 
-def related_cases(conn: Conn, *, rules: CaseRules, case: Case) -> dict[str, list[dict[str, Any]]]:
-    """Open cases of the same class nearby and in the time window, and cases sharing a party."""
+def related_cases(conn: Conn, *, rules: CaseRules, case: Case, region: RegionFilter) -> dict[str, list[dict[str, Any]]]:
+    """Open cases of the same class nearby and in the time window, and cases sharing a party, in the region."""
     category = rules.taxonomy.get(case.category_code)
     return {
         "nearby": store.nearby_open(conn, case=case, open_states=rules.workflow.open_states(),
                                     radius_m=rules.routing.related_radius_m,
-                                    window_days=rules.routing.related_window_days, class_code=category.class_code),
-        "same_party": store.repeat_party_cases(conn, case_id=case.id),
+                                    window_days=rules.routing.related_window_days, class_code=category.class_code,
+                                    region=region),
+        "same_party": store.repeat_party_cases(conn, case_id=case.id, region=region),
     }

@@ -6,6 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# The one list of severities (the schema's CHECK constraint is tested against it), with labels.
+SEVERITY_LABELS: dict[str, str] = {"low": "一般", "medium": "较重", "high": "重大", "critical": "特别重大"}
+# Deadline warnings: none, yellow (most of the time used), red (overdue).
+WARNING_LABELS: dict[str, str] = {"none": "正常", "yellow": "黄色预警", "red": "红色预警"}
+PARTY_ROLE_LABELS: dict[str, str] = {"applicant": "申请人", "respondent": "被申请人", "other": "其他当事人"}
+
 
 @dataclass(frozen=True)
 class Party:

@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis.models import TIER_LAYERS as MODEL_TIER_LAYERS
 from gis.sample.names import unique_place_names
 from gis.sample.outline import read_outline_m, synthetic_outline_m
 from gis.sample.tiling import Tiling, TilingCounts, build_tiling, local_transformers
 
-TIER_LAYERS = {1: "county", 2: "towns", 3: "villages", 4: "grids"}
+TIER_LAYERS = {int(t): name for t, name in MODEL_TIER_LAYERS.items()}
 
 
 @dataclass(frozen=True)

@@ -5,22 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gis.errors import Conflict, Forbidden, InvalidInput
+from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.models import User
+from gis.policy import RegionFilter, may_serve
+from gis.staff.orders import ORDER_STATUSES
+from gis.storage import access, events
 from gis.storage import dispatch as store
-from gis.storage import events
 from gis.storage import staff as staff_store
 from gis.storage.pool import Conn
-
-# dispatched -> accepted (报到) -> en_route -> on_scene -> completed; declined/returned need a reason.
-NEXT = {
-    "dispatched": {"accepted", "declined", "cancelled"},
-    "accepted": {"en_route", "returned", "cancelled"},
-    "en_route": {"on_scene", "returned", "cancelled"},
-    "on_scene": {"completed", "returned", "cancelled"},
-}
-NEEDS_REASON = {"declined", "returned", "cancelled"}
-OPERATOR_ONLY = {"cancelled"}
 
 
 @dataclass(frozen=True)
@@ -32,8 +24,12 @@ class OrderRequest:
 
 
 def dispatch_staff(conn: Conn, *, case_id: int, town_code: str, user: User, orders: list[OrderRequest],
-                   note: str = "") -> list[dict[str, Any]]:
-    """Create all orders or none (one transaction); at most one lead."""
+                   note: str = "", staff_region: RegionFilter | None = None) -> list[dict[str, Any]]:
+    """Create all orders or none (one transaction); at most one active lead per case (the database says so).
+
+    ``staff_region`` is the caller's view of the roster: anyone outside it is "not found". Town staff
+    are sent only inside their own town, county-level units anywhere (gis.policy.may_serve).
+    """
     if not orders:
         raise InvalidInput("name at least one staff member", reason="missing_field")
     if sum(o.role == "lead" for o in orders) > 1:
@@ -43,15 +39,41 @@ def dispatch_staff(conn: Conn, *, case_id: int, town_code: str, user: User, orde
     with conn.transaction():
         ids = []
         for order in orders:
-            row = staff_store.get_staff(conn, staff_id=order.staff_id)
+            row = staff_store.get_staff(conn, staff_id=order.staff_id, region=staff_region)
+            if not may_serve(staff_role=row["role"], staff_town=row["town_code"], case_town=town_code):
+                raise Conflict(f"{row['name']} serves another town; send town staff of the case's town or a "
+                               "county-level unit", reason="staff_out_of_region", staff_id=order.staff_id)
             if not row["active"] or row["duty_status"] == "off_duty":
                 raise Conflict(f"{row['name']} is off duty", reason="staff_off_duty", staff_id=order.staff_id)
             ids.append(store.insert_order(conn, case_id=case_id, staff_id=order.staff_id, role=order.role,
                                           note=note, created_by=user.id))
         created = [store.get_order(conn, order_id=i) for i in ids]
         for made in created:
+            access.audit(conn, user=user, action="dispatch.create", object_type="case", object_id=str(case_id),
+                         detail={"dispatch_id": made["id"], "staff_id": made["staff_id"], "role": made["role"]})
+        for made in created:
             events.append_event(conn, kind="dispatch.status", town_code=town_code, payload=_event(made))
     return created
+
+
+def change_lead(conn: Conn, *, case_id: int, town_code: str, order_id: int, user: User) -> list[dict[str, Any]]:
+    """Make an active order of the case its lead; the current lead becomes an assistant (one transaction)."""
+    with conn.transaction():
+        active = store.lock_case_orders(conn, case_id=case_id)
+        target = next((o for o in active if o["id"] == order_id), None)
+        if target is None:
+            raise NotFound(f"no active dispatch order {order_id} on case {case_id}", reason="dispatch_not_found")
+        previous = [o for o in active if o["role"] == "lead" and o["id"] != order_id]
+        for old in previous:
+            store.set_role(conn, order_id=old["id"], role="assist")
+        store.set_role(conn, order_id=order_id, role="lead")
+        access.audit(conn, user=user, action="dispatch.change_lead", object_type="case", object_id=str(case_id),
+                     detail={"lead": order_id, "previous": [o["id"] for o in previous]})
+        updated = store.case_orders(conn, case_id=case_id)
+        for order in updated:
+            if order["id"] == order_id or order["id"] in {o["id"] for o in previous}:
+                events.append_event(conn, kind="dispatch.status", town_code=town_code, payload=_event(order))
+    return updated
 
 
 def update_order(conn: Conn, *, order_id: int, user: User, status: str, reason: str = "") -> dict[str, Any]:
@@ -59,14 +81,19 @@ def update_order(conn: Conn, *, order_id: int, user: User, status: str, reason: 
     with conn.transaction():
         order = store.get_order(conn, order_id=order_id, for_update=True)
         if user.role == "field" and user.staff_code != order["staff_code"]:
-            raise Forbidden("field staff may update only their own dispatch orders", reason="not_your_order")
-        if user.role == "field" and status in OPERATOR_ONLY:
+            raise NotFound(f"dispatch order {order_id} not found", reason="dispatch_not_found")
+        if status == order["status"]:  # a retried report (the phone lost the answer): nothing changes
+            return order
+        step = ORDER_STATUSES.get(status)
+        if step is None:
+            raise InvalidInput(f"unknown order status {status!r}", reason="unknown_status")
+        if user.role == "field" and step.centre_only:
             raise Forbidden("only the command centre cancels an order", reason="role_not_allowed")
-        allowed = NEXT.get(order["status"], set())
+        allowed = ORDER_STATUSES[order["status"]].next
         if status not in allowed:
             raise Conflict(f"cannot move an order from {order['status']} to {status}", reason="illegal_transition",
                            state=order["status"], allowed=sorted(allowed))
-        if status in NEEDS_REASON and not reason.strip():
+        if step.needs_reason and not reason.strip():
             raise InvalidInput(f"{status} needs a reason", reason="missing_field", missing=["reason"])
         store.set_status(conn, order_id=order_id, status=status, reason=reason)
         updated = store.get_order(conn, order_id=order_id)

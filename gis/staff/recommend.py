@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,31 +61,63 @@ class Place:
     engaged_staff: frozenset[int] = frozenset()  # already on an active order of this case
 
 
+MAX_EXCLUDED_SHOWN = 50
+
+
+def skill_matches(category_code: str, skills: list[str] | tuple[str, ...]) -> bool:
+    """The one skill rule (recommendations and plans): a skill is a category class or item code prefix.
+
+    A mismatch is a penalty (``Scoring.skill_mismatch``), never a filter: in a surge an unskilled
+    mediator nearby may still be the best available.
+    """
+    return any(category_code.startswith(s) for s in skills)
+
+
 def recommend(conn: Conn, *, points: StaffPoints, scoring: Scoring, place: Place, roles: list[str], k: int,
-              now: datetime | None = None) -> dict[str, Any]:
-    """Ranked candidates per role (best first, with reasons) and who was left out and why."""
+              eligible: Callable[[dict[str, Any]], bool] = lambda row: True, now: datetime | None = None
+              ) -> dict[str, Any]:
+    """Ranked candidates per role (best first, with reasons) and who was left out and why.
+
+    The search starts with the ``candidates_per_role`` nearest plus everyone responsible for the place and
+    widens (x4 each round) until ``k`` candidates are available or the role is exhausted; ``searched`` says
+    how far it looked. ``eligible`` removes staff the caller may not see or send (never listed at all).
+    """
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise InvalidInput(f"unknown role(s) {unknown}; roles: {list(ROLES)}", reason="unknown_role")
     if not 1 <= k <= 50:
         raise InvalidInput("k must be 1-50", reason="invalid_k")
     now = now or datetime.now(UTC)
+    return {role: _rank_role(conn, points, scoring, place, role, k, eligible, now) for role in roles}
+
+
+def _rank_role(conn: Conn, points: StaffPoints, scoring: Scoring, place: Place, role: str, k: int,
+               eligible: Callable[[dict[str, Any]], bool], now: datetime) -> dict[str, Any]:
     here = points.metric.xy(place.lon, place.lat)[0]
-    out: dict[str, Any] = {}
-    for role in roles:
-        near = [i for i, _ in points.nearest(role, place.lon, place.lat, scoring.candidates_per_role)]
-        local = store.responsible_ids(conn, roles=[role],
-                                      codes=[place.grid_code, place.village_code, place.town_code])
-        rows = store.staff_by_ids(conn, ids=sorted(set(near) | set(local)))
-        ranked: list[dict[str, Any]] = []
-        excluded: list[dict[str, Any]] = []
-        for row in rows.values():
-            verdict = _judge(row, place, scoring, now, here, points)
-            (excluded if "excluded_because" in verdict else ranked).append(verdict)
-        ranked.sort(key=lambda c: (c["score"], c["distance_m"], c["staff_code"]))
-        excluded.sort(key=lambda c: (c["distance_m"], c["staff_code"]))
-        out[role] = {"candidates": ranked[:k], "excluded": excluded}
-    return out
+    total = points.count(role)
+    wanted = min(scoring.candidates_per_role, max(total, 1))
+    rows = store.staff_by_ids(conn, ids=store.responsible_ids(
+        conn, roles=[role], codes=[place.grid_code, place.village_code, place.town_code]))
+    while True:
+        near = points.nearest(role, place.lon, place.lat, wanted)
+        new_ids = [i for i, _ in near if i not in rows]
+        rows.update(store.staff_by_ids(conn, ids=new_ids))
+        verdicts = [_judge(row, place, scoring, now, here, points) for row in rows.values() if eligible(row)]
+        ranked = [v for v in verdicts if "excluded_because" not in v]
+        if len(ranked) >= k or wanted >= total:
+            break
+        wanted = min(wanted * 4, total)
+    ranked.sort(key=lambda c: (c["score"], c["distance_m"], c["staff_code"]))
+    excluded = sorted((v for v in verdicts if "excluded_because" in v),
+                      key=lambda c: (c["distance_m"], c["staff_code"]))
+    reasons: dict[str, int] = {}
+    for verdict in excluded:
+        for reason in verdict["excluded_because"]:
+            reasons[reason] = reasons.get(reason, 0) + 1
+    searched = {"examined": len(verdicts), "nearest_considered": len(near),
+                "radius_m": round(near[-1][1], 1) if near else 0.0, "exhausted": wanted >= total}
+    return {"candidates": ranked[:k], "excluded": excluded[:MAX_EXCLUDED_SHOWN], "excluded_counts": reasons,
+            "searched": searched}
 
 
 def _judge(row: dict[str, Any], place: Place, scoring: Scoring, now: datetime, here: np.ndarray,
@@ -96,12 +129,12 @@ def _judge(row: dict[str, Any], place: Place, scoring: Scoring, now: datetime, h
     territory = set(row["territory"])
     rank = next((i for i, code in enumerate((place.grid_code, place.village_code, place.town_code))
                  if code in territory), 3)
-    skilled = any(place.category_code.startswith(s) for s in row["skills"])
+    skilled = skill_matches(place.category_code, row["skills"])
     base = {"staff_id": row["id"], "staff_code": row["staff_code"], "name": row["name"], "role": row["role"],
             "organisation": row["organisation"], "distance_m": round(distance, 1),
             "position": "gps" if has_gps else "home_base", "position_age_min": None if age_min is None
             else round(age_min, 1), "active_orders": row["active_orders"], "capacity": row["capacity"]}
-    reasons = _exclusions(row, place, scoring, age_min)
+    reasons = exclusions(row, place, scoring, now)
     if reasons:
         return {**base, "excluded_because": reasons}
     terms = {
@@ -118,7 +151,9 @@ def _judge(row: dict[str, Any], place: Place, scoring: Scoring, now: datetime, h
             "reasons": why}
 
 
-def _exclusions(row: dict[str, Any], place: Place, scoring: Scoring, age_min: float | None) -> list[str]:
+def exclusions(row: dict[str, Any], place: Place, scoring: Scoring, now: datetime) -> list[str]:
+    """Why a staff member may not be sent to this place now (empty when they may)."""
+    age_min = (now - row["position_at"]).total_seconds() / 60 if row["position_at"] is not None else None
     reasons = []
     if row["id"] in place.declined_staff:
         reasons.append("declined_this_case")

@@ -10,8 +10,12 @@ import pandas as pd
 
 from gis.errors import InvalidInput
 
-ROLES = ("grid_worker", "mediator", "police", "lawyer", "psychologist", "department_liaison")
-DUTY = ("on_duty", "off_duty", "busy")
+# The one list of roster roles and duty statuses (the schema's CHECK constraints are tested against them).
+STAFF_ROLE_LABELS: dict[str, str] = {"grid_worker": "网格员", "mediator": "调解员", "police": "民警", "lawyer": "律师",
+                                     "psychologist": "心理咨询师", "department_liaison": "部门联络员"}
+DUTY_LABELS: dict[str, str] = {"on_duty": "在岗", "off_duty": "离岗", "busy": "忙碌"}
+ROLES = tuple(STAFF_ROLE_LABELS)
+DUTY = tuple(DUTY_LABELS)
 REQUIRED = ("staff_code", "name", "role")
 
 

@@ -101,6 +101,18 @@ class StaffPoints:
             points.blocks[role] = BlockKnn(xy)
         return points
 
+    def count(self, role: str) -> int:
+        """How many located staff of a role there are."""
+        ids = self.ids.get(role)
+        return 0 if ids is None else len(ids)
+
+    def positions(self, role: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """(staff ids, metric xy) of every located staff member of a role."""
+        tree = self.trees.get(role)
+        if tree is None:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 2))
+        return self.ids[role], np.asarray(tree.data)
+
     def nearest(self, role: str, lon: float, lat: float, k: int) -> list[tuple[int, float]]:
         """(staff id, metres) of the k nearest staff of a role."""
         tree = self.trees.get(role)

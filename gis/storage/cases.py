@@ -12,6 +12,7 @@ from psycopg.rows import class_row, dict_row
 
 from gis.cases.models import CASE_COLUMNS, Case, NewCase
 from gis.errors import NotFound
+from gis.policy import RegionFilter
 from gis.storage.pool import Conn, translate_pg_errors
 
 INSERT_COLUMNS = tuple(NewCase.__dataclass_fields__)
@@ -54,11 +55,16 @@ def insert_party(conn: Conn, *, case_id: int, role: str, name: str, id_hash: byt
             " VALUES (%s, %s, %s, %s, %s, %s, %s)", (case_id, role, name, id_hash, id_masked, phone, village_code))
 
 
-def get_case(conn: Conn, *, case_id: int, for_update: bool = False) -> Case:
-    """One case (row-locked with ``for_update``, so concurrent transitions serialise)."""
-    query = f"SELECT {CASE_COLUMNS} FROM cases WHERE id = %s" + (" FOR UPDATE" if for_update else "")
+def get_case(conn: Conn, *, case_id: int, for_update: bool = False, region: RegionFilter | None = None) -> Case:
+    """One case (row-locked with ``for_update``, so concurrent transitions serialise).
+
+    With ``region`` a case outside the caller's region is NotFound, exactly like one that does not exist.
+    """
+    region = region or RegionFilter("TRUE", ())
+    query = f"SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = %s AND {region.sql}" + (
+        " FOR UPDATE OF c" if for_update else "")
     with translate_pg_errors(), conn.cursor(row_factory=class_row(Case)) as cur:
-        row = cur.execute(query, (case_id,)).fetchone()
+        row = cur.execute(query, (case_id, *region.params)).fetchone()
     if row is None:
         raise NotFound(f"case {case_id} not found", reason="case_not_found")
     return row
@@ -108,7 +114,7 @@ def list_cases(conn: Conn, *, where: list[tuple[str, tuple[Any, ...]]], limit: i
     """Cases matching ``where`` (SQL fragments written in code, with their parameters), newest first, and the total."""
     clauses = sql.SQL(" AND ").join([sql.SQL(w) for w, _ in where] or [sql.SQL("true")])
     params = [p for _, values in where for p in values]
-    base = sql.SQL("FROM cases WHERE {}").format(clauses)
+    base = sql.SQL("FROM cases c WHERE {}").format(clauses)
     with translate_pg_errors(), conn.cursor(row_factory=class_row(Case)) as cur:
         rows = cur.execute(sql.SQL("SELECT " + CASE_COLUMNS + " {} ORDER BY created_at DESC, id DESC"
                                    " LIMIT %s OFFSET %s").format(base), [*params, limit, offset]).fetchall()
@@ -117,8 +123,8 @@ def list_cases(conn: Conn, *, where: list[tuple[str, tuple[Any, ...]]], limit: i
 
 
 def nearby_open(conn: Conn, *, case: Case, open_states: list[str], radius_m: float, window_days: float,
-                class_code: str) -> list[dict[str, Any]]:
-    """Open cases of the same category class within a radius (metres, geography) and time window."""
+                class_code: str, region: RegionFilter) -> list[dict[str, Any]]:
+    """Open cases of the same category class within a radius (metres, geography), time window and region."""
     if case.lon is None or case.lat is None:
         return []
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
@@ -128,20 +134,25 @@ def nearby_open(conn: Conn, *, case: Case, open_states: list[str], radius_m: flo
             " FROM cases c, (SELECT geom, created_at FROM cases WHERE id = %s) o"
             " WHERE c.id <> %s AND c.status = ANY(%s) AND left(c.category_code, length(%s)) = %s"
             " AND c.created_at >= o.created_at - make_interval(secs => %s)"
-            " AND ST_DWithin(c.geom::geography, o.geom::geography, %s)"
+            " AND ST_DWithin(c.geom::geography, o.geom::geography, %s) AND " + region.sql +
             " ORDER BY distance_m, c.id LIMIT 50",
-            (case.id, case.id, open_states, class_code, class_code, window_days * 86400, radius_m)).fetchall()
+            (case.id, case.id, open_states, class_code, class_code, window_days * 86400, radius_m,
+             *region.params)).fetchall()
 
 
-def repeat_party_cases(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
-    """Other cases with a party whose ID number hash matches one of this case's parties."""
+def repeat_party_cases(conn: Conn, *, case_id: int, region: RegionFilter) -> list[dict[str, Any]]:
+    """Other cases in the region with a party whose ID number hash matches one of this case's parties.
+
+    Only the caller's region is searched: a match elsewhere is not even hinted at.
+    """
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             "SELECT DISTINCT c.id, c.case_no, c.status, c.category_code, c.created_at"
             " FROM case_parties mine JOIN case_parties other ON other.id_hash = mine.id_hash"
             " AND other.case_id <> mine.case_id JOIN cases c ON c.id = other.case_id"
-            " WHERE mine.case_id = %s AND mine.id_hash IS NOT NULL ORDER BY c.created_at DESC LIMIT 50",
-            (case_id,)).fetchall()
+            " WHERE mine.case_id = %s AND mine.id_hash IS NOT NULL AND " + region.sql +
+            " ORDER BY c.created_at DESC LIMIT 50",
+            (case_id, *region.params)).fetchall()
 
 
 def open_cases_due(conn: Conn, *, open_states: list[str]) -> list[Case]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import errors as pg_errors
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from gis.errors import Conflict, NotFound
+from gis.staff.orders import ORDER_STATUSES
 from gis.storage.pool import Conn, translate_pg_errors
 
 ORDER_COLUMNS = (
@@ -44,6 +46,9 @@ def insert_order(conn: Conn, *, case_id: int, staff_id: int, role: str, note: st
         if exc.diag.constraint_name == "dispatch_once_per_case":
             raise Conflict(f"staff {staff_id} is already dispatched to case {case_id}",
                            reason="already_dispatched", staff_id=staff_id) from exc
+        if exc.diag.constraint_name == "dispatch_one_lead_per_case":
+            raise Conflict(f"case {case_id} already has a lead; change the lead explicitly",
+                           reason="case_has_lead", staff_id=staff_id) from exc
         raise Conflict(f"staff {staff_id} is at capacity", reason="staff_at_capacity", staff_id=staff_id) from exc
     assert row is not None
     return int(row[0])
@@ -68,9 +73,20 @@ def case_orders(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
 
 def set_status(conn: Conn, *, order_id: int, status: str, reason: str) -> None:
     """Move an order and stamp the time of the step."""
-    column = {"accepted": "accepted_at", "en_route": "en_route_at", "on_scene": "on_scene_at",
-              "completed": "completed_at", "declined": "declined_at", "returned": "returned_at",
-              "cancelled": "cancelled_at"}[status]
+    column = sql.Identifier(ORDER_STATUSES[status].stamp_column)
     with translate_pg_errors():
-        conn.execute(f"UPDATE dispatch_orders SET status = %s, reason = %s, {column} = now() WHERE id = %s",
-                     (status, reason, order_id))
+        conn.execute(sql.SQL("UPDATE dispatch_orders SET status = %s, reason = %s, {} = now() WHERE id = %s"
+                             ).format(column), (status, reason, order_id))
+
+
+def set_role(conn: Conn, *, order_id: int, role: str) -> None:
+    """Make an active order the lead or an assistant (the caller demotes the old lead first)."""
+    with translate_pg_errors():
+        conn.execute("UPDATE dispatch_orders SET role = %s WHERE id = %s AND active", (role, order_id))
+
+
+def lock_case_orders(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
+    """Every active order of a case, row-locked (lead changes serialise per case)."""
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(f"SELECT {ORDER_COLUMNS} {ORDER_FROM} WHERE d.case_id = %s AND d.active"
+                           " ORDER BY d.id FOR UPDATE OF d", (case_id,)).fetchall()

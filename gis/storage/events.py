@@ -12,6 +12,10 @@ from psycopg.rows import class_row
 from gis.storage.pool import Conn, translate_pg_errors
 
 EVENT_CHANNEL = "fq_events"  # NOTIFY channel: listeners wake up and read new rows by id
+# Event ids must become visible in id order, or a reader whose cursor passed id 11 would never see an id 10
+# committed later. Writers take this transaction-scoped lock before drawing an id, so ids commit in order;
+# append_event is the last write of a transaction, so the lock is held only for the commit itself.
+EVENT_ORDER_LOCK = 727_202
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class Event:
 def append_event(conn: Conn, *, kind: str, town_code: str | None, payload: dict[str, Any]) -> int:
     """Record an event in the caller's transaction (it becomes visible when that commits)."""
     with translate_pg_errors():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (EVENT_ORDER_LOCK,))
         row = conn.execute(
             "INSERT INTO events (kind, town_code, payload) VALUES (%s, %s, %s) RETURNING id",
             (kind, town_code, json.dumps(payload, ensure_ascii=False, default=str)),
@@ -45,3 +50,10 @@ def events_after(conn: Conn, *, after_id: int, town_code: str | None, limit: int
             " AND (%s::text IS NULL OR town_code = %s::text) ORDER BY id LIMIT %s",
             (after_id, town_code, town_code, limit),
         ).fetchall()
+
+
+def latest_event_id(conn: Conn) -> int:
+    """The newest event id (a new subscriber starts after it)."""
+    with translate_pg_errors():
+        row = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+    return int(row[0]) if row else 0

@@ -9,12 +9,14 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from gis.errors import NotFound
+from gis.policy import RegionFilter
 from gis.staff.roster import StaffRecord
 from gis.storage.pool import Conn, translate_pg_errors
 
 STAFF_COLUMNS = (
     "s.id, s.staff_code, s.name, s.role, s.organisation, s.phone, s.skills, s.territory, s.home_village_code,"
-    " s.duty_status, s.capacity, s.languages, s.active, ST_X(s.home) AS home_lon, ST_Y(s.home) AS home_lat,"
+    " s.duty_status, s.capacity, s.languages, s.active, s.town_code,"
+    " ST_X(s.home) AS home_lon, ST_Y(s.home) AS home_lat,"
     " p.lon AS position_lon, p.lat AS position_lat, p.recorded_at AS position_at, p.accuracy_m,"
     " (SELECT count(*) FROM dispatch_orders d WHERE d.staff_id = s.id AND d.active)::int AS active_orders"
 )
@@ -41,11 +43,14 @@ def upsert_staff(conn: Conn, *, records: list[StaffRecord]) -> int:
     return len(records)
 
 
-def get_staff(conn: Conn, *, staff_id: int | None = None, staff_code: str | None = None) -> dict[str, Any]:
-    """One staff member with position and workload."""
+def get_staff(conn: Conn, *, staff_id: int | None = None, staff_code: str | None = None,
+              region: RegionFilter | None = None) -> dict[str, Any]:
+    """One staff member with position and workload; outside ``region`` NotFound, as if absent."""
     column, value = ("s.id", staff_id) if staff_id is not None else ("s.staff_code", staff_code)
+    region = region or RegionFilter("TRUE", ())
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(f"SELECT {STAFF_COLUMNS} {STAFF_FROM} WHERE {column} = %s", (value,)).fetchone()
+        row = cur.execute(f"SELECT {STAFF_COLUMNS} {STAFF_FROM} WHERE {column} = %s AND {region.sql}",
+                          (value, *region.params)).fetchone()
     if row is None:
         raise NotFound(f"staff {staff_id or staff_code} not found", reason="staff_not_found")
     return row
@@ -66,10 +71,10 @@ def responsible_ids(conn: Conn, *, roles: list[str], codes: list[str]) -> list[i
     return [int(r[0]) for r in rows]
 
 
-def list_staff(conn: Conn, *, role: str | None, town: str | None, duty: str | None, limit: int, offset: int
-               ) -> tuple[list[dict[str, Any]], int]:
-    """Staff filtered by role, town (territory code prefix) and duty status."""
-    clauses, params = ["s.active"], []
+def list_staff(conn: Conn, *, role: str | None, town: str | None, duty: str | None, limit: int, offset: int,
+               region: RegionFilter) -> tuple[list[dict[str, Any]], int]:
+    """Staff in the region filtered by role, town and duty status."""
+    clauses, params = ["s.active", region.sql], list(region.params)
     if role:
         clauses.append("s.role = %s")
         params.append(role)
@@ -77,7 +82,7 @@ def list_staff(conn: Conn, *, role: str | None, town: str | None, duty: str | No
         clauses.append("s.duty_status = %s")
         params.append(duty)
     if town:
-        clauses.append("EXISTS (SELECT 1 FROM unnest(s.territory) t WHERE left(t, 9) = left(%s, 9))")
+        clauses.append("s.town_code = %s")
         params.append(town)
     where = " AND ".join(clauses)
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
@@ -141,10 +146,12 @@ def ingest_positions(conn: Conn, *, rows: list[tuple[int, float, float, float | 
     return len(rows)
 
 
-def known_staff_ids(conn: Conn, *, ids: list[int]) -> set[int]:
-    """Which of these ids are active staff."""
+def known_staff_ids(conn: Conn, *, ids: list[int], region: RegionFilter | None = None) -> set[int]:
+    """Which of these ids are active staff (inside ``region`` when given)."""
+    region = region or RegionFilter("TRUE", ())
     with translate_pg_errors():
-        return {int(r[0]) for r in conn.execute("SELECT id FROM staff WHERE active AND id = ANY(%s)", (ids,))}
+        return {int(r[0]) for r in conn.execute(f"SELECT s.id FROM staff s WHERE s.active AND s.id = ANY(%s)"
+                                                f" AND {region.sql}", (ids, *region.params))}
 
 
 def purge_positions(conn: Conn, *, before: datetime) -> int:

@@ -1,0 +1,240 @@
+"""Who may do what, and where: the one access policy every route declares.
+
+A *rule* names an operation on a resource (``cases.read``, ``dispatch.create``) and the roles that may do
+it; a *scope* is a signed-in caller under one rule, and answers the regional questions: which cases,
+staff and orders the caller may see or act on. The API applies a rule through one dependency
+(``api.deps.allow``); storage reads the region through ``Scope.case_filter()``.
+
+Regions
+-------
+- County-wide users (``town_code`` None) see the whole county; town users see only their town's
+  cases, orders and staff. Anything outside is *not found* (404), so its existence is not revealed.
+- Field users see only the cases they were sent to (or registered themselves) and their own orders
+  and position.
+- Who may be sent where: town staff (grid workers, mediators, the town's judicial office) serve their
+  own town only; county-level units (``COUNTY_LEVEL_STAFF_ROLES``: police, lawyers, psychologists) may
+  serve any town. Recommendations, dispatch and assignment plans apply the same rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from gis.errors import Forbidden, NotFound
+from gis.models import User
+
+
+class Role(StrEnum):
+    """Sign-in roles. ``admin`` passes every rule."""
+
+    ADMIN = "admin"
+    GIS = "gis"
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    FIELD = "field"
+    AUDITOR = "auditor"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "系统管理员",
+    Role.GIS: "地理信息管理员",
+    Role.OPERATOR: "指挥中心值班员",
+    Role.SUPERVISOR: "督导/研判人员",
+    Role.FIELD: "一线工作人员",
+    Role.AUDITOR: "安全审计员",
+}
+
+# Who sees personal data unmasked within their region: parties' names and phones, staff positions,
+# home bases and work phones. Everyone else gets masked copies.
+PERSONAL_DATA_ROLES = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPERVISOR})
+# Roster roles whose units serve the whole county (a police station, legal aid): sendable to any town.
+COUNTY_LEVEL_STAFF_ROLES = frozenset({"police", "lawyer", "psychologist"})
+
+_WORKERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.FIELD, Role.GIS})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One operation and who may do it; ``public`` rules need no sign-in and return nothing personal."""
+
+    name: str
+    roles: frozenset[Role]
+    description: str
+    public: bool = False
+
+    def admits(self, role: str) -> bool:
+        """True when a signed-in user of this role may use the rule."""
+        return self.public or role == Role.ADMIN or role in self.roles
+
+
+def _rule(name: str, roles: set[Role] | frozenset[Role], description: str, *, public: bool = False) -> Rule:
+    return Rule(name, frozenset(roles), description, public)
+
+
+RULES: dict[str, Rule] = {
+    r.name: r
+    for r in (
+        _rule("public", set(), "health, console files, boundary tiles, area lookups, taxonomy, meta", public=True),
+        _rule("boundaries.read", _WORKERS | {Role.SUPERVISOR}, "validation reports, exports, batch locate"),
+        _rule("boundaries.write", {Role.GIS}, "upload, activate, diff with cases, relocate"),
+        _rule("cases.read", {Role.OPERATOR, Role.SUPERVISOR, Role.FIELD}, "search and read cases in region"),
+        _rule("cases.create", {Role.OPERATOR, Role.FIELD}, "register a case"),
+        _rule("cases.act", {Role.OPERATOR, Role.SUPERVISOR, Role.FIELD}, "move a case along the loop"),
+        _rule("staff.read", {Role.OPERATOR, Role.SUPERVISOR, Role.FIELD}, "roster and staff records in region"),
+        _rule("staff.write", {Role.OPERATOR}, "import, edit and remove staff of the region"),
+        _rule("positions.write", {Role.OPERATOR, Role.FIELD}, "report positions (field users: their own)"),
+        _rule("dispatch.read", {Role.OPERATOR, Role.SUPERVISOR, Role.FIELD}, "recommendations and orders"),
+        _rule("dispatch.create", {Role.OPERATOR}, "send staff, change the lead, apply a plan"),
+        _rule("dispatch.step", {Role.OPERATOR, Role.FIELD}, "report an order's step (field users: their own)"),
+        _rule("plans.make", {Role.OPERATOR, Role.SUPERVISOR}, "assignment plans for many cases"),
+        _rule("events.read", _WORKERS, "the live event stream, scoped"),
+        _rule("stats.read", {Role.OPERATOR, Role.SUPERVISOR}, "hotspots, statistics, overdue board, reports"),
+        _rule("audit.read", {Role.AUDITOR}, "the audit log"),
+        _rule("users.manage", set(), "accounts and keys (admin only)"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class RegionFilter:
+    """The region of a scope as a SQL condition (on ``cases c`` or ``staff s``) and its parameters."""
+
+    sql: str
+    params: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A caller under one rule: what they may see and touch."""
+
+    rule: Rule
+    user: User | None = None
+
+    @classmethod
+    def for_user(cls, rule: Rule, user: User) -> Scope:
+        """The caller's scope under a rule, or Forbidden when the role may not use it."""
+        if not rule.admits(user.role):
+            allowed = sorted(str(r) for r in rule.roles | {Role.ADMIN})
+            raise Forbidden(f"role {user.role!r} may not use {rule.name} ({rule.description}); needs one of "
+                            f"{allowed}", reason="role_not_allowed", rule=rule.name)
+        return cls(rule, user)
+
+    @property
+    def signed_in(self) -> bool:
+        """True for an authenticated caller."""
+        return self.user is not None
+
+    @property
+    def role(self) -> str | None:
+        """The caller's role, None when anonymous."""
+        return self.user.role if self.user else None
+
+    @property
+    def town_code(self) -> str | None:
+        """The town the caller is limited to; None for county-wide callers."""
+        return self.user.town_code if self.user else None
+
+    @property
+    def own_only(self) -> bool:
+        """Field users act only on their own orders and the cases they were sent to."""
+        return self.role == Role.FIELD
+
+    @property
+    def sees_personal_data(self) -> bool:
+        """Parties' details, staff positions, home bases and work phones unmasked (within the region)."""
+        return self.role in PERSONAL_DATA_ROLES
+
+    def require_user(self) -> User:
+        """The signed-in user (rules other than public always have one)."""
+        if self.user is None:
+            raise Forbidden("sign in first", reason="not_signed_in")
+        return self.user
+
+    # -- regions -------------------------------------------------------------------------------------------
+
+    def sees_town(self, town_code: str | None) -> bool:
+        """True when something in ``town_code`` (None: county-level) lies inside the caller's region."""
+        return self.town_code is None or town_code == self.town_code
+
+    def case_filter(self) -> RegionFilter:
+        """Which cases the caller may see, as a condition on ``cases c``."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.town_code is not None:
+            clauses.append("c.town_code = %s")
+            params.append(self.town_code)
+        if self.own_only:
+            user = self.require_user()
+            clauses.append("(c.created_by = %s OR EXISTS (SELECT 1 FROM dispatch_orders d JOIN staff s"
+                           " ON s.id = d.staff_id WHERE d.case_id = c.id AND s.staff_code = %s))")
+            params.extend([user.id, user.staff_code or ""])
+        return RegionFilter(" AND ".join(clauses) or "TRUE", tuple(params))
+
+    def staff_filter(self) -> RegionFilter:
+        """Which staff the caller may see, as a condition on ``staff s`` (see ``sees_staff``)."""
+        if self.own_only:
+            return RegionFilter("s.staff_code = %s", (self.require_user().staff_code or "",))
+        if self.town_code is None:
+            return RegionFilter("TRUE", ())
+        return RegionFilter("(s.town_code = %s OR s.role = ANY(%s))",
+                            (self.town_code, sorted(COUNTY_LEVEL_STAFF_ROLES)))
+
+    def managed_staff_filter(self) -> RegionFilter:
+        """Staff whose records and positions the caller may write, as a condition on ``staff s``."""
+        if self.own_only:
+            return self.staff_filter()
+        if self.town_code is None:
+            return RegionFilter("TRUE", ())
+        return RegionFilter("(s.town_code = %s AND NOT s.role = ANY(%s))",
+                            (self.town_code, sorted(COUNTY_LEVEL_STAFF_ROLES)))
+
+    def sees_staff(self, *, staff_town: str | None, staff_role: str, staff_code: str) -> bool:
+        """Town users see their town's staff and county-level units; field users see themselves."""
+        if self.own_only:
+            return self.user is not None and staff_code == self.user.staff_code
+        return self.sees_town(staff_town) or staff_role in COUNTY_LEVEL_STAFF_ROLES
+
+    def manages_staff(self, *, staff_town: str | None, staff_role: str) -> bool:
+        """Edits, removals and positions: county-wide callers for everyone, town callers for town staff."""
+        if self.town_code is None:
+            return True
+        return staff_town == self.town_code and staff_role not in COUNTY_LEVEL_STAFF_ROLES
+
+    def sees_event(self, *, kind: str, town_code: str | None, payload: dict[str, Any]) -> bool:
+        """Whether a live event reaches the caller.
+
+        Town users get their town's; positions go only to county-wide personal-data roles; field users
+        get only the steps of their own orders.
+        """
+        if self.own_only:
+            return kind.startswith("dispatch.") and payload.get("staff_code") == self.require_user().staff_code
+        if kind.startswith("staff.position"):
+            return self.sees_personal_data and self.town_code is None
+        return self.sees_town(town_code) if town_code is not None else self.town_code is None
+
+    def may_send(self, row: dict[str, Any], case_town: str) -> bool:
+        """True when the caller sees this staff member and they may serve a case in ``case_town``."""
+        return self.sees_staff(staff_town=row.get("town_code"), staff_role=row["role"],
+                               staff_code=row["staff_code"]) and may_serve(
+            staff_role=row["role"], staff_town=row.get("town_code"), case_town=case_town)
+
+    def check_staff(self, row: dict[str, Any], *, manage: bool = False) -> None:
+        """NotFound for staff outside the region; Forbidden for a visible unit the caller may not edit."""
+        code, role, town = row["staff_code"], row["role"], row.get("town_code")
+        if not self.sees_staff(staff_town=town, staff_role=role, staff_code=code):
+            raise NotFound(f"staff {row['id']} not found", reason="staff_not_found")
+        if manage and not self.own_only and not self.manages_staff(staff_town=town, staff_role=role):
+            raise Forbidden(f"{row['name']} belongs to a county-level unit managed by the county centre",
+                            reason="staff_not_managed_here")
+
+
+def may_serve(*, staff_role: str, staff_town: str | None, case_town: str) -> bool:
+    """Who may be sent where: town staff inside their own town, county-level units anywhere."""
+    return staff_role in COUNTY_LEVEL_STAFF_ROLES or staff_town is None or staff_town == case_town
+
+
+def rule(name: str) -> Rule:
+    """A rule by name (KeyError for an unknown name is a programming error)."""
+    return RULES[name]
