@@ -67,7 +67,8 @@ def test_batch_bad_input(app_client: TestClient, admin_headers: dict[str, str]) 
         (b"lon,lat\n1,2\n", "application/pdf", "unsupported_media_type"),
     ]
     for body, kind, reason in cases:
-        response = app_client.post("/api/v1/locate/batch", content=body, headers={**admin_headers, "Content-Type": kind})
+        response = app_client.post("/api/v1/locate/batch", content=body,
+                                   headers={**admin_headers, "Content-Type": kind})
         assert response.status_code == 422, (reason, response.text)
         assert response.json()["error"]["reason"] == reason
 

@@ -100,7 +100,8 @@ async def upload(
     limit = settings.max_upload_mb * 2**20
     with tempfile.TemporaryDirectory(prefix="fengqiao-upload-") as folder:
         path = await save_upload(file, Path(folder), limit)
-        options = LoadOptions(tier=tier.value if tier else None, layer=layer, crs=crs, encoding=encoding, code_field=code_field,
+        options = LoadOptions(tier=tier.value if tier else None, layer=layer, crs=crs, encoding=encoding,
+                              code_field=code_field,
                               name_field=name_field, parent_field=parent_field, repair=repair,
                               standalone=standalone, max_bytes=limit)
         prepared = await run_in_threadpool(prepare, conn, path, options)  # seconds of CPU: not on the loop
