@@ -70,6 +70,8 @@ def run_setup(args: argparse.Namespace) -> int:
 def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes on one database (each keeps its own in-memory services in step)")
 
 
 @command("serve", _serve_args)
@@ -80,12 +82,12 @@ def run_serve(args: argparse.Namespace) -> int:
     from api.main import create_app
 
     settings = AppSettings()
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level="info",
-    )
+    host, port = args.host or settings.host, args.port or settings.port
+    if args.workers > 1:  # each worker process builds its app from the environment
+        uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=args.workers,
+                    log_level="info")
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     return 0
 
 

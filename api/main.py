@@ -39,7 +39,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = make_pool(db)
         pool.open(wait=False)
-        services = Services(pool)
+        services = Services(pool, sweep_every_s=settings.sweep_every_s)
         hub = EventHub(asyncio.get_running_loop())
         services.on_event(hub.wake)
         listener = ChangeListener(db, on_change=services.changed, on_versions=services.versions_seen,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from gis.cases.book import CaseRules, load_rules
+from gis.cases.sweeper import DeadlineSweeper
 from gis.errors import Unavailable
 from gis.locate import LocateIndex
 from gis.staff.recommend import Scoring, load_scoring, stale_cutoff
@@ -201,11 +202,12 @@ class Rules:
 class Services:
     """The process's in-memory state, created once by the server (or a test) and started with it."""
 
-    def __init__(self, pool: Pool, rules: Rules | None = None) -> None:
+    def __init__(self, pool: Pool, rules: Rules | None = None, *, sweep_every_s: float = 60.0) -> None:
         self.pool = pool
         self.rules = rules or Rules(load_rules(), load_scoring())
         self.locate = LocateService(pool)
         self.staff = StaffService(pool, self.rules.scoring)
+        self.sweeper = DeadlineSweeper(pool, lambda: self.rules.cases, every_s=sweep_every_s)
         self._event_listeners: list[Callable[[], None]] = []
 
     @property
@@ -217,6 +219,7 @@ class Services:
         """Begin building every service in the background."""
         for service in self.refreshing:
             service.start()
+        self.sweeper.start()
 
     def wait_until_built(self, timeout: float) -> bool:
         """Block until every service has a snapshot (True) or the timeout passes (False: readiness says why)."""
@@ -228,7 +231,8 @@ class Services:
         return False
 
     def stop(self) -> None:
-        """Stop the builder threads."""
+        """Stop the builder threads and the sweeper."""
+        self.sweeper.stop()
         for service in self.refreshing:
             service.stop()
 

@@ -47,3 +47,4 @@ class AppSettings(BaseSettings):
     max_upload_mb: int = 200
     border_distance_m: float = 50.0
     demo_token: str | None = None
+    sweep_every_s: float = 60.0  # deadline warnings are raised inside the server this often (one process at a time)

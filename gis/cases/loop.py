@@ -96,7 +96,8 @@ def sweep_deadlines(conn: Conn, *, rules: CaseRules, now: datetime | None = None
                 counts[level] += 1
                 events.append_event(conn, kind="case.warning", town_code=case.town_code,
                                     payload={"case_id": case.id, "level": level})
-            store.update_case(conn, case_id=case.id, warning_level=level)
+            if level != case.warning_level:
+                store.update_case(conn, case_id=case.id, warning_level=level)
             if level == "red" and rules.routing.auto_escalate_on_red and case.handling_tier > 1:
                 store.update_case(conn, case_id=case.id, **_tier_up(conn, rules, case, now))
                 store.insert_transition(conn, case_id=case.id, action="auto_escalate", from_state=case.status,
