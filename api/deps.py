@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -26,7 +27,7 @@ from gis.storage.pool import Conn, Pool, translate_pg_errors
 bearer = HTTPBearer(auto_error=False)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """The process's typed services (built by the lifespan)."""
     return request.app.state.services
 
@@ -34,27 +35,27 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_pool(services: ServicesDep) -> Pool:
+async def get_pool(services: ServicesDep) -> Pool:
     """The app's connection pool."""
     return services.pool
 
 
-def get_locator(services: ServicesDep) -> LocateIndex:
+async def get_locator(services: ServicesDep) -> LocateIndex:
     """The locate index snapshot this request uses from start to end (503 before the first build)."""
     return services.locate.current()
 
 
-def get_staff_points(services: ServicesDep) -> StaffPoints:
+async def get_staff_points(services: ServicesDep) -> StaffPoints:
     """The staff trees snapshot for this request."""
     return services.staff.current()
 
 
-def get_case_rules(services: ServicesDep) -> CaseRules:
+async def get_case_rules(services: ServicesDep) -> CaseRules:
     """Taxonomy, workflow and routing."""
     return services.rules.cases
 
 
-def get_scoring(services: ServicesDep) -> Scoring:
+async def get_scoring(services: ServicesDep) -> Scoring:
     """How staff are ranked."""
     return services.rules.scoring
 
@@ -66,7 +67,7 @@ RulesDep = Annotated[CaseRules, Depends(get_case_rules)]
 ScoringDep = Annotated[Scoring, Depends(get_scoring)]
 
 
-def get_settings(request: Request) -> AppSettings:
+async def get_settings(request: Request) -> AppSettings:
     """The app's settings."""
     return request.app.state.settings
 
@@ -103,7 +104,7 @@ def allow(rule_name: str) -> Any:
     declared = policy_rule(rule_name)
     if declared.public:
 
-        def public() -> Scope:
+        async def public() -> Scope:
             return Scope(declared)
 
         public.policy_rule = declared  # type: ignore[attr-defined]
@@ -114,6 +115,26 @@ def allow(rule_name: str) -> Any:
 
     signed_in.policy_rule = declared  # type: ignore[attr-defined]
     return Depends(signed_in)
+
+
+@dataclass(frozen=True)
+class PublicLookup:
+    """What an anonymous, in-memory lookup needs, resolved as one dependency (the hot path: each costs)."""
+
+    index: LocateIndex
+    pool: Pool
+    border_m: float
+
+
+async def public_lookup(request: Request) -> PublicLookup:
+    """The locate index snapshot for this request, the pool and the default border distance (public)."""
+    services: Services = request.app.state.services
+    settings: AppSettings = request.app.state.settings
+    return PublicLookup(services.locate.current(), services.pool, settings.border_distance_m)
+
+
+public_lookup.policy_rule = policy_rule("public")  # type: ignore[attr-defined]
+PublicLookupDep = Annotated[PublicLookup, Depends(public_lookup)]
 
 
 def declared_rule(call: Any) -> Rule | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import allow
 from api.errors import error_body, install_error_handlers
@@ -28,6 +29,27 @@ ROUTERS = [
     health.router, meta.router, tiles.router, areas.router, locate.router, cases.router, staff.router,
     dispatch.router, events.router, boundaries.router,
 ]
+
+
+class DeclaredBodyLimit:
+    """Refuse declared bodies over the upload limit before reading them (Starlette has no limit).
+
+    A plain ASGI middleware: ``@app.middleware("http")`` costs a task and a stream per request.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit_bytes: int) -> None:
+        self.app = app
+        self.limit_bytes = limit_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 413 at once for a Content-Length over the limit."""
+        if scope["type"] == "http":
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.limit_bytes:
+                body = error_body("too_large", f"request body over {self.limit_bytes // 2**20} MB")
+                await JSONResponse(body, 413)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None = None) -> FastAPI:
@@ -67,13 +89,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """Refuse declared bodies over the upload limit before reading them (Starlette has no limit)."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20:
-            return JSONResponse(error_body("too_large", f"request body over {settings.max_upload_mb} MB"), 413)
-        return await call_next(request)
+    app.add_middleware(DeclaredBodyLimit, limit_bytes=settings.max_upload_mb * 2**20)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

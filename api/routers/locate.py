@@ -12,7 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import LocateDep, PoolDep, SettingsDep, allow, bearer
+from api.deps import LocateDep, PublicLookupDep, SettingsDep, allow, bearer
 from gis.errors import InvalidInput, TooLarge
 from gis.locate.batch import locate_csv, locate_geojson
 from gis.locate.service import locate_point
@@ -22,9 +22,9 @@ from gis.storage.pool import Pool, translate_pg_errors
 router = APIRouter(prefix="/api/v1", tags=["locate"])
 
 
-@router.get("/locate", dependencies=[allow("public")], response_class=Response)
+@router.get("/locate", response_class=Response)
 async def locate(
-    index: LocateDep, settings: SettingsDep, pool: PoolDep,
+    lookup: PublicLookupDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     lon: Annotated[float, Query(allow_inf_nan=False)], lat: Annotated[float, Query(allow_inf_nan=False)],
     crs: Annotated[str, Query(max_length=64)] = "wgs84",
@@ -35,13 +35,14 @@ async def locate(
     Public and answered from memory. Signed-in callers also get who is responsible (grid workers, the
     village's mediators; phones masked), which needs the database.
     """
-    where = locate_point(index, lon=lon, lat=lat, crs=crs,
-                         border_m=settings.border_distance_m if border_m is None else border_m)
+    where = locate_point(lookup.index, lon=lon, lat=lat, crs=crs,
+                         border_m=lookup.border_m if border_m is None else border_m)
     body = where.as_dict()
     body["crs_in"] = crs
     if where.inside and credentials is not None and credentials.credentials:
         body["responsible"] = await run_in_threadpool(
-            responsible_for_caller, pool, credentials.credentials, where.grid_code or "", where.village_code or "")
+            responsible_for_caller, lookup.pool, credentials.credentials, where.grid_code or "",
+            where.village_code or "")
     return Response(orjson.dumps(body, default=str), media_type="application/json")
 
 
