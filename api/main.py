@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.deps import allow
 from api.errors import error_body, install_error_handlers
 from api.live import EventHub
+from api.openapi import contract
 from api.routers import areas, boundaries, cases, dispatch, events, health, locate, meta, staff, tiles
 from gis.services import Services
 from gis.settings import AppSettings, DatabaseSettings
@@ -82,9 +83,12 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
         title="Fengqiao",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below from vendored assets: an intranet has no CDN
+        redoc_url=None,
         description="Grid management and dispatch for county social-governance centres",
     )
     app.state.settings = settings
+    app.openapi = lambda: contract(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -96,6 +100,10 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     @app.get("/", include_in_schema=False, dependencies=[allow("public")])
     def console() -> FileResponse:
         return FileResponse(STATIC_DIR / "console" / "index.html")
+
+    @app.get("/docs", include_in_schema=False, dependencies=[allow("public")])
+    def docs() -> FileResponse:
+        return FileResponse(STATIC_DIR / "docs" / "index.html")
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -148,3 +148,157 @@ class WorkflowDoc(Model):
     initial: str
     states: dict[str, dict[str, Any]]
     actions: list[dict[str, Any]]
+
+
+class GenerationView(Model):
+    """A version of the boundaries."""
+
+    id: int
+    name: str
+    description: str
+    source: str
+    created_at: datetime
+    activated_at: datetime | None
+    is_active: bool
+
+
+class Extent(Model):
+    """A generation's bounding box (minlon, minlat, maxlon, maxlat)."""
+
+    generation: str
+    bbox: tuple[float, float, float, float] | None
+
+
+class AreaChild(Model):
+    """A direct child of an area."""
+
+    code: str
+    name: str
+    tier: int
+
+
+class AreaView(Model):
+    """One area of the hierarchy (no geometry) with its direct children."""
+
+    id: int
+    code: str
+    name: str
+    tier: int
+    generation: str
+    area_m2: float
+    population: int | None
+    children: list[AreaChild]
+
+
+class ValidationReport(Model):
+    """The validation report of a boundary load (findings per feature; errors block a commit)."""
+
+    ok: bool
+    counts: dict[str, int]
+    findings: list[dict[str, Any]]
+
+
+class UploadResult(Model):
+    """A dry run's report, and the stored generation when the load was committed."""
+
+    report: dict[str, Any]
+    generation: dict[str, Any] | None
+
+
+class Activated(Model):
+    """The generation now active."""
+
+    id: int
+    name: str
+    is_active: bool
+    activated_at: datetime | None
+
+
+class GenerationDiff(Model):
+    """Grids added, removed and changed between two generations, and open cases that would move."""
+
+    old: str
+    new: str
+
+
+class Relocated(Model):
+    """Open cases moved onto the active generation."""
+
+    moved: int
+    cases: list[dict[str, Any]]
+
+
+class StaffView(Model):
+    """A staff member as the caller may see them (whereabouts and phone masked for some roles)."""
+
+    id: int
+    staff_code: str
+    name: str
+    role: str
+    organisation: str
+    phone: str
+    skills: list[str]
+    territory: list[str]
+    town_code: str | None
+    duty_status: str
+    capacity: int
+    active: bool
+    active_orders: int
+
+
+class OrderStep(Model):
+    """An order after a step, and fresh recommendations after a decline or return."""
+
+    order: dict[str, Any]
+    recommendations: dict[str, Any] | None = None
+
+
+class PlanSide(Model):
+    """One plan: pairs, total metres and unassigned cases with reasons."""
+
+    total_m: float
+    total_cost_m: float
+    pairs: list[dict[str, Any]]
+    unassigned: list[dict[str, Any]]
+
+
+class AssignmentPlan(Model):
+    """The optimal plan next to greedy nearest-first."""
+
+    role: str
+    staff_considered: int
+    optimal: PlanSide
+    greedy: PlanSide
+    saving_m: float
+
+
+class TileJSON(Model):
+    """TileJSON 3.0.0."""
+
+    tilejson: str
+    tiles: list[str]
+    vector_layers: list[dict[str, Any]]
+
+
+class Health(Model):
+    """The process is alive."""
+
+    status: str
+
+
+class LocationView(Model):
+    """Where a point is: its grid chain, the generation that answered, neighbours near a border."""
+
+    inside: bool
+    generation_id: int
+    generation_name: str
+    lon: float
+    lat: float
+
+
+class Readiness(Model):
+    """Whether this process can serve: the database and every in-memory service."""
+
+    status: str
+    checks: dict[str, Any]
+    reason: str | None = None

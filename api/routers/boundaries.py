@@ -9,6 +9,7 @@ from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 from starlette.background import BackgroundTask
@@ -17,6 +18,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import Message
 
 from api.deps import ConnDep, SettingsDep, allow
+from api.errors import error_responses
+from api.schemas import Activated, GenerationDiff, Relocated, UploadResult, ValidationReport
 from gis.boundaries.export import export_generation
 from gis.boundaries.generations import activate, diff_generations, generation_report, relocate_cases
 from gis.boundaries.load import LoadOptions, commit, prepare
@@ -95,7 +98,7 @@ async def upload(
     generation: Annotated[str | None, Form(max_length=100)] = None, commit_load: Annotated[bool, Form(
         alias="commit")] = False, repair: Annotated[bool, Form()] = False,
     standalone: Annotated[bool, Form()] = False,
-) -> dict[str, Any]:
+) -> UploadResult:
     """Validate an uploaded boundary file (a dry run unless commit=true) and return the report."""
     limit = settings.max_upload_mb * 2**20
     with tempfile.TemporaryDirectory(prefix="fengqiao-upload-") as folder:
@@ -110,41 +113,45 @@ async def upload(
             made = await run_in_threadpool(lambda: commit(conn, prepared, name=generation, source=path.name))
             conn.commit()
             body["generation"] = {"id": made.id, "name": made.name, "is_active": made.is_active}
-    return body
+    return UploadResult.model_validate(body)
 
 
-@router.post("/generations/{ref}/activate")
-def activate_generation(conn: ConnDep, scope: Annotated[Scope, GIS], ref: str) -> dict[str, Any]:
+@router.post("/generations/{ref}/activate", responses=error_responses(403, 404))
+def activate_generation(conn: ConnDep, scope: Annotated[Scope, GIS], ref: Annotated[str, PathParam(max_length=100)]
+                        ) -> Activated:
     """Make a generation the active one (atomically); every server process rebuilds its lookups."""
     generation = activate(conn, ref=ref, user=scope.require_user())
     conn.commit()
-    return {"id": generation.id, "name": generation.name, "is_active": True,
-            "activated_at": generation.activated_at}
+    return Activated(id=generation.id, name=generation.name, is_active=True, activated_at=generation.activated_at)
 
 
-@router.get("/generations/{ref}/report", dependencies=[allow("boundaries.read")])
-def report(conn: ConnDep, ref: str) -> dict[str, Any]:
+@router.get("/generations/{ref}/report", dependencies=[allow("boundaries.read")], responses=error_responses(404))
+def report(conn: ConnDep, ref: Annotated[str, PathParam(max_length=100)]) -> ValidationReport:
     """The validation report stored with a generation when its load was committed."""
-    return generation_report(conn, ref=ref)
+    return ValidationReport.model_validate(generation_report(conn, ref=ref))
 
 
-@router.get("/diff", dependencies=[GIS])
-def diff(conn: ConnDep, old: str, new: str) -> dict[str, Any]:
+@router.get("/diff", dependencies=[GIS], responses=error_responses(404))
+def diff(conn: ConnDep, old: Annotated[str, Query(max_length=100)], new: Annotated[str, Query(max_length=100)]
+         ) -> GenerationDiff:
     """Grids added, removed and changed between two generations, and open cases that would move."""
-    return diff_generations(conn, old=old, new=new)
+    return GenerationDiff.model_validate({"old": old, "new": new, **diff_generations(conn, old=old, new=new)})
 
 
 @router.post("/relocate")
 def relocate(conn: ConnDep, scope: Annotated[Scope, GIS], to: Annotated[str | None, Query(max_length=100)] = None
-             ) -> dict[str, Any]:
+             ) -> Relocated:
     """Move open cases onto the active generation (one audit record per case); ``to`` must name it."""
     moved = relocate_cases(conn, user=scope.require_user(), to=to)
     conn.commit()
-    return {"moved": len(moved), "cases": moved}
+    return Relocated(moved=len(moved), cases=moved)
 
 
-@router.get("/generations/{ref}/export", dependencies=[allow("boundaries.read")])
-def export(conn: ConnDep, ref: str, tier: Annotated[TierName, Query()] = TierName.GRID,
+@router.get("/generations/{ref}/export", dependencies=[allow("boundaries.read")], response_class=FileResponse,
+            responses={200: {"content": {"application/geo+json": {}, "application/geopackage+sqlite3": {},
+                                         "application/zip": {}}}, **error_responses(404, 422)})
+def export(conn: ConnDep, ref: Annotated[str, PathParam(max_length=100)],
+           tier: Annotated[TierName, Query()] = TierName.GRID,
            format: Annotated[Literal["geojson", "gpkg", "shp"], Query()] = "geojson") -> FileResponse:
     """Download a tier as GeoJSON (RFC 7946), GeoPackage, or a zipped Shapefile with GB18030 attributes."""
     folder = Path(tempfile.mkdtemp(prefix="fengqiao-export-"))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ActableCase, ConnDep, ReadableCase, ScoringDep, StaffPointsDep, allow
 from api.errors import error_responses
-from api.schemas import Model
+from api.schemas import AssignmentPlan, Model, OrderStep
 from gis.policy import Scope
 from gis.staff.dispatch import OrderRequest, change_lead, dispatch_staff, update_order
 from gis.staff.orders import ORDER_STATUSES
@@ -129,16 +129,16 @@ def set_lead(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.create")], c
 
 @router.patch("/dispatches/{dispatch_id}", responses=error_responses(403, 404, 409, 422))
 def patch_dispatch(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.step")], points: StaffPointsDep,
-                   scoring: ScoringDep, dispatch_id: int, body: OrderPatch) -> dict[str, Any]:
+                   scoring: ScoringDep, dispatch_id: int, body: OrderPatch) -> OrderStep:
     """Report a step (repeating the current one changes nothing); a decline or return re-ranks that role."""
     current = store.get_order(conn, order_id=dispatch_id)
     case = case_store.get_case(conn, case_id=current["case_id"], region=scope.case_filter())
     order = update_order(conn, order_id=dispatch_id, user=scope.require_user(), status=body.status,
                          reason=body.reason)
     conn.commit()
-    out: dict[str, Any] = {"order": order}
+    out = OrderStep(order=order)
     if body.status in ("declined", "returned") and not scope.own_only:
-        out["recommendations"] = recommend(conn, points=points, scoring=scoring, place=place_of(conn, case),
+        out.recommendations = recommend(conn, points=points, scoring=scoring, place=place_of(conn, case),
                                            roles=[order["staff_role"]], k=5,
                                            eligible=lambda row: scope.may_send(row, case.town_code))
     return out
@@ -146,10 +146,11 @@ def patch_dispatch(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.step")
 
 @router.post("/assignments/plan", responses=error_responses(404, 422))
 def plan(conn: ConnDep, scope: Annotated[Scope, allow("plans.make")], points: StaffPointsDep, scoring: ScoringDep,
-         body: PlanIn) -> dict[str, Any]:
+         body: PlanIn) -> AssignmentPlan:
     """Optimal assignment (least metres + skill penalties under capacity) next to greedy nearest-first."""
-    return make_plan(conn, scope=scope, points=points, scoring=scoring, case_ids=list(dict.fromkeys(body.case_ids)),
+    made = make_plan(conn, scope=scope, points=points, scoring=scoring, case_ids=list(dict.fromkeys(body.case_ids)),
                      role=body.role)
+    return AssignmentPlan.model_validate(made)
 
 
 @router.post("/assignments/apply", status_code=201, responses=error_responses(404, 409, 422))

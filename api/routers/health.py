@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep, allow
+from api.schemas import Health, Readiness
 from gis.errors import GisError
 from gis.storage import areas
 from gis.storage.database import ping
@@ -17,12 +18,13 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", dependencies=[allow("public")])
-async def healthz() -> dict[str, str]:
+async def healthz() -> Health:
     """The process is alive (no dependency is checked)."""
-    return {"status": "ok"}
+    return Health(status="ok")
 
 
-@router.get("/readyz", dependencies=[allow("public")])
+@router.get("/readyz", dependencies=[allow("public")], response_class=JSONResponse,
+            responses={200: {"model": Readiness}, 503: {"model": Readiness, "description": "not ready"}})
 def readyz(services: ServicesDep) -> JSONResponse:
     """Ready when PostGIS answers within about a second and the in-memory services are built."""
     pool = services.pool

@@ -13,6 +13,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import LocateDep, PublicLookupDep, SettingsDep, allow, bearer
+from api.errors import error_responses
+from api.schemas import LocationView
 from gis.errors import InvalidInput, TooLarge
 from gis.locate.batch import locate_csv, locate_geojson
 from gis.locate.service import locate_point
@@ -22,7 +24,8 @@ from gis.storage.pool import Pool, translate_pg_errors
 router = APIRouter(prefix="/api/v1", tags=["locate"])
 
 
-@router.get("/locate", response_class=Response)
+@router.get("/locate", response_class=Response,
+            responses={200: {"model": LocationView}, **error_responses(401, 422, 503)})
 async def locate(
     lookup: PublicLookupDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -78,8 +81,10 @@ def _closing(chunks: Iterator[bytes], handle: IO[bytes]) -> Iterator[bytes]:
         handle.close()
 
 
-@router.post("/locate/batch", dependencies=[allow("boundaries.read")],
-             responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}})
+@router.post("/locate/batch", dependencies=[allow("boundaries.read")], response_class=StreamingResponse,
+             responses={200: {"content": {"text/csv": {}, "application/geo+json": {}},
+                              "description": "every input row with its grid chain or an error code"},
+                        **error_responses(413, 422)})
 async def locate_batch(request: Request, index: LocateDep, settings: SettingsDep,
                        crs: Annotated[str, Query(max_length=64)] = "wgs84") -> StreamingResponse:
     """Locate every point of a CSV (lon,lat or 经度,纬度; UTF-8 or GB18030) or GeoJSON body, streamed back.

@@ -5,14 +5,14 @@ from __future__ import annotations
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from api.deps import ConnDep, ScoringDep, allow
 from api.errors import error_responses
-from api.schemas import Model
+from api.schemas import Model, StaffView
 from gis.errors import Forbidden
 from gis.policy import Scope
 from gis.staff.positions import Fix, record_fixes
@@ -64,7 +64,7 @@ class StaffList(Model):
     """One page of the roster."""
 
     total: int
-    items: list[dict[str, Any]]
+    items: list[StaffView]
 
 
 class Imported(Model):
@@ -104,23 +104,24 @@ def list_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.read")],
     """Staff in the caller's region by role, town and duty status; whereabouts masked for some roles."""
     rows, total = store.list_staff(conn, role=role, town=town, duty=duty, limit=limit, offset=offset,
                                    region=scope.staff_filter())
-    return StaffList(total=total, items=[staff_view(r, scope) for r in rows])
+    return StaffList.model_validate({"total": total, "items": [staff_view(r, scope) for r in rows]})
 
 
 @router.get("/{staff_id}", responses=error_responses(404))
-def get_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.read")], staff_id: int) -> dict[str, Any]:
+def get_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.read")], staff_id: int) -> StaffView:
     """One staff member in the caller's region."""
-    return staff_view(store.get_staff(conn, staff_id=staff_id, region=scope.staff_filter()), scope)
+    return StaffView.model_validate(staff_view(store.get_staff(conn, staff_id=staff_id, region=scope.staff_filter()),
+                                               scope))
 
 
 @router.patch("/{staff_id}", responses=error_responses(403, 404, 422))
 def patch_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.write")], staff_id: int, body: StaffPatch
-                ) -> dict[str, Any]:
+                ) -> StaffView:
     """Change duty status, capacity, skills, territory or contact of staff the caller manages."""
     scope.check_staff(store.get_staff(conn, staff_id=staff_id, region=scope.staff_filter()), manage=True)
     store.update_staff(conn, staff_id=staff_id, fields=body.model_dump(exclude_none=True))
     conn.commit()
-    return staff_view(store.get_staff(conn, staff_id=staff_id), scope)
+    return StaffView.model_validate(staff_view(store.get_staff(conn, staff_id=staff_id), scope))
 
 
 @router.delete("/{staff_id}", status_code=204, responses=error_responses(403, 404))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import ConnDep, allow
+from api.schemas import TileJSON
 from gis.errors import InvalidInput
 from gis.models import Tier
 from gis.storage import areas, tiles
@@ -22,7 +23,9 @@ def _tier(layer: str) -> Tier:
     return LAYERS[layer]
 
 
-@router.get("/{layer}/{z}/{x}/{y}.pbf")
+@router.get("/{layer}/{z}/{x}/{y}.pbf", response_class=Response,
+            responses={200: {"content": {MVT: {}}, "description": "a Mapbox vector tile"},
+                       204: {"description": "no feature in this tile"}})
 def tile(
     conn: ConnDep,
     layer: str,
@@ -44,11 +47,11 @@ def tile(
 
 
 @router.get("/{layer}.json")
-def tilejson(request: Request, layer: str) -> dict[str, Any]:
+def tilejson(request: Request, layer: str) -> TileJSON:
     """TileJSON 3.0.0 for a layer."""
     _tier(layer)
     base = str(request.base_url).rstrip("/")
-    return {
+    return TileJSON.model_validate({
         "tilejson": "3.0.0",
         "name": layer,
         "scheme": "xyz",
@@ -61,4 +64,4 @@ def tilejson(request: Request, layer: str) -> dict[str, Any]:
                 "fields": {"code": "String", "name": "String", "tier": "Number", "population": "Number"},
             }
         ],
-    }
+    })
