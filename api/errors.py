@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis import errors
 
+FALLBACK: dict[Any, Any] = {object: str}  # details may carry paths, numpy numbers, dates: as text
 STATUS_BY_ERROR: dict[type[errors.GisError], int] = {
     errors.TooLarge: 413,
     errors.InvalidInput: 422,
@@ -51,23 +53,13 @@ def error_body(reason: str, message: str, **details: Any) -> dict[str, Any]:
     return {"error": {"reason": reason, "message": message, **details}}
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on an app."""
 
     @app.exception_handler(errors.GisError)
     async def gis_error(_: Request, exc: errors.GisError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthorized) else None
-        body = error_body(exc.reason, exc.message, **_jsonable(exc.details))
+        body = error_body(exc.reason, exc.message, **jsonable_encoder(exc.details, custom_encoder=FALLBACK))
         return JSONResponse(body, status_code=status_for(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -9,6 +9,7 @@ import psycopg
 import shapely
 from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gis.errors import Conflict, InvalidInput, NotFound, Unavailable
@@ -58,13 +59,14 @@ def make_pool(settings: DatabaseSettings) -> ConnectionPool:
 
 
 def redact(url: str) -> str:
-    """A URL safe to print (password removed)."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}@{host}"
+    """A connection string safe to print: a URL or key=value form, password removed (psycopg parses it)."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "<unparseable connection string>"
+    params.pop("password", None)
+    shown = " ".join(f"{k}={v}" for k, v in params.items() if k in ("host", "port", "dbname", "user"))
+    return shown or "<default connection>"
 
 
 @contextmanager
