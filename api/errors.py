@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis import errors
 
-FALLBACK: dict[Any, Any] = {object: str}  # details may carry paths, numpy numbers, dates: as text
 STATUS_BY_ERROR: dict[type[errors.GisError], int] = {
     errors.TooLarge: 413,
     errors.InvalidInput: 422,
@@ -53,13 +52,21 @@ def error_body(reason: str, message: str, **details: Any) -> dict[str, Any]:
     return {"error": {"reason": reason, "message": message, **details}}
 
 
+def _details(details: dict[str, Any]) -> dict[str, Any]:
+    """Details as JSON (paths, dates, dataclasses by FastAPI's encoder; anything else as text)."""
+    try:
+        return dict(jsonable_encoder(details))
+    except (TypeError, ValueError):
+        return {k: str(v) for k, v in details.items()}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on an app."""
 
     @app.exception_handler(errors.GisError)
     async def gis_error(_: Request, exc: errors.GisError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthorized) else None
-        body = error_body(exc.reason, exc.message, **jsonable_encoder(exc.details, custom_encoder=FALLBACK))
+        body = error_body(exc.reason, exc.message, **_details(exc.details))
         return JSONResponse(body, status_code=status_for(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
