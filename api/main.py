@@ -19,7 +19,6 @@ from api.openapi import contract
 from api.routers import areas, boundaries, cases, dispatch, events, health, locate, meta, staff, tiles
 from gis.services import Services
 from gis.settings import AppSettings, DatabaseSettings
-from gis.storage.listen import ChangeListener
 from gis.storage.pool import make_pool
 from maps import STATIC_DIR
 
@@ -62,20 +61,16 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = make_pool(db)
         pool.open(wait=False)
-        services = Services(pool, sweep_every_s=settings.sweep_every_s)
+        services = Services(pool, db, sweep_every_s=settings.sweep_every_s)
         hub = EventHub(asyncio.get_running_loop())
         services.on_event(hub.wake)
-        listener = ChangeListener(db, on_change=services.changed, on_versions=services.versions_seen,
-                                  on_event=services.event_arrived)
         app.state.services, app.state.hub = services, hub
         services.start()
-        listener.start()
         # Serve once the index is in memory (a few seconds), or after 30 s anyway: /readyz says what is missing.
         await asyncio.to_thread(services.wait_until_built, 30.0)
         try:
             yield
         finally:
-            listener.stop()
             services.stop()
             pool.close()
 

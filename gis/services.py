@@ -21,11 +21,12 @@ from gis.cases.book import CaseRules, load_rules
 from gis.cases.sweeper import DeadlineSweeper
 from gis.errors import Unavailable
 from gis.locate import LocateIndex
+from gis.settings import DatabaseSettings
 from gis.staff.recommend import Scoring, load_scoring, stale_cutoff
 from gis.staff.spatial import Metric, StaffPoints, gauss_kruger_epsg
 from gis.storage import areas
 from gis.storage import staff as staff_store
-from gis.storage.listen import read_versions
+from gis.storage.listen import ChangeListener, read_versions
 from gis.storage.locate import load_index
 from gis.storage.pool import Conn, Pool
 
@@ -202,13 +203,16 @@ class Rules:
 class Services:
     """The process's in-memory state, created once by the server (or a test) and started with it."""
 
-    def __init__(self, pool: Pool, rules: Rules | None = None, *, sweep_every_s: float = 60.0) -> None:
+    def __init__(self, pool: Pool, db: DatabaseSettings, rules: Rules | None = None, *,
+                 sweep_every_s: float = 60.0) -> None:
         self.pool = pool
         self.rules = rules or Rules(load_rules(), load_scoring())
         self.locate = LocateService(pool)
         self.staff = StaffService(pool, self.rules.scoring)
         self.sweeper = DeadlineSweeper(pool, lambda: self.rules.cases, every_s=sweep_every_s)
         self._event_listeners: list[Callable[[], None]] = []
+        self.listener = ChangeListener(db, on_change=self.changed, on_versions=self.versions_seen,
+                                       on_event=self.event_arrived)
 
     @property
     def refreshing(self) -> list[RefreshingService[Any]]:
@@ -220,18 +224,20 @@ class Services:
         for service in self.refreshing:
             service.start()
         self.sweeper.start()
+        self.listener.start()
 
     def wait_until_built(self, timeout: float) -> bool:
-        """Block until every service has a snapshot (True) or the timeout passes (False: readiness says why)."""
+        """Block until every service has a snapshot and the listener listens (True), or the timeout passes."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(s.snapshot is not None for s in self.refreshing):
+            if all(s.snapshot is not None for s in self.refreshing) and self.listener.connected.is_set():
                 return True
             time.sleep(0.05)
         return False
 
     def stop(self) -> None:
-        """Stop the builder threads and the sweeper."""
+        """Stop the listener, the builder threads and the sweeper."""
+        self.listener.stop()
         self.sweeper.stop()
         for service in self.refreshing:
             service.stop()
@@ -267,4 +273,7 @@ class Services:
                                else self.locate.last_error or "building")
         staff = self.staff.snapshot
         out["staff_points"] = (staff is not None, "ok" if staff else self.staff.last_error or "building")
+        # Without the listener this process would not follow activations: not ready until it listens.
+        out["change_listener"] = (self.listener.connected.is_set(), "listening" if self.listener.connected.is_set()
+                                  else "connecting")
         return out
