@@ -24,9 +24,9 @@ from maps import STATIC_DIR
 
 log = logging.getLogger("fengqiao")
 
-# Routers are listed once here; each module owns one resource.
+# Routers are listed once here; each module owns one resource. Locate first: routes match in order (hot path).
 ROUTERS = [
-    health.router, meta.router, tiles.router, areas.router, locate.router, cases.router, staff.router,
+    locate.router, health.router, meta.router, tiles.router, areas.router, cases.router, staff.router,
     dispatch.router, events.router, boundaries.router,
 ]
 

@@ -147,6 +147,8 @@ class RefreshingService(Generic[T]):
                 self.last_error = None
                 log.info("%s rebuilt at version %s", self.name, snap.version)
             except Exception as exc:  # keep the old snapshot; retry after a pause
+                if self._stopped:  # the pool closed under us at shut-down
+                    return
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("%s rebuild failed: %s", self.name, self.last_error)
                 time.sleep(1.0)

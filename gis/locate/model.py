@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -64,9 +64,16 @@ class Location:
         return self._code_at(1)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        body = asdict(self)
-        body.update(grid_code=self.grid_code, village_code=self.village_code, town_code=self.town_code,
-                    county_code=self.county_code)
-        body["distance_to_boundary_m"] = round(self.distance_to_boundary_m, 2)
-        return body
+        """JSON-ready form (built by hand: ``dataclasses.asdict`` deep-copies and costs more than the lookup)."""
+        nearest = self.nearest_grid
+        return {
+            "inside": self.inside, "generation_id": self.generation_id, "generation_name": self.generation_name,
+            "lon": self.lon, "lat": self.lat,
+            "chain": [{"code": c.code, "name": c.name, "tier": c.tier} for c in self.chain],
+            "distance_to_boundary_m": round(self.distance_to_boundary_m, 2),
+            "neighbours": [{"code": n.code, "name": n.name, "distance_m": n.distance_m} for n in self.neighbours],
+            "nearest_grid": None if nearest is None else {"code": nearest.code, "name": nearest.name,
+                                                          "distance_m": nearest.distance_m},
+            "method": self.method, "extra": dict(self.extra), "grid_code": self.grid_code,
+            "village_code": self.village_code, "town_code": self.town_code, "county_code": self.county_code,
+        }
