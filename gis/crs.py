@@ -38,8 +38,18 @@ def gauss_kruger_epsg(name: str) -> str | None:
     if not match.group(1) and 25 <= number <= 45:
         return f"EPSG:{4513 + number - 25}"
     if 75 <= number <= 135 and number % 3 == 0:
-        return f"EPSG:{4534 + (number - 75) // 3}"
+        return f"EPSG:{_cm_epsg(number)}"
     return None
+
+
+def gauss_kruger_epsg_for_lon(lon: float) -> int:
+    """The CGCS2000 3-degree Gauss-Kruger zone (central-meridian variant, EPSG:4534-4554) for a longitude."""
+    central = int(round(lon / 3.0) * 3)
+    return _cm_epsg(min(max(central, 75), 135))
+
+
+def _cm_epsg(central_meridian: int) -> int:
+    return 4534 + (central_meridian - 75) // 3
 
 
 def out_of_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:

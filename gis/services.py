@@ -19,11 +19,12 @@ from typing import Any, Generic, TypeVar
 
 from gis.cases.book import CaseRules, load_rules
 from gis.cases.sweeper import DeadlineSweeper
+from gis.crs import gauss_kruger_epsg_for_lon
 from gis.errors import Unavailable
 from gis.locate import LocateIndex
 from gis.settings import DatabaseSettings
 from gis.staff.recommend import Scoring, load_scoring, stale_cutoff
-from gis.staff.spatial import Metric, StaffPoints, gauss_kruger_epsg
+from gis.staff.spatial import Metric, StaffPoints
 from gis.storage import areas
 from gis.storage import staff as staff_store
 from gis.storage.listen import ChangeListener, read_versions
@@ -190,7 +191,7 @@ class StaffService(RefreshingService[StaffPoints]):
     def _points(self, conn: Conn) -> StaffPoints:
         gen = areas.get_generation(conn)
         bbox = areas.generation_extent(conn, generation_id=gen.id) or (114.0, 0.0, 114.0, 0.0)
-        metric = Metric(gauss_kruger_epsg((bbox[0] + bbox[2]) / 2))
+        metric = Metric(gauss_kruger_epsg_for_lon((bbox[0] + bbox[2]) / 2))
         return StaffPoints.build(metric, staff_store.located_staff(conn, stale_before=stale_cutoff(self.scoring)))
 
 

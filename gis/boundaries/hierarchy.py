@@ -9,11 +9,11 @@ from numpy.typing import NDArray
 
 from gis.boundaries.report import Report
 from gis.boundaries.validate import TOLERANCE_M2, area_m2, coverage_suspects, where
+from gis.geodesy import m2_per_deg2
 
 
 def _m2_per_deg2(geoms: NDArray[np.object_]) -> NDArray[np.float64]:
-    lat = shapely.get_y(shapely.point_on_surface(geoms))
-    return np.asarray(110_574.0 * 111_320.0 * np.cos(np.radians(lat)), dtype=float)
+    return m2_per_deg2(shapely.get_y(shapely.point_on_surface(geoms)))
 
 
 def check_nesting(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report, *,

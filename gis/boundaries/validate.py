@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -11,7 +9,7 @@ from numpy.typing import NDArray
 
 from gis.boundaries.report import Report
 from gis.crs import bd09_to_wgs84, gcj02_to_wgs84
-from gis.locate.service import CHINA_LAT, CHINA_LON
+from gis.geodesy import CHINA_LAT, CHINA_LON, geodesic_area_m2
 
 TOLERANCE_M2 = 1.0  # overlaps/gaps below this are float noise, reported as warnings
 SLIVER_M2 = 50.0
@@ -20,11 +18,8 @@ SLIVER_THINNESS = 0.02  # 4*pi*A/P^2: 1 for a circle, near 0 for a needle
 
 
 def area_m2(geom: shapely.Geometry) -> float:
-    """Approximate area in square metres (local scale at the geometry's latitude)."""
-    if geom is None or geom.is_empty:
-        return 0.0
-    lat = shapely.get_coordinates(geom)[:, 1].mean()
-    return float(geom.area * 110_574.0 * 111_320.0 * math.cos(math.radians(lat)))
+    """Area in square metres on the ellipsoid (findings report it)."""
+    return geodesic_area_m2(geom)
 
 
 def where(geom: shapely.Geometry) -> tuple[float, float] | None:

@@ -13,8 +13,8 @@ from numpy.typing import NDArray
 
 from gis.crs import parse_crs, to_wgs84
 from gis.errors import InvalidInput
+from gis.geodesy import CHINA_LAT, CHINA_LON
 from gis.locate.index import LocateIndex
-from gis.locate.service import CHINA_LAT, CHINA_LON
 
 LON_NAMES = ("lon", "lng", "longitude", "经度", "x")
 LAT_NAMES = ("lat", "latitude", "纬度", "y")

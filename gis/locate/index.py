@@ -18,11 +18,10 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from gis.geodesy import M_PER_DEG_LAT, M_PER_DEG_LON_EQUATOR
 from gis.locate.model import ChainLevel, Location, NearbyGrid
 from gis.locate.raster import OUTSIDE, UNDECIDED, LabelRaster, build_label_raster
 
-M_PER_DEG_LAT = 110_574.0
-M_PER_DEG_LON_EQUATOR = 111_320.0
 MAX_RASTER_PIXELS = 80_000_000
 Metric = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 

@@ -6,17 +6,9 @@ import math
 
 from gis.crs import to_wgs84
 from gis.errors import InvalidInput
+from gis.geodesy import in_china
 from gis.locate.index import LocateIndex
 from gis.locate.model import Location
-
-# China's extent, generously (Hainan's southern islands to Heilongjiang, Pamirs to Wusuli river).
-CHINA_LON = (73.0, 135.5)
-CHINA_LAT = (3.0, 54.0)
-
-
-def in_china(lon: float, lat: float) -> bool:
-    """True when a WGS84 point lies in China's bounding box."""
-    return CHINA_LON[0] <= lon <= CHINA_LON[1] and CHINA_LAT[0] <= lat <= CHINA_LAT[1]
 
 
 def check_lon_lat(lon: float, lat: float) -> None:

@@ -10,12 +10,6 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 
-def gauss_kruger_epsg(lon: float) -> int:
-    """The CGCS2000 3-degree Gauss-Kruger zone (central-meridian variant, EPSG:4534-4554) for a longitude."""
-    central = int(round(lon / 3.0) * 3)
-    return 4534 + (min(max(central, 75), 135) - 75) // 3
-
-
 @dataclass
 class Metric:
     """WGS84 -> metres in the Gauss-Kruger zone of the county."""
