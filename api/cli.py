@@ -16,6 +16,7 @@ from gis.errors import GisError
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage import access, cluster
 from gis.storage.pool import connect, redact
+from gis.storage.schema import connect_ready
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler]] = {}
@@ -118,7 +119,7 @@ def _user_args(p: argparse.ArgumentParser) -> None:
 def run_user(args: argparse.Namespace) -> int:
     """Create or update a user and print a new API token for it (only its hash is stored)."""
     token = secrets.token_urlsafe(24)
-    with connect(DatabaseSettings()) as conn:
+    with connect_ready(DatabaseSettings()) as conn:
         user = access.upsert_user(
             conn, username=args.username, role=args.role, town_code=args.town, staff_code=args.staff
         )

@@ -12,7 +12,7 @@ from gis.boundaries.generations import activate, diff_generations, relocate_case
 from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage import areas
-from gis.storage.pool import connect
+from gis.storage.schema import connect_ready
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -52,7 +52,7 @@ def _args(p: argparse.ArgumentParser) -> None:
 @command("boundaries", _args)
 def run_boundaries(args: argparse.Namespace) -> int:
     """Load, validate, version, compare and export boundary files."""
-    with connect(DatabaseSettings()) as conn:
+    with connect_ready(DatabaseSettings()) as conn:
         if args.action == "load":
             return _load(conn, args)
         if args.action == "list":

@@ -80,14 +80,25 @@ def check_extent(areas: gpd.GeoDataFrame, report: Report, source: str) -> None:
     inside = ((areas.bounds.minx >= CHINA_LON[0]) & (areas.bounds.maxx <= CHINA_LON[1])
               & (areas.bounds.miny >= CHINA_LAT[0]) & (areas.bounds.maxy <= CHINA_LAT[1]))
     for code, geom in zip(areas.code[~inside], areas.geometry[~inside], strict=True):
-        report.add("error", "outside_china", "coordinates outside China", feature=code, location=where(geom))
+        minx, miny, maxx, maxy = geom.bounds if geom is not None and not geom.is_empty else (0.0, 0.0, 0.0, 0.0)
+        if CHINA_LAT[0] <= minx <= maxx <= CHINA_LAT[1] and CHINA_LON[0] <= miny <= maxy <= CHINA_LON[1]:
+            back = where(shapely.transform(geom, lambda xy: xy[:, ::-1]))
+            report.add("error", "lat_lon_swapped", f"this feature's latitude and longitude look swapped (x runs "
+                       f"{minx:.3f}..{maxx:.3f}, y {miny:.3f}..{maxy:.3f}); swapped back it lies at {back}",
+                       feature=code, location=back)
+        else:
+            report.add("error", "outside_china", f"coordinates outside China (x {minx:.3f}..{maxx:.3f}, "
+                       f"y {miny:.3f}..{maxy:.3f})", feature=code, location=where(geom))
 
 
 def check_codes(areas: gpd.GeoDataFrame, report: Report) -> None:
     """Missing and duplicate codes within a tier."""
     for tier, group in areas.groupby("tier"):
-        for code in group.code[group.code == ""]:
-            report.add("error", "missing_code", "a feature has no code", feature=code, tier=int(tier))
+        nameless = group[group.code == ""]
+        for name, geom in zip(nameless.name, nameless.geometry, strict=True):
+            label = f" (name {name!r})" if name else ""
+            report.add("error", "missing_code", f"a feature has no code{label}", feature=name or "", tier=int(tier),
+                       location=where(geom))
         dupes = group.code[(group.code != "") & group.code.duplicated(keep=False)]
         for code in sorted(set(dupes)):
             report.add("error", "duplicate_code", f"code used by {int((dupes == code).sum())} features",

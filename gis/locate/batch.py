@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +20,8 @@ LON_NAMES = ("lon", "lng", "longitude", "经度", "x")
 LAT_NAMES = ("lat", "latitude", "纬度", "y")
 RESULT_COLUMNS = ("grid_code", "village_code", "town_code", "inside", "error")
 CHUNK_ROWS = 100_000
+BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark: how Excel knows a CSV is UTF-8 (without it, Chinese is garbage)
+Progress = Callable[[str, int, int], None]  # (stage, done, total): long work shows signs of life
 
 
 def sniff_encoding(head: bytes) -> str:
@@ -76,8 +78,23 @@ def locate_arrays(index: LocateIndex, x: NDArray[np.float64], y: NDArray[np.floa
     }
 
 
-def locate_csv(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84") -> Iterator[bytes]:
-    """Yield the located CSV (UTF-8), header first, one chunk of rows at a time."""
+def locate_csv(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84", bom: bool = False,
+               progress: Progress | None = None) -> Iterator[bytes]:
+    """Yield the located CSV (UTF-8), header first, one chunk of rows at a time.
+
+    Parameters
+    ----------
+    index : LocateIndex
+        The grids to locate in.
+    source : binary file
+        The CSV, seekable (UTF-8 or GB18030, sniffed).
+    crs : str
+        The coordinates' system (wgs84, cgcs2000, gcj02, bd09, EPSG:<code>).
+    bom : bool
+        Start with a UTF-8 byte order mark, for files people open in Excel (a stream for programs: False).
+    progress : callable, optional
+        Called as ``progress("locating", bytes_read, total_bytes)`` after each chunk.
+    """
     parse_crs(crs)
     head = source.read(65536)
     source.seek(0)
@@ -91,7 +108,10 @@ def locate_csv(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84") -> 
     except (pd.errors.ParserError, UnicodeDecodeError, StopIteration) as exc:
         raise InvalidInput(f"not a readable CSV file: {exc}", reason="bad_csv") from exc
     lon_col, lat_col = find_columns(list(first.columns))
-    return _csv_chunks(index, first, reader, lon_col, lat_col, crs)
+    chunks = _csv_chunks(index, first, reader, lon_col, lat_col, crs)
+    if progress is not None:
+        chunks = _reporting(chunks, source, progress)
+    return _with_bom(chunks) if bom else chunks
 
 
 def _csv_chunks(index: LocateIndex, first: pd.DataFrame, reader: Iterator[pd.DataFrame], lon_col: str,
@@ -104,6 +124,22 @@ def _csv_chunks(index: LocateIndex, first: pd.DataFrame, reader: Iterator[pd.Dat
             chunk[name] = values
         yield chunk.to_csv(index=False, header=header).encode("utf-8")
         header = False
+
+
+def _with_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    yield BOM
+    yield from chunks
+
+
+def _reporting(chunks: Iterator[bytes], source: IO[bytes], progress: Progress) -> Iterator[bytes]:
+    """Pass chunks through, reporting how far into the source file the reader is."""
+    position = source.tell()
+    total = source.seek(0, 2)
+    source.seek(position)
+    for chunk in chunks:
+        progress("locating", min(source.tell(), total), total)
+        yield chunk
+    progress("locating", total, total)
 
 
 def _chain_first(first: pd.DataFrame, rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -151,12 +187,16 @@ def _geojson_chunks(index: LocateIndex, features: list[Any], crs: str) -> Iterat
     yield b"]}"
 
 
-def locate_file(index: LocateIndex, path: Path, *, crs: str = "wgs84") -> Iterator[bytes]:
-    """Pick the reader by extension (.csv/.txt or .geojson/.json)."""
+def locate_file(index: LocateIndex, path: Path, *, crs: str = "wgs84", bom: bool = True,
+                progress: Progress | None = None) -> Iterator[bytes]:
+    """Pick the reader by extension (.csv/.txt or .geojson/.json).
+
+    A CSV written for people starts with a UTF-8 BOM unless ``bom=False``; GeoJSON never has one (RFC 8259).
+    """
     suffix = path.suffix.lower()
     handle = path.open("rb")
     if suffix in (".geojson", ".json"):
         return locate_geojson(index, handle, crs=crs)
     if suffix in (".csv", ".txt"):
-        return locate_csv(index, handle, crs=crs)
+        return locate_csv(index, handle, crs=crs, bom=bom, progress=progress)
     raise InvalidInput(f"{path.name}: unknown format {suffix!r}; use .csv or .geojson", reason="unknown_format")

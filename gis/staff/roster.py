@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,8 +77,18 @@ def record_from_row(row: dict[str, object]) -> StaffRecord:
     )
 
 
-def read_roster(path: Path) -> list[StaffRecord]:
-    """All records of a roster file; every bad row is reported at once (row numbers as in the file)."""
+def read_roster(path: Path, *, source: str | None = None) -> list[StaffRecord]:
+    """All records of a roster file; every bad row is reported at once (row numbers as in the file).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV or XLSX file.
+    source : str, optional
+        The name to use in messages (an upload's own file name). By default the file's name, or "the
+        roster" for a temporary copy: a server's temporary path means nothing to the person who sent it.
+    """
+    source = source or _display_name(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xls"):
@@ -92,13 +103,27 @@ def read_roster(path: Path) -> list[StaffRecord]:
 
             frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
         else:
-            raise InvalidInput(f"{path.name}: unknown roster format {suffix!r}; use .csv or .xlsx",
+            raise InvalidInput(f"{source}: unknown roster format {suffix!r}; use .csv or .xlsx",
                                reason="unknown_format")
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
         if isinstance(exc, InvalidInput):
             raise
-        raise InvalidInput(f"{path.name}: cannot read the roster: {exc}", reason="bad_roster") from exc
-    return records_from_frame(frame, source=path.name)
+        raise InvalidInput(f"{source}: cannot read the roster: {_without(exc, path)}", reason="bad_roster") from exc
+    return records_from_frame(frame, source=source)
+
+
+def _display_name(path: Path) -> str:
+    """The file's name, unless it is a temporary copy (tmpXXXX in the temporary folder)."""
+    try:
+        temporary = path.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
+    except OSError:
+        temporary = False
+    return "the roster" if temporary and path.name.startswith("tmp") else path.name
+
+
+def _without(exc: Exception, path: Path) -> str:
+    """An error's text with the file's path left out (readers' messages quote it)."""
+    return str(exc).replace(str(path), "the file").replace(path.name, "the file")
 
 
 def records_from_frame(frame: pd.DataFrame, *, source: str) -> list[StaffRecord]:
