@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 from api.cli import command
+from api.progress import progress_on_stderr
 from gis.boundaries.export import export_generation
 from gis.boundaries.generations import activate, diff_generations, relocate_cases
 from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage import areas
+from gis.storage.pool import Conn
 from gis.storage.schema import connect_ready
 
 
@@ -70,13 +72,7 @@ def run_boundaries(args: argparse.Namespace) -> int:
                              default=str))
             return 0
         if args.action == "relocate":
-            moved = relocate_cases(conn, user=None, to=args.to)
-            if args.dry_run:
-                conn.rollback()
-            else:
-                conn.commit()
-            print(f"{len(moved)} open case(s) {'would move' if args.dry_run else 'moved'} to the active generation")
-            return 0
+            return _relocate(conn, args)
         path = export_generation(conn, ref=args.generation, tier=args.tier, fmt=args.format, out=args.out)
         print(f"wrote {path}")
         return 0
@@ -105,3 +101,24 @@ def _load(conn: object, args: argparse.Namespace) -> int:
     print(f"stored generation {generation.name!r} (id {generation.id}); activate it with "
           f"`fengqiao boundaries activate {generation.name}`")
     return 0
+
+
+def _relocate(conn: Conn, args: argparse.Namespace) -> int:
+    with progress_on_stderr() as progress:
+        result = relocate_cases(conn, user=None, to=args.to, dry_run=args.dry_run, progress=progress)
+    if args.dry_run:
+        conn.rollback()
+    else:
+        conn.commit()
+    print(f"{len(result.moved)} open case(s) {'would move' if args.dry_run else 'moved'} to the active generation")
+    for row in result.moved:
+        if row["how"] == "grid_overlap":
+            print(f"  case {row['id']}: grid {row['old_grid']} -> {row['new_grid']} (by grid: covers "
+                  f"{row['overlap_share']:.0%} of the old grid)")
+    if result.unplaced:
+        print(f"{len(result.unplaced)} open case(s) cannot be placed in the active generation (left where they are;"
+              " locate them by hand):")
+        for row in result.unplaced:
+            print(f"  case {row['id']}: grid {row['old_grid']} of generation {row['old_generation']}"
+                  f" (located by {row['located_by']})")
+    return 0 if not result.unplaced else 1

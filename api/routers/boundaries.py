@@ -136,10 +136,13 @@ def diff(conn: ConnDep, old: str, new: str) -> dict[str, Any]:
 
 @router.post("/relocate", dependencies=[GIS])
 def relocate(conn: ConnDep, user: UserDep, to: Annotated[str | None, Query()] = None) -> dict[str, Any]:
-    """Move open cases onto the active generation (one audit record per case); ``to`` must name it."""
-    moved = relocate_cases(conn, user=user, to=to)
+    """Move open cases onto the active generation (timeline entry and audit record per case); ``to`` must name it.
+
+    ``unplaced`` lists open cases that no grid of the active generation can take (they stay where they are).
+    """
+    result = relocate_cases(conn, user=user, to=to)
     conn.commit()
-    return {"moved": len(moved), "cases": moved}
+    return {"moved": len(result.moved), "cases": result.moved, "unplaced": result.unplaced}
 
 
 @router.get("/generations/{ref}/export")
