@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import struct
 from pathlib import Path
 
@@ -50,3 +51,50 @@ def shapefile_encoding(shp: Path, override: str | None = None) -> tuple[str, str
     if declared:
         return declared, ".cpg"
     return sniff_dbf_encoding(shp.with_suffix(".dbf")), "detected"
+
+
+XML_DECLARATION = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.\-]+)["']""")
+UTF8_NAMES = {"utf-8", "utf8", "us-ascii", "ascii"}
+
+
+def is_utf8(path: Path) -> bool:
+    """Whether a whole file decodes strictly as UTF-8 (read in 1 MB steps)."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def text_as_utf8(path: Path, workdir: Path, override: str | None = None) -> tuple[Path, str | None]:
+    """A GeoJSON or KML file as UTF-8, which GDAL expects: the file itself, or a converted copy in ``workdir``.
+
+    GB18030 (GBK) text is common in both; a KML may also declare it (``<?xml ... encoding="GB2312"?>``), which
+    GDAL's XML parser refuses. Returns the path to read and a note on the conversion (None: none needed).
+    """
+    head = path.open("rb").read(512)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return path, None
+    declared = XML_DECLARATION.match(head)
+    declared_name = declared.group(1).decode().lower() if declared else None
+    if declared_name and declared_name not in UTF8_NAMES and declared_name != "iso-8859-1":
+        source, how = CPG_ALIASES.get(declared_name, declared_name.upper()), "declared"
+    elif is_utf8(path):  # valid UTF-8 is UTF-8, whatever --encoding says (it may be meant for a Shapefile)
+        return path, None
+    elif override:
+        source, how = CPG_ALIASES.get(override.lower(), override.upper()), "given"
+    else:
+        source, how = "GB18030", "detected"
+    if source.upper() in ("UTF-8", "UTF8"):
+        return path, None
+    text = path.read_bytes().decode(source, errors="strict")
+    if declared:
+        text = re.sub(r"""^(\s*<\?xml[^>]*encoding\s*=\s*["'])[A-Za-z0-9_.\-]+""", r"\1UTF-8", text, count=1)
+    out = workdir / "utf8" / path.name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return out, f"{path.name}: text encoding {source} ({how}), read as UTF-8"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -14,8 +16,8 @@ from gis.errors import InvalidInput
 CODE_FIELDS = ("code", "grid_code", "编码", "代码", "网格编码", "区划代码", "adcode", "gid")
 NAME_FIELDS = ("name", "grid_name", "名称", "网格名称", "村名", "镇名", "名字")
 PARENT_FIELDS = ("parent_code", "parent", "上级编码", "所属村编码", "所属编码")
-LAYER_TIERS = {"county": 1, "counties": 1, "town": 2, "towns": 2, "village": 3, "villages": 3, "grid": 4,
-               "grids": 4}
+LAYER_TIERS = {"county": 1, "counties": 1, "town": 2, "towns": 2, "township": 2, "townships": 2, "village": 3,
+               "villages": 3, "community": 3, "communities": 3, "grid": 4, "grids": 4}
 TIER_BY_NAME = {"county": 1, "town": 2, "village": 3, "grid": 4}
 # Chinese layer names end in the tier's word: 云溪县网格, 云溪县村居, 云溪县乡镇街道, 云溪县 (longest suffix first).
 CHINESE_SUFFIXES = (("网格", 4), ("村社区", 3), ("村居", 3), ("社区", 3), ("行政村", 3), ("村", 3),
@@ -41,12 +43,29 @@ def ensure_finite(layer: RawLayer) -> None:
         raise InvalidInput(f"{layer.source}: NaN or infinite coordinates", reason="non_finite_coordinates")
 
 
+def tier_name_of(name: str) -> str:
+    """A layer name without what tools add around the tier word.
+
+    KML duplicate marks ("村居 (#2)"), a leading "1_" or "01-", trailing boundary words ("网格边界", "村界",
+    "towns_boundary").
+    """
+    name = re.sub(r"\s*\(#\d+\)$", "", name.strip())
+    name = re.sub(r"^\d+[\s_.\-、]+", "", name)
+    name = re.sub(r"(?i)[\s_\-]*(boundary|boundaries|polygons?|layer)$", "", name)
+    for tail in ("边界线", "边界", "范围", "区划", "图层", "界线", "界", "面"):
+        if name.endswith(tail) and len(name) > len(tail):
+            name = name[: -len(tail)]
+            break
+    return name.strip()
+
+
 def layer_tier(layer: RawLayer, tier: str | None, n_layers: int) -> int:
     """The tier of a layer: --tier for a single layer, else its name (county/towns/villages/grids, 县/乡镇/村/网格)."""
     if tier and n_layers == 1:
         return TIER_BY_NAME[tier]
-    named = LAYER_TIERS.get(layer.name.lower()) or next(
-        (t for suffix, t in CHINESE_SUFFIXES if layer.name.strip().endswith(suffix)), None)
+    name = tier_name_of(layer.name)
+    named = LAYER_TIERS.get(name.lower()) or next(
+        (t for suffix, t in CHINESE_SUFFIXES if name.endswith(suffix)), None)
     if named:
         return named
     if tier:
@@ -73,8 +92,12 @@ def normalize(layer: RawLayer, *, tier: int, report: Report, code_field: str | N
         raise InvalidInput(f"{layer.source}: feature {frame[code_col].iloc[worst]} has {counts.max():,} vertices "
                            f"(limit {max_vertices:,})", reason="too_many_vertices")
     if shapely.has_z(geoms).any():
-        report.add("warning", "z_stripped", f"{int(shapely.has_z(geoms).sum())} feature(s) had Z values; dropped",
-                   tier=tier)
+        heights = shapely.get_coordinates(geoms, include_z=True)[:, 2]
+        if np.nan_to_num(heights).any():  # real heights are worth a word; KML's constant 0 is not
+            report.add("warning", "z_stripped", f"{int(shapely.has_z(geoms).sum())} feature(s) had Z values; "
+                       "dropped", tier=tier)
+        else:
+            report.notes.append(f"{layer.source} [{layer.name}]: Z = 0 dropped")
         geoms = shapely.force_2d(geoms)
     codes = _text(frame[code_col])
     names = _text(frame[name_col]) if name_col else codes
