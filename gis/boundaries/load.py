@@ -10,7 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from gis.boundaries import hierarchy
+from gis.boundaries import hierarchy, preview
 from gis.boundaries import validate as qa
 from gis.boundaries.coords import to_wgs84_frame
 from gis.boundaries.formats import read_layers
@@ -75,9 +75,11 @@ def prepare(conn: Conn, path: Path, options: LoadOptions) -> Prepared:
                                     name_field=options.name_field, parent_field=options.parent_field,
                                     max_vertices=options.max_vertices))
     loaded = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    preview.check_names(loaded, report)
     qa.check_extent(loaded, report, path.name)
     if not report.ok:  # swapped or far-away coordinates: topology checks would only add noise
         report.counts = {int(t): int(n) for t, n in loaded.groupby("tier").size().items()}
+        preview.add_previews(loaded, {int(t) for t in loaded.tier}, report)
         return Prepared(loaded, report, {int(t) for t in loaded.tier})
     loaded = qa.check_geometries(loaded, report, repair=options.repair)
     qa.check_codes(loaded, report)
@@ -86,6 +88,7 @@ def prepare(conn: Conn, path: Path, options: LoadOptions) -> Prepared:
     qa.check_codes_across_tiers(combined, report)
     _check_hierarchy(combined, tiers, report, crs_given=options.crs is not None)
     report.counts = {int(t): int(n) for t, n in combined.groupby("tier").size().items()}
+    preview.add_previews(combined, tiers, report)
     return Prepared(combined, report, tiers)
 
 
