@@ -10,7 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from gis.boundaries import hierarchy, preview
+from gis.boundaries import coverage, hierarchy, preview
 from gis.boundaries import validate as qa
 from gis.boundaries.coords import to_wgs84_frame
 from gis.boundaries.formats import read_layers
@@ -108,6 +108,8 @@ def _with_context(conn: Conn, loaded: gpd.GeoDataFrame, tiers: set[int], report:
         return loaded
     context = [store.tier_frame(conn, generation_id=active.id, tier=t) for t in (1, 2, 3, 4) if t not in tiers]
     context = [c for c in context if len(c)]
+    if coverage.outside_generation(loaded, context, report, generation=active.name):
+        return loaded
     if context:
         report.notes.append(f"tiers {sorted(int(c.tier.iloc[0]) for c in context)} kept from generation "
                             f"{active.name!r}")
@@ -120,12 +122,15 @@ def _check_hierarchy(areas: gpd.GeoDataFrame, loaded: set[int], report: Report, 
         suspects = qa.coverage_suspects(children) if tier in loaded or tier - 1 in loaded else None
         if tier in loaded:
             qa.check_siblings(children, report, suspects=suspects)
+            coverage.check_far_features(children, report)
         if tier == 1:
             continue
         parents = areas[areas.tier == tier - 1]
         if not len(parents):
             report.add("error", "missing_parent_tier", f"tier {tier} needs tier {tier - 1} (in the file or the "
                        "active generation)", tier=tier)
+            if tier in loaded:  # no parent to measure gaps against: look for holes in the layer's own coverage
+                coverage.check_own_gaps(children, report, suspects=suspects)
             continue
         if tier not in loaded and tier - 1 not in loaded:
             continue
