@@ -149,10 +149,18 @@ def run_sample(args: argparse.Namespace) -> int:
     spec = CountySpec(
         counts=TilingCounts(args.towns, args.villages, args.grids), seed=args.seed, outline_path=args.outline
     )
-    layers = build_county(spec)
-    write_county(layers, args.out)
-    if args.roster:
-        write_roster(build_roster(layers, spec.seed), args.roster)
+    from api.progress import progress_on_stderr
+
+    with progress_on_stderr() as progress:
+        steps = 3 if args.roster else 2
+        progress("generating the county", 0, steps)
+        layers = build_county(spec)
+        progress("generating the county", 1, steps)
+        write_county(layers, args.out)
+        progress("generating the county", 2, steps)
+        if args.roster:
+            write_roster(build_roster(layers, spec.seed), args.roster)
+            progress("generating the county", 3, steps)
     print(", ".join(f"{name}: {len(frame)}" for name, frame in layers.items()) + f" -> {args.out}")
     return 0
 

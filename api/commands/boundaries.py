@@ -73,7 +73,9 @@ def run_boundaries(args: argparse.Namespace) -> int:
             return 0
         if args.action == "relocate":
             return _relocate(conn, args)
-        path = export_generation(conn, ref=args.generation, tier=args.tier, fmt=args.format, out=args.out)
+        with progress_on_stderr() as progress:
+            path = export_generation(conn, ref=args.generation, tier=args.tier, fmt=args.format, out=args.out,
+                                     progress=progress)
         print(f"wrote {path}")
         return 0
 
@@ -83,7 +85,8 @@ def _load(conn: object, args: argparse.Namespace) -> int:
                           code_field=args.code_field, name_field=args.name_field, parent_field=args.parent_field,
                           repair=args.repair, standalone=args.standalone, max_vertices=args.max_vertices,
                           max_bytes=AppSettings().max_upload_mb * 2**20)
-    prepared = prepare(conn, args.path, options)  # type: ignore[arg-type]
+    with progress_on_stderr() as progress:
+        prepared = prepare(conn, args.path, options, progress=progress)  # type: ignore[arg-type]
     print(prepared.report.as_table())
     if args.report_json:
         args.report_json.write_text(json.dumps(prepared.report.as_dict(), ensure_ascii=False, indent=1,
@@ -96,7 +99,9 @@ def _load(conn: object, args: argparse.Namespace) -> int:
     if not args.commit:
         print("dry run: nothing stored (add --commit to store a new, inactive generation)")
         return 0 if prepared.report.ok else 1
-    generation = commit(conn, prepared, name=args.generation, source=args.path.name)  # type: ignore[arg-type]
+    with progress_on_stderr() as progress:
+        generation = commit(conn, prepared, name=args.generation, source=args.path.name,  # type: ignore[arg-type]
+                            progress=progress)
     conn.commit()  # type: ignore[attr-defined]
     print(f"stored generation {generation.name!r} (id {generation.id}); activate it with "
           f"`fengqiao boundaries activate {generation.name}`")

@@ -61,8 +61,16 @@ def check_far_features(children: gpd.GeoDataFrame, report: Report, *, far_km: fl
     if len(geoms) < 3:
         return
     tier = int(children.tier.iloc[0])
-    (near_from, near_to), degrees = shapely.STRtree(geoms).query_nearest(
-        geoms, exclusive=True, return_distance=True, all_matches=False)
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")  # in a tiling nearly every area touches one
+    touching = np.zeros(len(geoms), dtype=bool)
+    touching[left[left != right]] = True
+    lonely = np.flatnonzero(~touching)
+    if not len(lonely):
+        return
+    (near_from, near_to), degrees = tree.query_nearest(geoms[lonely], exclusive=True, return_distance=True,
+                                                       all_matches=False)
+    near_from = lonely[near_from]
     lat = math.radians(float(np.nanmean(shapely.get_y(shapely.centroid(geoms)))))
     rough_km = degrees * 111.32 * math.cos(lat)  # a lower bound: only candidates get the geodesic distance
     codes = children.code.to_numpy()

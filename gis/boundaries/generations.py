@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from gis.errors import InvalidInput, NotFound
 from gis.models import Generation, User
+from gis.progress import Progress
 from gis.storage import access
 from gis.storage import areas as area_store
 from gis.storage import boundaries as store
 from gis.storage.pool import Conn
 
 BATCH = 500  # cases planned and moved per statement
-Progress = Callable[[str, int, int], None]
 
 
 def activate(conn: Conn, *, ref: str | int, user: User | None) -> Generation:

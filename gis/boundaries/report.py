@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-TIER_LABELS = {1: "county", 2: "town", 3: "village", 4: "grid"}
+TIER_PLURALS = {1: "counties", 2: "towns", 3: "villages", 4: "grids"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Report:
         lines += [f"  note: {n}" for n in self.notes]
         lines.append("  features per tier: " + ", ".join(f"tier {t}: {n}" for t, n in sorted(self.counts.items())))
         for tier, rows in sorted(self.previews.items()):
-            lines.append(f"  first {TIER_LABELS.get(tier, tier)}s (code / name / parent):")
+            lines.append(f"  first {TIER_PLURALS.get(tier, tier)} (code / name / parent):")
             lines += [f"    {r['code']:18} {r['name']:16} {r['parent_name']}".rstrip() for r in rows]
         if self.findings:
             lines.append(f"  {'severity':8} {'code':24} {'feature':18} {'area m2':>12}  where / message")

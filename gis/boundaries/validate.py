@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from gis.boundaries.report import Report
 from gis.crs import bd09_to_wgs84, gcj02_to_wgs84
 from gis.locate.service import CHINA_LAT, CHINA_LON
+from gis.progress import Progress, silent
 
 TOLERANCE_M2 = 1.0  # overlaps/gaps below this are float noise, reported as warnings
 SLIVER_M2 = 50.0
@@ -35,11 +36,14 @@ def where(geom: shapely.Geometry) -> tuple[float, float] | None:
     return (round(point.x, 7), round(point.y, 7))
 
 
-def check_geometries(areas: gpd.GeoDataFrame, report: Report, *, repair: bool) -> gpd.GeoDataFrame:
+def check_geometries(areas: gpd.GeoDataFrame, report: Report, *, repair: bool,
+                     progress: Progress = silent) -> gpd.GeoDataFrame:
     """Empty, non-polygonal and invalid geometries; returns the usable rows (repaired when asked)."""
     keep = np.ones(len(areas), dtype=bool)
     geoms = np.asarray(areas.geometry.values, dtype=object)
     for i, (geom, code, tier) in enumerate(zip(geoms, areas.code, areas.tier, strict=True)):
+        if i % 5000 == 0:
+            progress("checking geometries", i, len(geoms))
         if geom is None or shapely.is_empty(geom):
             report.add("error", "empty_geometry", "no geometry", feature=code, tier=tier)
             keep[i] = False
@@ -55,6 +59,7 @@ def check_geometries(areas: gpd.GeoDataFrame, report: Report, *, repair: bool) -
             report.add("warning" if repair else "error", "invalid_geometry", reason, feature=code, tier=tier,
                        location=where(fixed), repair=text + ("" if repair else " (pass --repair to apply)"))
             geoms[i] = fixed
+    progress("checking geometries", len(geoms), len(geoms))
     out = areas.copy()
     out["geometry"] = [shapely.MultiPolygon([g]) if shapely.get_type_id(g) == 3 else g for g in geoms]
     if not repair:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,13 +15,13 @@ from gis.crs import parse_crs, to_wgs84
 from gis.errors import InvalidInput
 from gis.locate.index import LocateIndex
 from gis.locate.service import CHINA_LAT, CHINA_LON
+from gis.progress import Progress
 
 LON_NAMES = ("lon", "lng", "longitude", "经度", "x")
 LAT_NAMES = ("lat", "latitude", "纬度", "y")
 RESULT_COLUMNS = ("grid_code", "village_code", "town_code", "inside", "error")
 CHUNK_ROWS = 100_000
 BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark: how Excel knows a CSV is UTF-8 (without it, Chinese is garbage)
-Progress = Callable[[str, int, int], None]  # (stage, done, total): long work shows signs of life
 
 
 def sniff_encoding(head: bytes) -> str:
