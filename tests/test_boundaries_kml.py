@@ -93,3 +93,36 @@ def test_gbk_kml_and_geojson_are_read_as_gb18030(conn: psycopg.Connection, tmp_p
     grids = prepare(conn, geojson, LoadOptions(tier="grid", standalone=True))
     assert sorted(grids.areas.name) == ["测试村第1网格", "测试村第2网格", "测试村第3网格", "测试村第4网格"]
     assert "grids.geojson: text encoding GB18030 (detected), read as UTF-8" in grids.report.notes
+
+
+def test_attributes_in_description_tables(conn: psycopg.Connection, tmp_path: Path) -> None:
+    """ArcGIS 'Layer to KML' puts every field in an HTML table in the description, not in ExtendedData."""
+    grids = clean_layers()["grids"]
+    marks = []
+    for row in grids.itertuples():
+        ring = " ".join(f"{x},{y}" for x, y in shapely.get_coordinates(row.geometry.exterior))
+        table = (f"<table><tr><th colspan='2'>网格</th></tr><tr><td>编码</td><td>{row.code}</td></tr>"
+                 f"<tr><td>名称</td><td>{row.name}</td></tr><tr><td>上级编码</td><td>{row.parent_code}</td></tr>"
+                 "</table>")
+        marks.append(f"<Placemark><name>{row.code[-3:]}</name><description><![CDATA[{table}]]></description>"
+                     f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{ring}</coordinates></LinearRing>"
+                     "</outerBoundaryIs></Polygon></Placemark>")
+    path = tmp_path / "网格.kml"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+                    + "".join(marks) + "</Document></kml>", encoding="utf-8")
+    prepared = prepare(conn, path, LoadOptions(tier="grid", name_field="名称"))
+    got = prepared.areas[prepared.areas.tier == 4].sort_values("code")
+    assert list(got.code) == [f"990101001001{k:03d}" for k in range(1, 5)]
+    assert list(got.name) == [f"测试村第{k}网格" for k in range(1, 5)]
+    assert "网格.kml [网格]: fields read from the description tables: 编码, 名称, 上级编码" in prepared.report.notes
+
+
+def test_survey_field_names_and_a_cut_parent_field(conn: psycopg.Connection, tmp_path: Path) -> None:
+    """三调-style XZQDM/XZQMC fields in a GBK Shapefile without .cpg, and dBase's 10-character 'parent_cod'."""
+    grids = clean_layers()["grids"].rename(columns={"code": "XZQDM", "name": "XZQMC"})
+    shp = tmp_path / "grids.shp"
+    grids.to_file(shp, engine="pyogrio", encoding="GB18030")  # parent_code is written as parent_cod
+    shp.with_suffix(".cpg").unlink(missing_ok=True)
+    prepared = prepare(conn, shp, LoadOptions(tier="grid", standalone=True))
+    assert prepared.report.previews[4][0] == {"code": "990101001001001", "name": "测试村第1网格", "parent_name": ""}
+    assert list(prepared.areas.parent_code) == ["990101001001"] * 4

@@ -5,7 +5,9 @@ Formats: GeoJSON, Shapefile (folder or zip), GeoPackage, KML/KMZ, DXF and CSV/XL
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,12 +118,12 @@ def _read_kml(path: Path, layer: str | None) -> list[RawLayer]:
     """
     names = [name for name, _ in _list_layers(path)]
     if len(names) <= 1:
-        return [_read_plain(path, path.stem, layer=names[0] if names else None)]
+        return [_with_description_table(_read_plain(path, path.stem, layer=names[0] if names else None))]
     if layer in names:
         names = [layer]
     layers, skipped = [], []
     for name in names:
-        raw = _read_plain(path, name, layer=name)
+        raw = _with_description_table(_read_plain(path, name, layer=name))
         polygonal = shapely.get_type_id(np.asarray(raw.frame.geometry.values, dtype=object))
         if not len(raw.frame) or not np.isin(polygonal, (3, 6)).any():
             skipped.append(name)
@@ -132,6 +134,35 @@ def _read_kml(path: Path, layer: str | None) -> list[RawLayer]:
     if skipped:
         layers[0].notes.append(f"{path.name}: folder(s) without areas skipped: {', '.join(skipped)}")
     return layers
+
+
+TABLE_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.IGNORECASE | re.DOTALL)
+TABLE_CELL = re.compile(r"<t[dh][^>]*>(.*?)</t[dh]>", re.IGNORECASE | re.DOTALL)
+
+
+def _with_description_table(raw: RawLayer) -> RawLayer:
+    """Attributes ArcGIS and others put in each placemark's description as an HTML table (field | value).
+
+    Only fields the layer does not already have are added.
+    """
+    column = next((c for c in raw.frame.columns if str(c).lower() == "description"), None)
+    if column is None or not raw.frame[column].astype(str).str.contains("<td", case=False).any():
+        return raw
+    rows: list[dict[str, str]] = []
+    for text in raw.frame[column].fillna("").astype(str):
+        pairs = {}
+        for row in TABLE_ROW.findall(text):
+            cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in TABLE_CELL.findall(row)]
+            if len(cells) == 2 and cells[0]:
+                pairs[cells[0]] = cells[1]
+        rows.append(pairs)
+    have = {str(c).lower() for c in raw.frame.columns}
+    table = pd.DataFrame(rows, index=raw.frame.index)
+    added = [c for c in table.columns if str(c).lower() not in have]
+    if added:
+        raw.frame = raw.frame.join(table[added])
+        raw.notes.append(f"{raw.source} [{raw.name}]: fields read from the description tables: {', '.join(added)}")
+    return raw
 
 
 def _read_shapefile(path: Path, encoding: str | None) -> RawLayer:

@@ -13,9 +13,16 @@ from gis.boundaries.formats import RawLayer
 from gis.boundaries.report import Report
 from gis.errors import InvalidInput
 
-CODE_FIELDS = ("code", "grid_code", "编码", "代码", "网格编码", "区划代码", "adcode", "gid")
-NAME_FIELDS = ("name", "grid_name", "名称", "网格名称", "村名", "镇名", "名字")
-PARENT_FIELDS = ("parent_code", "parent", "上级编码", "所属村编码", "所属编码")
+# Field names as found in the wild, Chinese land-survey (三调) abbreviations included: XZQDM/XZQMC (行政区代码/
+# 名称), CJQYDM/CJQYMC (村级区域), XJQYDM/XJQYMC (乡级区域), ZLDWDM/ZLDWMC (坐落单位), WGBM/WGMC (网格编码/名称);
+# dBase cuts names to 10 characters ("parent_cod").
+CODE_FIELDS = ("code", "grid_code", "编码", "代码", "网格编码", "网格代码", "网格编号", "区划代码", "行政区划代码",
+               "区划编码", "行政代码", "村编码", "村代码", "编号", "adcode", "wgbm", "wgdm", "xzqdm", "cjqydm",
+               "xjqydm", "zldwdm", "xzqhdm", "bm", "dm", "gid")
+NAME_FIELDS = ("name", "grid_name", "名称", "网格名称", "村名", "镇名", "名字", "村名称", "镇名称", "社区名称",
+               "行政区名称", "区划名称", "wgmc", "xzqmc", "cjqymc", "xjqymc", "zldwmc", "xzqhmc", "mc")
+PARENT_FIELDS = ("parent_code", "parent_cod", "parent", "上级编码", "上级代码", "所属村编码", "所属村居编码",
+                 "所属乡镇编码", "所属编码", "sjbm", "sjdm")
 LAYER_TIERS = {"county": 1, "counties": 1, "town": 2, "towns": 2, "township": 2, "townships": 2, "village": 3,
                "villages": 3, "community": 3, "communities": 3, "grid": 4, "grids": 4}
 TIER_BY_NAME = {"county": 1, "town": 2, "village": 3, "grid": 4}
