@@ -126,3 +126,26 @@ def test_survey_field_names_and_a_cut_parent_field(conn: psycopg.Connection, tmp
     prepared = prepare(conn, shp, LoadOptions(tier="grid", standalone=True))
     assert prepared.report.previews[4][0] == {"code": "990101001001001", "name": "测试村第1网格", "parent_name": ""}
     assert list(prepared.areas.parent_code) == ["990101001001"] * 4
+
+
+@pytest.mark.parametrize("layer, expected", [("grids", 4), ("villages", 3), ("towns", 2), ("county", 1)])
+def test_tier_guessed_from_names_when_the_layer_name_says_nothing(conn: psycopg.Connection, tmp_path: Path,
+                                                                  layer: str, expected: int) -> None:
+    path = tmp_path / "export.geojson"  # what a tool calls a layer: nothing about its tier
+    clean_layers()[layer].to_file(path, engine="pyogrio")
+    prepared = prepare(conn, path, LoadOptions(standalone=True))
+    assert prepared.loaded_tiers == {expected}
+    ending = {4: "网格", 3: "村", 2: "镇", 1: "县"}[expected]
+    assert (f"export.geojson [export]: tier {expected} guessed from the names (…{ending}); pass --tier (or name the "
+            "layer county/towns/villages/grids) to be sure") in prepared.report.notes
+
+
+def test_tier_guessed_from_codes_and_refused_when_unclear(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from gis.boundaries.normalize import guess_tier
+
+    assert guess_tier(pd.DataFrame({"code": ["441624100000", "441624101000"], "name": ["甲", "乙"]})) == (
+        2, "the codes' length")
+    assert guess_tier(pd.DataFrame({"code": ["441624100001", "441624100002"]})) == (3, "the codes' length")
+    assert guess_tier(pd.DataFrame({"code": ["A1", "B2"], "name": ["甲", "乙"]})) is None

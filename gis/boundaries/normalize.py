@@ -66,6 +66,35 @@ def tier_name_of(name: str) -> str:
     return name.strip()
 
 
+NAME_ENDINGS = ((4, ("网格",)), (3, ("村", "社区", "委员会", "居委会", "居")), (2, ("镇", "乡", "街道", "街道办事处")),
+                (1, ("县", "区", "市", "旗")))
+
+
+def guess_tier(frame: pd.DataFrame) -> tuple[int, str] | None:
+    """The tier of a layer whose name says nothing, from its areas' names or codes (None: no clear answer).
+
+    Names: at least 80 % end in one tier's word (…网格, …村/社区, …镇/乡/街道, …县/区). Codes (GB/T 2260 and the
+    statistical codes): 6 digits a county, 9 or 12 ending in 000 a town, other 12 a village, longer a grid.
+    """
+    name_col = _field(frame, None, NAME_FIELDS)
+    if name_col is not None:
+        names = _text(frame[name_col])
+        for tier, endings in NAME_ENDINGS:
+            if len(names) and names.str.endswith(endings).mean() >= 0.8:
+                return tier, f"the names (…{endings[0]})"
+    code_col = _field(frame, None, CODE_FIELDS)
+    if code_col is not None:
+        codes = _text(frame[code_col])
+        digits = codes[codes.str.fullmatch(r"\d+")]
+        if len(digits) and len(digits) >= 0.8 * len(codes):
+            kinds = digits.map(lambda c: 1 if len(c) == 6 else 2 if len(c) == 9 or (len(c) == 12 and c.endswith("000"))
+                               else 3 if len(c) == 12 else 4 if len(c) > 12 else 0)
+            top = int(kinds.mode().iloc[0])
+            if top and (kinds == top).mean() >= 0.8:
+                return top, "the codes' length"
+    return None
+
+
 def layer_tier(layer: RawLayer, tier: str | None, n_layers: int) -> int:
     """The tier of a layer: --tier for a single layer, else its name (county/towns/villages/grids, 县/乡镇/村/网格)."""
     if tier and n_layers == 1:
@@ -77,6 +106,11 @@ def layer_tier(layer: RawLayer, tier: str | None, n_layers: int) -> int:
         return named
     if tier:
         return TIER_BY_NAME[tier]
+    guessed = guess_tier(layer.frame)
+    if guessed:
+        layer.notes.append(f"{layer.source} [{layer.name}]: tier {guessed[0]} guessed from {guessed[1]}; pass "
+                           "--tier (or name the layer county/towns/villages/grids) to be sure")
+        return guessed[0]
     raise InvalidInput(f"{layer.source}: which tier is layer {layer.name!r}? pass --tier county|town|village|grid",
                        reason="unknown_tier")
 
