@@ -103,9 +103,9 @@ def outside_generation(loaded: gpd.GeoDataFrame, context: list[gpd.GeoDataFrame]
     hull = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(
         np.asarray(loaded.geometry.values, dtype=object))))
     km = _km(hull, outline)
-    where_text = f"{km:,.1f} km from" if km >= 0.05 else "beside"
+    where_text = f"lies {km:,.1f} km from" if km >= 0.05 else "only touches or overlaps the edge of"
     report.add("error", "outside_active_generation",
                f"{outside:.0%} of the loaded areas lie outside the active generation {generation!r}; the layer "
-               f"lies {where_text} its extent. A new or another county: load it with --standalone. Meant to be "
+               f"{where_text} its extent. A new or another county: load it with --standalone. Meant to be "
                "here: check its coordinate system (--crs)", location=where(hull))
     return True
