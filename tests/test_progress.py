@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import psycopg
@@ -12,7 +13,7 @@ from api.cli import main as cli_main
 from api.progress import StageProgress
 from gis.boundaries.export import export_generation
 from gis.boundaries.load import LoadOptions, commit, prepare
-from gis.locate.batch import locate_csv
+from gis.locate.batch import locate_csv, locate_geojson
 from gis.settings import DatabaseSettings
 from gis.storage.locate import load_index
 from tests.fixtures.boundaries.make_fixtures import CORPUS
@@ -51,6 +52,12 @@ def test_export_and_batch_locate_report_progress(conn: psycopg.Connection, tmp_p
     located = Recorder()
     out = b"".join(locate_csv(load_index(conn), io.BytesIO(body), progress=located))
     assert out.count(b"449901001008007") == 1000 and located.last("locating") == (len(body), len(body))
+    point = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [114.6471302, 24.0688967]},
+             "properties": {}}
+    features = Recorder()
+    doc = json.dumps({"type": "FeatureCollection", "features": [point] * 30}).encode()
+    b"".join(locate_geojson(load_index(conn), io.BytesIO(doc), progress=features))
+    assert features.calls == [("locating", 30, 30)]
 
 
 def test_bars_are_drawn_in_a_terminal_and_nothing_otherwise() -> None:

@@ -5,9 +5,7 @@ Formats: GeoJSON, Shapefile (folder or zip), GeoPackage, KML/KMZ, DXF and CSV/XL
 
 from __future__ import annotations
 
-import html
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ import pyogrio
 import shapely
 
 from gis.boundaries.encoding import shapefile_encoding, text_as_utf8
+from gis.boundaries.kml import fields_from_descriptions
 from gis.boundaries.safezip import check_zip, extract_zip, open_zip
 from gis.errors import InvalidInput
 
@@ -136,31 +135,10 @@ def _read_kml(path: Path, layer: str | None) -> list[RawLayer]:
     return layers
 
 
-TABLE_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.IGNORECASE | re.DOTALL)
-TABLE_CELL = re.compile(r"<t[dh][^>]*>(.*?)</t[dh]>", re.IGNORECASE | re.DOTALL)
-
-
 def _with_description_table(raw: RawLayer) -> RawLayer:
-    """Attributes ArcGIS and others put in each placemark's description as an HTML table (field | value).
-
-    Only fields the layer does not already have are added.
-    """
-    column = next((c for c in raw.frame.columns if str(c).lower() == "description"), None)
-    if column is None or not raw.frame[column].astype(str).str.contains("<td", case=False).any():
-        return raw
-    rows: list[dict[str, str]] = []
-    for text in raw.frame[column].fillna("").astype(str):
-        pairs = {}
-        for row in TABLE_ROW.findall(text):
-            cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in TABLE_CELL.findall(row)]
-            if len(cells) == 2 and cells[0]:
-                pairs[cells[0]] = cells[1]
-        rows.append(pairs)
-    have = {str(c).lower() for c in raw.frame.columns}
-    table = pd.DataFrame(rows, index=raw.frame.index)
-    added = [c for c in table.columns if str(c).lower() not in have]
+    frame, added = fields_from_descriptions(raw.frame)
     if added:
-        raw.frame = raw.frame.join(table[added])
+        raw.frame = frame
         raw.notes.append(f"{raw.source} [{raw.name}]: fields read from the description tables: {', '.join(added)}")
     return raw
 

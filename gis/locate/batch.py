@@ -147,8 +147,12 @@ def _chain_first(first: pd.DataFrame, rest: Iterator[pd.DataFrame]) -> Iterator[
     yield from rest
 
 
-def locate_geojson(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84") -> Iterator[bytes]:
-    """Yield a GeoJSON FeatureCollection: the input points with the result columns as properties."""
+def locate_geojson(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84",
+                   progress: Progress | None = None) -> Iterator[bytes]:
+    """Yield a GeoJSON FeatureCollection: the input points with the result columns as properties.
+
+    ``progress`` hears ``("locating", features_done, features)`` after each chunk.
+    """
     parse_crs(crs)
     try:
         doc = json.load(source)
@@ -157,7 +161,7 @@ def locate_geojson(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84")
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
         raise InvalidInput("expected a GeoJSON FeatureCollection", reason="bad_geojson")
-    return _geojson_chunks(index, features, crs)
+    return _geojson_chunks(index, features, crs, progress)
 
 
 def _point_xy(feature: Any) -> tuple[float, float]:
@@ -170,7 +174,8 @@ def _point_xy(feature: Any) -> tuple[float, float]:
         return (np.nan, np.nan)
 
 
-def _geojson_chunks(index: LocateIndex, features: list[Any], crs: str) -> Iterator[bytes]:
+def _geojson_chunks(index: LocateIndex, features: list[Any], crs: str, progress: Progress | None
+                    ) -> Iterator[bytes]:
     yield b'{"type":"FeatureCollection","features":['
     for start in range(0, len(features), CHUNK_ROWS):
         part = features[start:start + CHUNK_ROWS]
@@ -184,6 +189,8 @@ def _geojson_chunks(index: LocateIndex, features: list[Any], crs: str) -> Iterat
             out.append(json.dumps({"type": "Feature", "geometry": geometry, "properties": props},
                                   ensure_ascii=False))
         yield (("," if start else "") + ",".join(out)).encode("utf-8")
+        if progress is not None:
+            progress("locating", start + len(part), len(features))
     yield b"]}"
 
 
@@ -196,7 +203,7 @@ def locate_file(index: LocateIndex, path: Path, *, crs: str = "wgs84", bom: bool
     suffix = path.suffix.lower()
     handle = path.open("rb")
     if suffix in (".geojson", ".json"):
-        return locate_geojson(index, handle, crs=crs)
+        return locate_geojson(index, handle, crs=crs, progress=progress)
     if suffix in (".csv", ".txt"):
         return locate_csv(index, handle, crs=crs, bom=bom, progress=progress)
     raise InvalidInput(f"{path.name}: unknown format {suffix!r}; use .csv or .geojson", reason="unknown_format")
