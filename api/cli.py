@@ -16,6 +16,7 @@ from gis.errors import GisError
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage import access, cluster
 from gis.storage.pool import connect, redact
+from gis.storage.schema import connect_ready
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler]] = {}
@@ -120,7 +121,7 @@ def _user_args(p: argparse.ArgumentParser) -> None:
 def run_user(args: argparse.Namespace) -> int:
     """Create or update a user and print a new API token for it (only its hash is stored)."""
     token = secrets.token_urlsafe(24)
-    with connect(DatabaseSettings()) as conn:
+    with connect_ready(DatabaseSettings()) as conn:
         user = access.upsert_user(
             conn, username=args.username, role=args.role, town_code=args.town, staff_code=args.staff
         )
@@ -150,10 +151,18 @@ def run_sample(args: argparse.Namespace) -> int:
     spec = CountySpec(
         counts=TilingCounts(args.towns, args.villages, args.grids), seed=args.seed, outline_path=args.outline
     )
-    layers = build_county(spec)
-    write_county(layers, args.out)
-    if args.roster:
-        write_roster(build_roster(layers, spec.seed), args.roster)
+    from api.progress import progress_on_stderr
+
+    with progress_on_stderr() as progress:
+        steps = 3 if args.roster else 2
+        progress("generating the county", 0, steps)
+        layers = build_county(spec)
+        progress("generating the county", 1, steps)
+        write_county(layers, args.out)
+        progress("generating the county", 2, steps)
+        if args.roster:
+            write_roster(build_roster(layers, spec.seed), args.roster)
+            progress("generating the county", 3, steps)
     print(", ".join(f"{name}: {len(frame)}" for name, frame in layers.items()) + f" -> {args.out}")
     return 0
 

@@ -222,10 +222,11 @@ class GenerationDiff(Model):
 
 
 class Relocated(Model):
-    """Open cases moved onto the active generation."""
+    """Open cases moved onto the active generation, and those no grid of it can take."""
 
     moved: int
     cases: list[dict[str, Any]]
+    unplaced: list[dict[str, Any]]
 
 
 class StaffView(Model):

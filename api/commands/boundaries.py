@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 
 from api.cli import command
+from api.progress import progress_on_stderr
 from gis.boundaries.export import export_generation
 from gis.boundaries.generations import activate, diff_generations, relocate_cases
 from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage import areas
-from gis.storage.pool import connect
+from gis.storage.pool import Conn
+from gis.storage.schema import connect_ready
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -52,7 +54,7 @@ def _args(p: argparse.ArgumentParser) -> None:
 @command("boundaries", _args)
 def run_boundaries(args: argparse.Namespace) -> int:
     """Load, validate, version, compare and export boundary files."""
-    with connect(DatabaseSettings()) as conn:
+    with connect_ready(DatabaseSettings()) as conn:
         if args.action == "load":
             return _load(conn, args)
         if args.action == "list":
@@ -70,14 +72,10 @@ def run_boundaries(args: argparse.Namespace) -> int:
                              default=str))
             return 0
         if args.action == "relocate":
-            moved = relocate_cases(conn, user=None, to=args.to)
-            if args.dry_run:
-                conn.rollback()
-            else:
-                conn.commit()
-            print(f"{len(moved)} open case(s) {'would move' if args.dry_run else 'moved'} to the active generation")
-            return 0
-        path = export_generation(conn, ref=args.generation, tier=args.tier, fmt=args.format, out=args.out)
+            return _relocate(conn, args)
+        with progress_on_stderr() as progress:
+            path = export_generation(conn, ref=args.generation, tier=args.tier, fmt=args.format, out=args.out,
+                                     progress=progress)
         print(f"wrote {path}")
         return 0
 
@@ -87,7 +85,8 @@ def _load(conn: object, args: argparse.Namespace) -> int:
                           code_field=args.code_field, name_field=args.name_field, parent_field=args.parent_field,
                           repair=args.repair, standalone=args.standalone, max_vertices=args.max_vertices,
                           max_bytes=AppSettings().max_upload_mb * 2**20)
-    prepared = prepare(conn, args.path, options)  # type: ignore[arg-type]
+    with progress_on_stderr() as progress:
+        prepared = prepare(conn, args.path, options, progress=progress)  # type: ignore[arg-type]
     print(prepared.report.as_table())
     if args.report_json:
         args.report_json.write_text(json.dumps(prepared.report.as_dict(), ensure_ascii=False, indent=1,
@@ -100,8 +99,31 @@ def _load(conn: object, args: argparse.Namespace) -> int:
     if not args.commit:
         print("dry run: nothing stored (add --commit to store a new, inactive generation)")
         return 0 if prepared.report.ok else 1
-    generation = commit(conn, prepared, name=args.generation, source=args.path.name)  # type: ignore[arg-type]
+    with progress_on_stderr() as progress:
+        generation = commit(conn, prepared, name=args.generation, source=args.path.name,  # type: ignore[arg-type]
+                            progress=progress)
     conn.commit()  # type: ignore[attr-defined]
     print(f"stored generation {generation.name!r} (id {generation.id}); activate it with "
           f"`fengqiao boundaries activate {generation.name}`")
     return 0
+
+
+def _relocate(conn: Conn, args: argparse.Namespace) -> int:
+    with progress_on_stderr() as progress:
+        result = relocate_cases(conn, user=None, to=args.to, dry_run=args.dry_run, progress=progress)
+    if args.dry_run:
+        conn.rollback()
+    else:
+        conn.commit()
+    print(f"{len(result.moved)} open case(s) {'would move' if args.dry_run else 'moved'} to the active generation")
+    for row in result.moved:
+        if row["how"] == "grid_overlap":
+            print(f"  case {row['id']}: grid {row['old_grid']} -> {row['new_grid']} (by grid: covers "
+                  f"{row['overlap_share']:.0%} of the old grid)")
+    if result.unplaced:
+        print(f"{len(result.unplaced)} open case(s) cannot be placed in the active generation (left where they are;"
+              " locate them by hand):")
+        for row in result.unplaced:
+            print(f"  case {row['id']}: grid {row['old_grid']} of generation {row['old_generation']}"
+                  f" (located by {row['located_by']})")
+    return 0 if not result.unplaced else 1

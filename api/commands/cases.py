@@ -8,7 +8,7 @@ from api.cli import command
 from gis.cases.book import load_rules
 from gis.cases.loop import sweep_deadlines
 from gis.settings import DatabaseSettings
-from gis.storage.pool import connect
+from gis.storage.schema import connect_ready
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -19,7 +19,7 @@ def _args(p: argparse.ArgumentParser) -> None:
 def run_cases(args: argparse.Namespace) -> int:
     """Case maintenance: `cases sweep` raises deadline warnings now (the server also sweeps every minute)."""
     rules = load_rules()
-    with connect(DatabaseSettings()) as conn:
+    with connect_ready(DatabaseSettings()) as conn:
         counts = sweep_deadlines(conn, rules=rules)
         conn.commit()
     print(f"yellow: {counts['yellow']}, red: {counts['red']}, escalated: {counts['escalated']}")

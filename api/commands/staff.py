@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from api.cli import command
+from gis.errors import InvalidInput
 from gis.settings import DatabaseSettings
 from gis.staff.recommend import load_scoring
 from gis.staff.roster import read_roster
 from gis.storage import staff as store
-from gis.storage.pool import connect
+from gis.storage.schema import connect_ready
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -22,12 +24,19 @@ def _args(p: argparse.ArgumentParser) -> None:
 @command("staff", _args)
 def run_staff(args: argparse.Namespace) -> int:
     """Import a roster (all rows or none) or purge position history beyond the retention period."""
-    with connect(DatabaseSettings()) as conn:
+    with connect_ready(DatabaseSettings()) as conn:
         if args.action == "import":
             if args.file is None:
                 print("fengqiao staff import: name the roster file")
                 return 2
-            count = store.upsert_staff(conn, records=read_roster(args.file))
+            try:
+                records = read_roster(args.file)
+            except InvalidInput as exc:
+                print(f"fengqiao staff: {exc.message}", file=sys.stderr)
+                for problem in exc.details.get("problems", []):
+                    print(f"  row {problem['row']}: {problem['problem']}", file=sys.stderr)
+                return 2
+            count = store.upsert_staff(conn, records=records)
             conn.commit()
             print(f"{count} staff imported from {args.file}")
             return 0

@@ -141,10 +141,13 @@ def diff(conn: ConnDep, old: Annotated[str, Query(max_length=100)], new: Annotat
 @router.post("/relocate")
 def relocate(conn: ConnDep, scope: Annotated[Scope, GIS], to: Annotated[str | None, Query(max_length=100)] = None
              ) -> Relocated:
-    """Move open cases onto the active generation (one audit record per case); ``to`` must name it."""
-    moved = relocate_cases(conn, user=scope.require_user(), to=to)
+    """Move open cases onto the active generation (timeline entry and audit record per case); ``to`` must name it.
+
+    ``unplaced`` lists open cases that no grid of the active generation can take (they stay where they are).
+    """
+    result = relocate_cases(conn, user=scope.require_user(), to=to)
     conn.commit()
-    return Relocated(moved=len(moved), cases=moved)
+    return Relocated(moved=len(result.moved), cases=result.moved, unplaced=result.unplaced)
 
 
 @router.get("/generations/{ref}/export", dependencies=[allow("boundaries.read")], response_class=FileResponse,

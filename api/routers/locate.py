@@ -86,11 +86,12 @@ def _closing(chunks: Iterator[bytes], handle: IO[bytes]) -> Iterator[bytes]:
                               "description": "every input row with its grid chain or an error code"},
                         **error_responses(413, 422)})
 async def locate_batch(request: Request, index: LocateDep, settings: SettingsDep,
-                       crs: Annotated[str, Query(max_length=64)] = "wgs84") -> StreamingResponse:
+                       crs: Annotated[str, Query(max_length=64)] = "wgs84", bom: bool = False) -> StreamingResponse:
     """Locate every point of a CSV (lon,lat or 经度,纬度; UTF-8 or GB18030) or GeoJSON body, streamed back.
 
     Send the file as the raw body with Content-Type text/csv or application/geo+json. Rows that
-    cannot be located carry an error code (not_a_number, outside_china, lat_lon_swapped).
+    cannot be located carry an error code (not_a_number, outside_china, lat_lon_swapped). A CSV answer is
+    plain UTF-8 for programs; ``bom=true`` starts it with a byte order mark for a file saved and opened in Excel.
     """
     body = await spool_body(request, limit_bytes=settings.max_upload_mb * 2**20)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -98,7 +99,7 @@ async def locate_batch(request: Request, index: LocateDep, settings: SettingsDep
         if kind in ("application/geo+json", "application/json"):
             chunks, media = locate_geojson(index, body, crs=crs), "application/geo+json"
         elif kind in ("text/csv", "text/plain", "application/csv", ""):
-            chunks, media = locate_csv(index, body, crs=crs), "text/csv; charset=utf-8"
+            chunks, media = locate_csv(index, body, crs=crs, bom=bom), "text/csv; charset=utf-8"
         else:
             raise InvalidInput(f"unsupported content type {kind!r}: send text/csv or application/geo+json",
                                reason="unsupported_media_type")

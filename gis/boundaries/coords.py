@@ -29,6 +29,19 @@ def describe_coordinates(bounds: tuple[float, float, float, float]) -> str:
     return f"x {minx:.3f}..{maxx:.3f}, y {miny:.3f}..{maxy:.3f} match no usual system; name it with --crs"
 
 
+def _mostly_degrees(frame: gpd.GeoDataFrame) -> bool:
+    """Whether at least half the features have degree-like coordinates (lon/lat, or lat/lon swapped).
+
+    A few odd features (one swapped or mistyped polygon) are findings of those features, reported by the
+    extent check; only a layer that is mostly not degrees is refused as a whole.
+    """
+    bounds = frame.geometry.bounds.to_numpy(dtype=float)
+    minx, miny, maxx, maxy = bounds.T
+    plain = (minx >= -180) & (maxx <= 180) & (miny >= -90) & (maxy <= 90)
+    swapped = (minx >= -90) & (maxx <= 90) & (miny >= -180) & (maxy <= 180)
+    return bool(np.mean(plain | swapped | np.isnan(minx)) >= 0.5)
+
+
 def to_wgs84_frame(frame: gpd.GeoDataFrame, *, crs: str | None, source: str) -> tuple[gpd.GeoDataFrame, str]:
     """The layer in EPSG:4326 and a note saying how its CRS was decided."""
     if crs:
@@ -44,12 +57,10 @@ def to_wgs84_frame(frame: gpd.GeoDataFrame, *, crs: str | None, source: str) -> 
         raise InvalidInput(f"{source}: no coordinate system in the file; {describe_coordinates(bounds)}",  # type: ignore[arg-type]
                            reason="missing_crs")
     declared = frame.crs.to_string()
-    if frame.crs.is_geographic and len(frame):
+    if frame.crs.is_geographic and len(frame) and not _mostly_degrees(frame):  # GK metres, say
         minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
-        swapped = -90 <= minx <= maxx <= 90 and -180 <= miny <= maxy <= 180  # reported by the extent check
-        if not swapped and not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):  # GK metres, say
-            raise InvalidInput(f"{source}: the file says {declared} (degrees) but the coordinates are not degrees; "
-                               f"{describe_coordinates((minx, miny, maxx, maxy))}", reason="crs_mismatch")
+        raise InvalidInput(f"{source}: the file says {declared} (degrees) but the coordinates are not degrees; "
+                           f"{describe_coordinates((minx, miny, maxx, maxy))}", reason="crs_mismatch")
     if frame.crs.equals("EPSG:4326"):
         return frame, "EPSG:4326 from the file"
     return frame.to_crs("EPSG:4326"), f"{declared} from the file"

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 
-from gis.boundaries.encoding import shapefile_encoding
+from gis.boundaries.encoding import shapefile_encoding, text_as_utf8
+from gis.boundaries.kml import fields_from_descriptions
 from gis.boundaries.safezip import check_zip, extract_zip, open_zip
 from gis.errors import InvalidInput
+from gis.text import decode_text
 
 VECTOR_SUFFIXES = (".shp", ".geojson", ".json", ".gpkg", ".kml", ".dxf", ".csv", ".xlsx")
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape")
@@ -54,7 +57,13 @@ def read_layers(path: Path, *, workdir: Path, encoding: str | None = None,
     if suffix == ".shp":
         return [_read_shapefile(path, encoding)]
     if suffix in (".geojson", ".json", ".kml"):
-        return [_read_plain(path, path.stem)]
+        readable, note = _text_as_utf8(path, workdir, encoding)
+        found = _read_kml(readable, layer) if suffix == ".kml" else [_read_plain(readable, path.stem)]
+        for raw in found:
+            raw.source = path.name
+        if note:
+            found[0].notes.append(note)
+        return found
     if suffix == ".gpkg":
         names = [name for name, _ in _list_layers(path)]
         if layer is not None and layer not in names:
@@ -92,6 +101,47 @@ def _read_plain(path: Path, name: str, layer: str | None = None) -> RawLayer:
     except Exception as exc:
         raise InvalidInput(f"{path.name}: cannot read ({exc})", reason="unreadable_file") from exc
     return RawLayer(name, frame, path.name)
+
+
+def _text_as_utf8(path: Path, workdir: Path, encoding: str | None) -> tuple[Path, str | None]:
+    try:
+        return text_as_utf8(path, workdir, encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InvalidInput(f"{path.name}: cannot decode the text ({exc}); name the encoding with --encoding",
+                           reason="unreadable_file") from exc
+
+
+def _read_kml(path: Path, layer: str | None) -> list[RawLayer]:
+    """A KML's folders, one layer each (how tools export a whole hierarchy); a KML without folders is one layer.
+
+    Folders with no areas (labels, tracks) are skipped with a note; ``layer`` keeps one folder.
+    """
+    names = [name for name, _ in _list_layers(path)]
+    if len(names) <= 1:
+        return [_with_description_table(_read_plain(path, path.stem, layer=names[0] if names else None))]
+    if layer in names:
+        names = [layer]
+    layers, skipped = [], []
+    for name in names:
+        raw = _with_description_table(_read_plain(path, name, layer=name))
+        polygonal = shapely.get_type_id(np.asarray(raw.frame.geometry.values, dtype=object))
+        if not len(raw.frame) or not np.isin(polygonal, (3, 6)).any():
+            skipped.append(name)
+            continue
+        layers.append(raw)
+    if not layers:
+        raise InvalidInput(f"{path.name}: no folder holds areas (folders: {names})", reason="empty_layer")
+    if skipped:
+        layers[0].notes.append(f"{path.name}: folder(s) without areas skipped: {', '.join(skipped)}")
+    return layers
+
+
+def _with_description_table(raw: RawLayer) -> RawLayer:
+    frame, added = fields_from_descriptions(raw.frame)
+    if added:
+        raw.frame = frame
+        raw.notes.append(f"{raw.source} [{raw.name}]: fields read from the description tables: {', '.join(added)}")
+    return raw
 
 
 def _read_shapefile(path: Path, encoding: str | None) -> RawLayer:
@@ -150,7 +200,7 @@ def _read_table(path: Path, encoding: str | None) -> RawLayer:
     try:
         if path.suffix.lower() == ".csv":
             raw = path.read_bytes()
-            text = raw.decode(encoding) if encoding else _decode(raw)
+            text = raw.decode(encoding) if encoding else decode_text(raw)
             table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         else:
             table = pd.read_excel(path, dtype=str).fillna("")
@@ -165,9 +215,3 @@ def _read_table(path: Path, encoding: str | None) -> RawLayer:
         raise InvalidInput(f"{path.name}: bad WKT in column {column!r} ({exc})", reason="bad_wkt") from exc
     return RawLayer(path.stem, gpd.GeoDataFrame(table.drop(columns=[column]), geometry=geoms), path.name)
 
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030")

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from gis.cases.settings import CaseSettings
+from gis.cases.workflow import load_workflow
 from gis.errors import InvalidInput, NotFound
 from gis.models import Generation, User
+from gis.progress import Progress
 from gis.storage import access
 from gis.storage import areas as area_store
 from gis.storage import boundaries as store
 from gis.storage.pool import Conn
+
+BATCH = 500  # cases planned and moved per statement
+
+
+def open_states() -> list[str]:
+    """The county workflow's open states (data/workflow/case_workflow.toml): only open cases follow boundaries."""
+    settings = CaseSettings()
+    return load_workflow(settings.workflow_dir / "case_workflow.toml").open_states()
 
 
 def activate(conn: Conn, *, ref: str | int, user: User | None) -> Generation:
@@ -22,10 +34,20 @@ def activate(conn: Conn, *, ref: str | int, user: User | None) -> Generation:
 
 
 def diff_generations(conn: Conn, *, old: str | int, new: str | int) -> dict[str, Any]:
-    """Grids added, removed and changed, and the open cases that would land elsewhere."""
+    """Grids added, removed and changed, the open cases that would land elsewhere, and those that cannot land.
+
+    Cases located by grid code follow their code when the new generation keeps it, else the new grid
+    covering most of their old grid; cases located by a point follow the point.
+    """
     a, b = area_store.get_generation(conn, ref=old), area_store.get_generation(conn, ref=new)
     grids = store.diff_grids(conn, old=a.id, new=b.id)
-    moves = store.case_moves(conn, from_generation=a.id, to_generation=b.id)
+    ids = store.relocation_candidates(conn, to_generation=b.id, from_generation=a.id, open_states=open_states())
+    plan = [row for start in range(0, len(ids), BATCH)
+            for row in store.plan_relocations(conn, to_generation=b.id, case_ids=ids[start:start + BATCH])]
+    placed = [r for r in plan if r["new_grid"] is not None]
+    moves = [r for r in placed if (r["new_grid"], r["new_village"], r["new_town"]) != (
+        r["old_grid"], r["old_village"], r["old_town"])]
+    unplaced = [r for r in plan if r["new_grid"] is None]
     return {
         "old": a.name, "new": b.name,
         "grids": {k: len(v) for k, v in grids.items()}, "details": grids,
@@ -34,22 +56,45 @@ def diff_generations(conn: Conn, *, old: str | int, new: str | int) -> dict[str,
             "village": sum(m["new_village"] != m["old_village"] for m in moves),
             "town": sum(m["new_town"] != m["old_town"] for m in moves),
         },
-        "cases": moves,
+        "open_cases_unplaced": len(unplaced),
+        "cases": [_public(m) for m in moves],
+        "unplaced": [_public(u) for u in unplaced],
     }
 
 
-def relocate_cases(conn: Conn, *, user: User | None, to: str | int | None = None) -> list[dict[str, Any]]:
-    """Move open cases of older generations onto the active one; one audit record per case moved.
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "status"}
+
+
+@dataclass(frozen=True)
+class Relocation:
+    """What a relocation did: cases moved, and open cases no grid of the active generation can take."""
+
+    moved: list[dict[str, Any]]
+    unplaced: list[dict[str, Any]]
+
+
+def relocate_cases(conn: Conn, *, user: User | None, to: str | int | None = None, dry_run: bool = False,
+                   progress: Progress | None = None) -> Relocation:
+    """Move open cases of older generations onto the active one, each move in the case's timeline and audited.
+
+    A case located by a point follows the point; one located by grid code follows its code when the active
+    generation keeps it, else goes to the grid covering most of its old grid (``relocated_by``:
+    ``grid_overlap``). A case no grid can take stays where it is and is listed in ``unplaced``.
 
     Parameters
     ----------
     conn : Conn
         Connection; the caller commits.
     user : User or None
-        Who asked (None: the command line), for the audit log.
+        Who asked (None: the command line), for the timeline and the audit log.
     to : str or int, optional
         The generation the caller means to move cases to; refused unless it is the active one, so a
         relocation never races an activation.
+    dry_run : bool
+        Plan only: ``moved`` lists what would move, nothing is written.
+    progress : callable, optional
+        Called as ``progress("relocating cases", done, total)`` after each batch.
 
     Raises
     ------
@@ -62,12 +107,28 @@ def relocate_cases(conn: Conn, *, user: User | None, to: str | int | None = None
         if target.id != active.id:
             raise InvalidInput(f"generation {target.name!r} is not the active one ({active.name!r}); activate it "
                                "first: cases move only to the active generation", reason="generation_not_active")
-    moved = store.relocate_open_cases(conn, to_generation=active.id)
-    for row in moved:
-        access.audit(conn, user=user, action="case.relocate", object_type="case", object_id=str(row["id"]),
-                     detail={"from_generation": row["old_generation"], "to_generation": active.id,
-                             "old_grid": row["old_grid"], "new_grid": row["new_grid"]})
-    return moved
+    ids = store.relocation_candidates(conn, to_generation=active.id, open_states=open_states())
+    moved: list[dict[str, Any]] = []
+    unplaced: list[dict[str, Any]] = []
+    for start in range(0, len(ids), BATCH):
+        plan = store.plan_relocations(conn, to_generation=active.id, case_ids=ids[start:start + BATCH])
+        unplaced += [_public(r) for r in plan if r["new_grid"] is None]
+        placed = [r for r in plan if r["new_grid"] is not None]
+        if dry_run:
+            moved += [_public(r) for r in placed]
+        else:
+            moved += store.apply_relocations(conn, to_generation=active.id, rows=placed, open_states=open_states(),
+                                             actor_id=user.id if user else None,
+                                             actor_name=user.username if user else "cli", generation_name=active.name)
+        if progress is not None:
+            progress("relocating cases", min(start + BATCH, len(ids)), len(ids))
+    if not dry_run:
+        for row in moved:
+            access.audit(conn, user=user, action="case.relocate", object_type="case", object_id=str(row["id"]),
+                         detail={"from_generation": row["old_generation"], "to_generation": active.id,
+                                 "old_grid": row["old_grid"], "new_grid": row["new_grid"],
+                                 "relocated_by": row["how"]})
+    return Relocation(moved, unplaced)
 
 
 def generation_report(conn: Conn, *, ref: str | int) -> dict[str, Any]:

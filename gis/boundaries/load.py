@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from gis.boundaries import hierarchy
+from gis.boundaries import coverage, hierarchy, preview
 from gis.boundaries import validate as qa
 from gis.boundaries.coords import to_wgs84_frame
 from gis.boundaries.formats import read_layers
@@ -18,6 +19,7 @@ from gis.boundaries.normalize import ensure_finite, layer_tier, normalize
 from gis.boundaries.report import Report
 from gis.errors import InvalidInput, NotFound, TooLarge
 from gis.models import Generation
+from gis.progress import Progress, silent
 from gis.storage import areas as area_store
 from gis.storage import boundaries as store
 from gis.storage.pool import Conn
@@ -50,9 +52,13 @@ class Prepared:
     loaded_tiers: set[int]
 
 
-def prepare(conn: Conn, path: Path, options: LoadOptions) -> Prepared:
-    """Read and validate a file against the active generation; nothing is written."""
+def prepare(conn: Conn, path: Path, options: LoadOptions, *, progress: Progress = silent) -> Prepared:
+    """Read and validate a file against the active generation; nothing is written.
+
+    ``progress`` hears ``(stage, done, total)`` as layers are read, geometries checked and tiers compared.
+    """
     _check_size(path, options.max_bytes)
+    progress("reading", 0, 1)
     report = Report(source=path.name)
     with tempfile.TemporaryDirectory(prefix="fengqiao-load-") as workdir:
         layers = read_layers(path, workdir=Path(workdir), encoding=options.encoding, layer=options.layer)
@@ -63,7 +69,8 @@ def prepare(conn: Conn, path: Path, options: LoadOptions) -> Prepared:
                                    f"{sorted({layer.name for layer in layers}) or 'none'})", reason="unknown_layer")
             layers = found
         frames = []
-        for layer in layers:
+        progress("reading", 0, len(layers))
+        for number, layer in enumerate(layers, start=1):
             tier = layer_tier(layer, options.tier, len(layers))
             if not len(layer.frame):
                 raise InvalidInput(f"{layer.source}: layer {layer.name!r} has no features", reason="empty_layer")
@@ -74,18 +81,22 @@ def prepare(conn: Conn, path: Path, options: LoadOptions) -> Prepared:
             frames.append(normalize(layer, tier=tier, report=report, code_field=options.code_field,
                                     name_field=options.name_field, parent_field=options.parent_field,
                                     max_vertices=options.max_vertices))
+            progress("reading", number, len(layers))
     loaded = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    preview.check_names(loaded, report)
     qa.check_extent(loaded, report, path.name)
     if not report.ok:  # swapped or far-away coordinates: topology checks would only add noise
         report.counts = {int(t): int(n) for t, n in loaded.groupby("tier").size().items()}
+        preview.add_previews(loaded, {int(t) for t in loaded.tier}, report)
         return Prepared(loaded, report, {int(t) for t in loaded.tier})
-    loaded = qa.check_geometries(loaded, report, repair=options.repair)
+    loaded = qa.check_geometries(loaded, report, repair=options.repair, progress=progress)
     qa.check_codes(loaded, report)
     tiers = {int(t) for t in loaded.tier}
     combined = loaded if options.standalone else _with_context(conn, loaded, tiers, report)
     qa.check_codes_across_tiers(combined, report)
-    _check_hierarchy(combined, tiers, report, crs_given=options.crs is not None)
+    _check_hierarchy(combined, tiers, report, crs_given=options.crs is not None, progress=progress)
     report.counts = {int(t): int(n) for t, n in combined.groupby("tier").size().items()}
+    preview.add_previews(combined, tiers, report)
     return Prepared(combined, report, tiers)
 
 
@@ -105,24 +116,32 @@ def _with_context(conn: Conn, loaded: gpd.GeoDataFrame, tiers: set[int], report:
         return loaded
     context = [store.tier_frame(conn, generation_id=active.id, tier=t) for t in (1, 2, 3, 4) if t not in tiers]
     context = [c for c in context if len(c)]
+    if coverage.outside_generation(loaded, context, report, generation=active.name):
+        return loaded
     if context:
         report.notes.append(f"tiers {sorted(int(c.tier.iloc[0]) for c in context)} kept from generation "
                             f"{active.name!r}")
     return gpd.GeoDataFrame(pd.concat([loaded, *context], ignore_index=True), crs="EPSG:4326")
 
 
-def _check_hierarchy(areas: gpd.GeoDataFrame, loaded: set[int], report: Report, *, crs_given: bool) -> None:
-    for tier in sorted({int(t) for t in areas.tier}):
+def _check_hierarchy(areas: gpd.GeoDataFrame, loaded: set[int], report: Report, *, crs_given: bool,
+                     progress: Progress = silent) -> None:
+    all_tiers = sorted({int(t) for t in areas.tier})
+    for step, tier in enumerate(all_tiers):
+        progress("checking tiers", step, len(all_tiers))
         children = areas[areas.tier == tier]
         suspects = qa.coverage_suspects(children) if tier in loaded or tier - 1 in loaded else None
         if tier in loaded:
             qa.check_siblings(children, report, suspects=suspects)
+            coverage.check_far_features(children, report)
         if tier == 1:
             continue
         parents = areas[areas.tier == tier - 1]
         if not len(parents):
             report.add("error", "missing_parent_tier", f"tier {tier} needs tier {tier - 1} (in the file or the "
                        "active generation)", tier=tier)
+            if tier in loaded:  # no parent to measure gaps against: look for holes in the layer's own coverage
+                coverage.check_own_gaps(children, report, suspects=suspects)
             continue
         if tier not in loaded and tier - 1 not in loaded:
             continue
@@ -135,9 +154,11 @@ def _check_hierarchy(areas: gpd.GeoDataFrame, loaded: set[int], report: Report, 
         hierarchy.check_nesting(children, parents, report, suspects=suspects)
         if tier in loaded:
             hierarchy.check_childless(children, parents, report)
+    progress("checking tiers", len(all_tiers), len(all_tiers))
 
 
-def commit(conn: Conn, prepared: Prepared, *, name: str | None = None, source: str = "") -> Generation:
+def commit(conn: Conn, prepared: Prepared, *, name: str | None = None, source: str = "",
+           progress: Progress = silent) -> Generation:
     """Store a clean load as a new, inactive generation, all or nothing."""
     if not prepared.report.ok:
         raise InvalidInput(f"{len(prepared.report.errors)} error(s) in the validation report; nothing committed",
@@ -149,9 +170,18 @@ def commit(conn: Conn, prepared: Prepared, *, name: str | None = None, source: s
     with conn.transaction():
         generation = area_store.create_generation(conn, name=name, source=source,
                                                   description=f"tiers {sorted(prepared.loaded_tiers)} from {source}")
-        area_store.insert_areas(conn, generation_id=generation.id, rows=rows)
+        total = len(prepared.areas) + 1  # the last step: parents, pieces and indexes in SQL
+        area_store.insert_areas(conn, generation_id=generation.id, rows=_counted(rows, total, progress))
         store.save_report(conn, generation_id=generation.id, report=prepared.report.as_dict())
+        progress("storing", total, total)
     return generation
+
+
+def _counted(rows: Iterator[area_store.AreaRow], total: int, progress: Progress) -> Iterator[area_store.AreaRow]:
+    for number, row in enumerate(rows):
+        if number % 2000 == 0:
+            progress("storing", number, total)
+        yield row
 
 
 def _population(row: object) -> int | None:

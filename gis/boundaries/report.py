@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+TIER_PLURALS = {1: "counties", 2: "towns", 3: "villages", 4: "grids"}
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -28,6 +30,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     counts: dict[int, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    previews: dict[int, list[dict[str, str]]] = field(default_factory=dict)  # tier -> first rows
 
     def add(self, severity: str, code: str, message: str, **details: Any) -> None:
         """Record a finding."""
@@ -55,6 +58,7 @@ class Report:
         return {"source": self.source, "ok": self.ok, "notes": self.notes,
                 "counts": {str(k): v for k, v in sorted(self.counts.items())}, "summary": self.summary(),
                 "errors": len(self.errors), "warnings": len(self.findings) - len(self.errors),
+                "preview": {str(k): v for k, v in sorted(self.previews.items())},
                 "findings": [asdict(f) for f in self.findings]}
 
     def as_table(self, limit: int = 200) -> str:
@@ -63,6 +67,9 @@ class Report:
                  f"({len(self.errors)} errors, {len(self.findings) - len(self.errors)} warnings)"]
         lines += [f"  note: {n}" for n in self.notes]
         lines.append("  features per tier: " + ", ".join(f"tier {t}: {n}" for t, n in sorted(self.counts.items())))
+        for tier, rows in sorted(self.previews.items()):
+            lines.append(f"  first {TIER_PLURALS.get(tier, tier)} (code / name / parent):")
+            lines += [f"    {r['code']:18} {r['name']:16} {r['parent_name']}".rstrip() for r in rows]
         if self.findings:
             lines.append(f"  {'severity':8} {'code':24} {'feature':18} {'area m2':>12}  where / message")
         for f in self.findings[:limit]:

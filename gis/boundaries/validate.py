@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from gis.boundaries.report import Report
 from gis.crs import bd09_to_wgs84, gcj02_to_wgs84
 from gis.geodesy import CHINA_LAT, CHINA_LON, geodesic_area_m2
+from gis.progress import Progress, silent
 
 TOLERANCE_M2 = 1.0  # overlaps/gaps below this are float noise, reported as warnings
 SLIVER_M2 = 50.0
@@ -30,11 +31,14 @@ def where(geom: shapely.Geometry) -> tuple[float, float] | None:
     return (round(point.x, 7), round(point.y, 7))
 
 
-def check_geometries(areas: gpd.GeoDataFrame, report: Report, *, repair: bool) -> gpd.GeoDataFrame:
+def check_geometries(areas: gpd.GeoDataFrame, report: Report, *, repair: bool,
+                     progress: Progress = silent) -> gpd.GeoDataFrame:
     """Empty, non-polygonal and invalid geometries; returns the usable rows (repaired when asked)."""
     keep = np.ones(len(areas), dtype=bool)
     geoms = np.asarray(areas.geometry.values, dtype=object)
     for i, (geom, code, tier) in enumerate(zip(geoms, areas.code, areas.tier, strict=True)):
+        if i % 5000 == 0:
+            progress("checking geometries", i, len(geoms))
         if geom is None or shapely.is_empty(geom):
             report.add("error", "empty_geometry", "no geometry", feature=code, tier=tier)
             keep[i] = False
@@ -50,6 +54,7 @@ def check_geometries(areas: gpd.GeoDataFrame, report: Report, *, repair: bool) -
             report.add("warning" if repair else "error", "invalid_geometry", reason, feature=code, tier=tier,
                        location=where(fixed), repair=text + ("" if repair else " (pass --repair to apply)"))
             geoms[i] = fixed
+    progress("checking geometries", len(geoms), len(geoms))
     out = areas.copy()
     out["geometry"] = [shapely.MultiPolygon([g]) if shapely.get_type_id(g) == 3 else g for g in geoms]
     if not repair:
@@ -75,14 +80,25 @@ def check_extent(areas: gpd.GeoDataFrame, report: Report, source: str) -> None:
     inside = ((areas.bounds.minx >= CHINA_LON[0]) & (areas.bounds.maxx <= CHINA_LON[1])
               & (areas.bounds.miny >= CHINA_LAT[0]) & (areas.bounds.maxy <= CHINA_LAT[1]))
     for code, geom in zip(areas.code[~inside], areas.geometry[~inside], strict=True):
-        report.add("error", "outside_china", "coordinates outside China", feature=code, location=where(geom))
+        minx, miny, maxx, maxy = geom.bounds if geom is not None and not geom.is_empty else (0.0, 0.0, 0.0, 0.0)
+        if CHINA_LAT[0] <= minx <= maxx <= CHINA_LAT[1] and CHINA_LON[0] <= miny <= maxy <= CHINA_LON[1]:
+            back = where(shapely.transform(geom, lambda xy: xy[:, ::-1]))
+            report.add("error", "lat_lon_swapped", f"this feature's latitude and longitude look swapped (x runs "
+                       f"{minx:.3f}..{maxx:.3f}, y {miny:.3f}..{maxy:.3f}); swapped back it lies at {back}",
+                       feature=code, location=back)
+        else:
+            report.add("error", "outside_china", f"coordinates outside China (x {minx:.3f}..{maxx:.3f}, "
+                       f"y {miny:.3f}..{maxy:.3f})", feature=code, location=where(geom))
 
 
 def check_codes(areas: gpd.GeoDataFrame, report: Report) -> None:
     """Missing and duplicate codes within a tier."""
     for tier, group in areas.groupby("tier"):
-        for code in group.code[group.code == ""]:
-            report.add("error", "missing_code", "a feature has no code", feature=code, tier=int(tier))
+        nameless = group[group.code == ""]
+        for name, geom in zip(nameless.name, nameless.geometry, strict=True):
+            label = f" (name {name!r})" if name else ""
+            report.add("error", "missing_code", f"a feature has no code{label}", feature=name or "", tier=int(tier),
+                       location=where(geom))
         dupes = group.code[(group.code != "") & group.code.duplicated(keep=False)]
         for code in sorted(set(dupes)):
             report.add("error", "duplicate_code", f"code used by {int((dupes == code).sum())} features",

@@ -15,26 +15,14 @@ from gis.crs import parse_crs, to_wgs84
 from gis.errors import InvalidInput
 from gis.geodesy import CHINA_LAT, CHINA_LON
 from gis.locate.index import LocateIndex
+from gis.progress import Progress
+from gis.text import sniff_encoding
 
 LON_NAMES = ("lon", "lng", "longitude", "经度", "x")
 LAT_NAMES = ("lat", "latitude", "纬度", "y")
 RESULT_COLUMNS = ("grid_code", "village_code", "town_code", "inside", "error")
 CHUNK_ROWS = 100_000
-
-
-def sniff_encoding(head: bytes) -> str:
-    """Strict UTF-8 when the sample decodes (a cut multi-byte tail is allowed), else GB18030."""
-    try:
-        head.decode("utf-8")
-        return "utf-8-sig"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 3:
-            return "utf-8-sig"
-    try:
-        head.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the file is neither UTF-8 nor GB18030 text", reason="unknown_encoding") from exc
-    return "gb18030"
+BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark: how Excel knows a CSV is UTF-8 (without it, Chinese is garbage)
 
 
 def find_columns(columns: list[str]) -> tuple[str, str]:
@@ -76,8 +64,23 @@ def locate_arrays(index: LocateIndex, x: NDArray[np.float64], y: NDArray[np.floa
     }
 
 
-def locate_csv(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84") -> Iterator[bytes]:
-    """Yield the located CSV (UTF-8), header first, one chunk of rows at a time."""
+def locate_csv(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84", bom: bool = False,
+               progress: Progress | None = None) -> Iterator[bytes]:
+    """Yield the located CSV (UTF-8), header first, one chunk of rows at a time.
+
+    Parameters
+    ----------
+    index : LocateIndex
+        The grids to locate in.
+    source : binary file
+        The CSV, seekable (UTF-8 or GB18030, sniffed).
+    crs : str
+        The coordinates' system (wgs84, cgcs2000, gcj02, bd09, EPSG:<code>).
+    bom : bool
+        Start with a UTF-8 byte order mark, for files people open in Excel (a stream for programs: False).
+    progress : callable, optional
+        Called as ``progress("locating", bytes_read, total_bytes)`` after each chunk.
+    """
     parse_crs(crs)
     head = source.read(65536)
     source.seek(0)
@@ -91,7 +94,10 @@ def locate_csv(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84") -> 
     except (pd.errors.ParserError, UnicodeDecodeError, StopIteration) as exc:
         raise InvalidInput(f"not a readable CSV file: {exc}", reason="bad_csv") from exc
     lon_col, lat_col = find_columns(list(first.columns))
-    return _csv_chunks(index, first, reader, lon_col, lat_col, crs)
+    chunks = _csv_chunks(index, first, reader, lon_col, lat_col, crs)
+    if progress is not None:
+        chunks = _reporting(chunks, source, progress)
+    return _with_bom(chunks) if bom else chunks
 
 
 def _csv_chunks(index: LocateIndex, first: pd.DataFrame, reader: Iterator[pd.DataFrame], lon_col: str,
@@ -106,13 +112,33 @@ def _csv_chunks(index: LocateIndex, first: pd.DataFrame, reader: Iterator[pd.Dat
         header = False
 
 
+def _with_bom(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    yield BOM
+    yield from chunks
+
+
+def _reporting(chunks: Iterator[bytes], source: IO[bytes], progress: Progress) -> Iterator[bytes]:
+    """Pass chunks through, reporting how far into the source file the reader is."""
+    position = source.tell()
+    total = source.seek(0, 2)
+    source.seek(position)
+    for chunk in chunks:
+        progress("locating", min(source.tell(), total), total)
+        yield chunk
+    progress("locating", total, total)
+
+
 def _chain_first(first: pd.DataFrame, rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     yield first
     yield from rest
 
 
-def locate_geojson(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84") -> Iterator[bytes]:
-    """Yield a GeoJSON FeatureCollection: the input points with the result columns as properties."""
+def locate_geojson(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84",
+                   progress: Progress | None = None) -> Iterator[bytes]:
+    """Yield a GeoJSON FeatureCollection: the input points with the result columns as properties.
+
+    ``progress`` hears ``("locating", features_done, features)`` after each chunk.
+    """
     parse_crs(crs)
     try:
         doc = json.load(source)
@@ -121,7 +147,7 @@ def locate_geojson(index: LocateIndex, source: IO[bytes], *, crs: str = "wgs84")
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
         raise InvalidInput("expected a GeoJSON FeatureCollection", reason="bad_geojson")
-    return _geojson_chunks(index, features, crs)
+    return _geojson_chunks(index, features, crs, progress)
 
 
 def _point_xy(feature: Any) -> tuple[float, float]:
@@ -134,7 +160,8 @@ def _point_xy(feature: Any) -> tuple[float, float]:
         return (np.nan, np.nan)
 
 
-def _geojson_chunks(index: LocateIndex, features: list[Any], crs: str) -> Iterator[bytes]:
+def _geojson_chunks(index: LocateIndex, features: list[Any], crs: str, progress: Progress | None
+                    ) -> Iterator[bytes]:
     yield b'{"type":"FeatureCollection","features":['
     for start in range(0, len(features), CHUNK_ROWS):
         part = features[start:start + CHUNK_ROWS]
@@ -148,15 +175,21 @@ def _geojson_chunks(index: LocateIndex, features: list[Any], crs: str) -> Iterat
             out.append(json.dumps({"type": "Feature", "geometry": geometry, "properties": props},
                                   ensure_ascii=False))
         yield (("," if start else "") + ",".join(out)).encode("utf-8")
+        if progress is not None:
+            progress("locating", start + len(part), len(features))
     yield b"]}"
 
 
-def locate_file(index: LocateIndex, path: Path, *, crs: str = "wgs84") -> Iterator[bytes]:
-    """Pick the reader by extension (.csv/.txt or .geojson/.json)."""
+def locate_file(index: LocateIndex, path: Path, *, crs: str = "wgs84", bom: bool = True,
+                progress: Progress | None = None) -> Iterator[bytes]:
+    """Pick the reader by extension (.csv/.txt or .geojson/.json).
+
+    A CSV written for people starts with a UTF-8 BOM unless ``bom=False``; GeoJSON never has one (RFC 8259).
+    """
     suffix = path.suffix.lower()
     handle = path.open("rb")
     if suffix in (".geojson", ".json"):
-        return locate_geojson(index, handle, crs=crs)
+        return locate_geojson(index, handle, crs=crs, progress=progress)
     if suffix in (".csv", ".txt"):
-        return locate_csv(index, handle, crs=crs)
+        return locate_csv(index, handle, crs=crs, bom=bom, progress=progress)
     raise InvalidInput(f"{path.name}: unknown format {suffix!r}; use .csv or .geojson", reason="unknown_format")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import tempfile
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 
 import pandas as pd
 
 from gis.errors import InvalidInput
+from gis.text import decode_text
 
 # The one list of roster roles and duty statuses (the schema's CHECK constraints are tested against them).
 STAFF_ROLE_LABELS: dict[str, str] = {"grid_worker": "网格员", "mediator": "调解员", "police": "民警", "lawyer": "律师",
@@ -80,29 +83,46 @@ def record_from_row(row: dict[str, object]) -> StaffRecord:
     )
 
 
-def read_roster(path: Path) -> list[StaffRecord]:
-    """All records of a roster file; every bad row is reported at once (row numbers as in the file)."""
+def read_roster(path: Path, *, source: str | None = None) -> list[StaffRecord]:
+    """All records of a roster file; every bad row is reported at once (row numbers as in the file).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV or XLSX file.
+    source : str, optional
+        The name to use in messages (an upload's own file name). By default the file's name, or "the
+        roster" for a temporary copy: a server's temporary path means nothing to the person who sent it.
+    """
+    source = source or _display_name(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xls"):
             frame = pd.read_excel(path, dtype=str).fillna("")
         elif suffix in (".csv", ".txt"):
-            raw = path.read_bytes()
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("gb18030")
-            from io import StringIO
-
-            frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+            frame = pd.read_csv(StringIO(decode_text(path.read_bytes())), dtype=str, keep_default_na=False)
         else:
-            raise InvalidInput(f"{path.name}: unknown roster format {suffix!r}; use .csv or .xlsx",
+            raise InvalidInput(f"{source}: unknown roster format {suffix!r}; use .csv or .xlsx",
                                reason="unknown_format")
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
         if isinstance(exc, InvalidInput):
             raise
-        raise InvalidInput(f"{path.name}: cannot read the roster: {exc}", reason="bad_roster") from exc
-    return records_from_frame(frame, source=path.name)
+        raise InvalidInput(f"{source}: cannot read the roster: {_without(exc, path)}", reason="bad_roster") from exc
+    return records_from_frame(frame, source=source)
+
+
+def _display_name(path: Path) -> str:
+    """The file's name, unless it is a temporary copy (tmpXXXX in the temporary folder)."""
+    try:
+        temporary = path.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
+    except OSError:
+        temporary = False
+    return "the roster" if temporary and path.name.startswith("tmp") else path.name
+
+
+def _without(exc: Exception, path: Path) -> str:
+    """An error's text with the file's path left out (readers' messages quote it)."""
+    return str(exc).replace(str(path), "the file").replace(path.name, "the file")
 
 
 def records_from_frame(frame: pd.DataFrame, *, source: str) -> list[StaffRecord]:

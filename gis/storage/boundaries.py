@@ -11,16 +11,6 @@ from psycopg.rows import dict_row
 
 from gis.storage.pool import Conn, translate_pg_errors
 
-OPEN_CASE = "status NOT IN ('closed', 'returned', 'duplicate')"
-# The grid chain a case would get in generation %s: by its point (lowest covering grid code), or by grid code.
-CHAIN_IN_GENERATION = (
-    " CROSS JOIN LATERAL (SELECT g.code AS grid, v.code AS village, t.code AS town"
-    "  FROM areas g JOIN areas v ON v.id = g.parent_id JOIN areas t ON t.id = v.parent_id"
-    "  WHERE g.generation_id = %s AND g.tier = 4 AND CASE WHEN c.geom IS NOT NULL"
-    "   THEN EXISTS (SELECT 1 FROM area_pieces p WHERE p.area_id = g.id AND ST_Covers(p.geom, c.geom))"
-    "   ELSE g.code = c.grid_code END ORDER BY g.code LIMIT 1) n"
-)
-
 
 def tier_frame(conn: Conn, *, generation_id: int, tier: int) -> gpd.GeoDataFrame:
     """One tier of a generation with parent codes (EPSG:4326)."""
@@ -68,33 +58,59 @@ def diff_grids(conn: Conn, *, old: int, new: int) -> dict[str, list[dict[str, An
     return out
 
 
-def case_moves(conn: Conn, *, from_generation: int | None, to_generation: int) -> list[dict[str, Any]]:
-    """Open cases whose grid, village or town would differ if located in ``to_generation``."""
-    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
-        if cur.execute("SELECT to_regclass('cases') IS NULL AS missing").fetchone()["missing"]:  # type: ignore[index]
+def relocation_candidates(conn: Conn, *, to_generation: int, open_states: list[str],
+                          from_generation: int | None = None) -> list[int]:
+    """Ids of open cases located in another generation than ``to_generation`` (only ``from_generation``'s)."""
+    with translate_pg_errors():
+        if conn.execute("SELECT to_regclass('cases') IS NULL").fetchone() == (True,):
             return []
-        return cur.execute(
-            "SELECT c.id, c.grid_code AS old_grid, c.village_code AS old_village, c.town_code AS old_town,"
-            " n.grid AS new_grid, n.village AS new_village, n.town AS new_town FROM cases c"
-            + CHAIN_IN_GENERATION +
-            f" WHERE {OPEN_CASE} AND (%s::int IS NULL OR c.generation_id = %s::int) AND c.generation_id <> %s"
-            " AND (n.grid <> c.grid_code OR n.village <> c.village_code OR n.town <> c.town_code)"
-            " ORDER BY c.id", (to_generation, from_generation, from_generation, to_generation)).fetchall()
+        rows = conn.execute(
+            "SELECT id FROM cases WHERE status = ANY(%s) AND generation_id <> %s"
+            " AND (%s::int IS NULL OR generation_id = %s::int) ORDER BY id",
+            (open_states, to_generation, from_generation, from_generation)).fetchall()
+    return [int(r[0]) for r in rows]
 
 
-def relocate_open_cases(conn: Conn, *, to_generation: int) -> list[dict[str, Any]]:
-    """Move every open case of older generations onto ``to_generation`` (codes and generation id)."""
+def plan_relocations(conn: Conn, *, to_generation: int, case_ids: list[int]) -> list[dict[str, Any]]:
+    """Where each case would land in ``to_generation`` (SQL function ``fq_case_relocations``).
+
+    Rows carry the old and new grid, village and town codes, ``how`` (point, grid_code or grid_overlap)
+    and ``overlap_share``; ``new_grid`` is None for a case that cannot be placed.
+    """
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
-        if cur.execute("SELECT to_regclass('cases') IS NULL AS missing").fetchone()["missing"]:  # type: ignore[index]
-            return []
+        return cur.execute("SELECT * FROM fq_case_relocations(%s, %s)", (to_generation, case_ids)).fetchall()
+
+
+def apply_relocations(conn: Conn, *, to_generation: int, rows: list[dict[str, Any]], actor_id: int | None,
+                      actor_name: str, generation_name: str, open_states: list[str]) -> list[dict[str, Any]]:
+    """Move planned cases (codes and generation id), each with a 'relocate' entry in its timeline.
+
+    A case closed or moved by someone else since the plan was made is left alone. Returns the moved rows.
+    """
+    if not rows:
+        return []
+    columns = ("id", "old_generation", "old_grid", "new_grid", "new_village", "new_town", "how", "overlap_share")
+    arrays = [[r[c] for r in rows] for c in columns]
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
-            "WITH target AS (SELECT c.id, c.generation_id AS old_generation, c.grid_code AS old_grid,"
-            "  n.grid, n.village, n.town FROM cases c"
-            + CHAIN_IN_GENERATION +
-            f" WHERE {OPEN_CASE} AND c.generation_id <> %s FOR UPDATE OF c)"
-            " UPDATE cases c SET generation_id = %s, grid_code = t.grid, village_code = t.village,"
-            " town_code = t.town, updated_at = now(), locate_evidence = c.locate_evidence ||"
-            " jsonb_build_object('relocated_from', t.old_generation, 'previous_grid', t.old_grid)"
-            " FROM target t WHERE c.id = t.id"
-            " RETURNING c.id, t.old_generation, t.old_grid, c.grid_code AS new_grid",
-            (to_generation, to_generation, to_generation)).fetchall()
+            "WITH plan AS (SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], %s::text[],"
+            "  %s::text[], %s::text[], %s::float8[]) AS p(id, old_generation, old_grid, new_grid, new_village,"
+            "  new_town, how, overlap_share)),"
+            " moved AS (UPDATE cases c SET generation_id = %s, grid_code = p.new_grid, village_code = p.new_village,"
+            "  town_code = p.new_town, updated_at = now(), locate_evidence = c.locate_evidence || jsonb_build_object("
+            "  'relocated_from', p.old_generation, 'previous_grid', p.old_grid, 'relocated_by', p.how,"
+            "  'overlap_share', p.overlap_share)"
+            "  FROM plan p WHERE c.id = p.id AND c.generation_id = p.old_generation AND c.status = ANY(%s)"
+            "  RETURNING c.id, c.status, p.old_generation, p.old_grid, c.grid_code AS new_grid, p.how,"
+            "  p.overlap_share),"
+            " logged AS (INSERT INTO case_transitions (case_id, action, from_state, to_state, note, detail,"
+            "  actor_id, actor_name) SELECT m.id, 'relocate', m.status, m.status,"
+            "  'boundary update: grid ' || m.old_grid || ' -> ' || m.new_grid || ' in generation ' || %s"
+            "  || CASE m.how WHEN 'grid_overlap' THEN ' (the new grid covering most of the old one, '"
+            "  || round(m.overlap_share::numeric * 100, 1) || ' %%)' WHEN 'point' THEN ' (by its point)'"
+            "  ELSE ' (by its grid code)' END,"
+            "  jsonb_build_object('from_generation', m.old_generation, 'to_generation', %s::int, 'old_grid',"
+            "  m.old_grid, 'new_grid', m.new_grid, 'relocated_by', m.how, 'overlap_share', m.overlap_share),"
+            "  %s, %s FROM moved m)"
+            " SELECT id, old_generation, old_grid, new_grid, how, overlap_share FROM moved ORDER BY id",
+            (*arrays, to_generation, open_states, generation_name, to_generation, actor_id, actor_name)).fetchall()
