@@ -81,7 +81,8 @@ def test_grid_code_cases_follow_a_boundary_update(app_client: TestClient, gis_he
     ids["point"] = _case(app_client, admin_headers, lon=114.615 + DX, lat=24.115)  # in grid 002
     # v2: grid 001 re-coded 009; 002 removed, 70 % of it in a new 010, the rest added to a reshaped 004
     v2 = {**v1, "grids": _grids([
-        ("009", _box(114.60, 24.11, 114.61, 24.12)), ("010", _box(114.61, 24.11, 114.617, 24.12)),
+        ("009", v1["grids"].geometry.iloc[0]),  # the very same shape, re-coded: found without an overlay
+        ("010", _box(114.61, 24.11, 114.617, 24.12)),
         ("003", v1["grids"].geometry.iloc[2]),
         ("004", shapely.union(_box(114.617, 24.11, 114.62, 24.12), _box(114.61, 24.10, 114.62, 24.11)))])}
     v2_path = _write(v2, tmp_path / "v2.gpkg")
