@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.errors import RETRY_AFTER_S
 from gis.errors import GisError
 from gis.storage import areas
 from gis.storage.database import ping
@@ -34,7 +35,8 @@ def readyz(request: Request) -> JSONResponse:
             checks["generation"] = generation.name
     except GisError as exc:
         checks.setdefault("database", "ok" if "database" in checks else exc.reason)
-        return JSONResponse({"status": "unavailable", "checks": checks, "reason": exc.reason}, 503)
+        return JSONResponse({"status": "unavailable", "checks": checks, "reason": exc.reason}, 503,
+                            headers={"Retry-After": RETRY_AFTER_S})
     for name, probe in request.app.state.readiness.items():
         ok, detail = probe()
         checks[name] = detail

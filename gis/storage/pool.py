@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import shapely
@@ -13,10 +14,30 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gis.errors import Conflict, InvalidInput, NotFound, Unavailable
 from gis.settings import DatabaseSettings
+from gis.storage.watchdog import Watchdog
 
 # Names the rest of the code uses, so only gis.storage imports the driver.
 Conn = psycopg.Connection
-Pool = ConnectionPool
+
+
+class Pool(ConnectionPool):
+    """The API's pool: lends connections to requests quickly or not at all, watched while lent."""
+
+    def __init__(self, conninfo: str, *, request_timeout: float, watchdog: Watchdog, **kwargs: Any) -> None:
+        super().__init__(conninfo, **kwargs)
+        self.request_timeout = request_timeout
+        self.watchdog = watchdog
+
+    @contextmanager
+    def request_connection(self) -> Iterator[psycopg.Connection]:
+        """A connection for one request: PoolTimeout after ``request_timeout`` s while the database is away."""
+        with self.connection(timeout=self.request_timeout) as conn, self.watchdog.watch(conn):
+            yield conn
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the pool and stop its watchdog."""
+        self.watchdog.close()
+        super().close(timeout)
 
 
 class ShapelyDumper(Dumper):
@@ -43,17 +64,28 @@ def connect(settings: DatabaseSettings, *, url: str | None = None, autocommit: b
     return conn
 
 
-def make_pool(settings: DatabaseSettings) -> ConnectionPool:
-    """A pool that opens lazily, so the API starts (and reports not-ready) while PostGIS is down."""
-    return ConnectionPool(
+def make_pool(settings: DatabaseSettings) -> Pool:
+    """A pool that opens lazily, so the API starts (and reports not-ready) while PostGIS is down.
+
+    Connections are checked when lent (one empty query), so the ones a database restart broke are
+    replaced instead of failing a request. Reconnection gives up after a few seconds and restarts
+    at the next request, so the pool never sits in a long back-off after the database returns.
+    """
+    options = (f"-c statement_timeout={settings.statement_timeout_ms}"
+               f" -c idle_in_transaction_session_timeout={settings.idle_in_transaction_timeout_ms}")
+    return Pool(
         settings.url,
+        request_timeout=settings.pool_timeout_s,
+        watchdog=Watchdog(conninfo=settings.url, deadline_s=settings.query_deadline_s,
+                          connect_timeout_s=settings.connect_timeout_s),
         min_size=settings.pool_min,
         max_size=settings.pool_max,
-        kwargs={"connect_timeout": max(1, int(settings.connect_timeout_s))},
+        kwargs={"connect_timeout": max(1, int(settings.connect_timeout_s)), "options": options},
         configure=configure_connection,
+        check=ConnectionPool.check_connection,
         open=False,
         timeout=10.0,
-        reconnect_timeout=3600,
+        reconnect_timeout=4.0,
     )
 
 
