@@ -33,7 +33,7 @@ def get_conn(pool: Annotated[Pool, Depends(get_pool)]) -> Iterator[Conn]:
         yield conn
 
 
-ConnDep = Annotated[Conn, Depends(get_conn)]
+ConnDep = Annotated[Conn, Depends(get_conn, scope="function")]
 SettingsDep = Annotated[AppSettings, Depends(get_settings)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -38,7 +39,7 @@ class ApiServer:
         cmd = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(self.port), "--log-level", "warning", "--workers", str(self.workers)]
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as out:
+        with self.log.open("wb") as out:
             self.proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -101,3 +102,23 @@ def grid_codes(db_url: str, limit: int = 50) -> list[str]:
             "SELECT a.code FROM areas a JOIN generations g ON g.id = a.generation_id"
             " WHERE g.is_active AND a.tier = 4 ORDER BY a.code LIMIT %s", (limit,)).fetchall()
     return [r[0] for r in rows]
+
+
+def county_tiles(db_url: str, z: int = 12) -> list[tuple[int, int, int]]:
+    """Every z/x/y tile over the active county's extent."""
+    with connect(DatabaseSettings(database_url=db_url)) as conn:
+        row = conn.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(a.geom) AS e"
+            " FROM areas a JOIN generations g ON g.id = a.generation_id WHERE g.is_active AND a.tier = 1) s"
+        ).fetchone()
+    assert row is not None
+    x0, y1 = _tile_of(row[0], row[1], z)
+    x1, y0 = _tile_of(row[2], row[3], z)
+    return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
