@@ -30,7 +30,7 @@ class DatabaseSettings(BaseSettings):
     pool_timeout_s: float = 1.5
     statement_timeout_ms: int = 60_000
     idle_in_transaction_timeout_ms: int = 60_000
-    query_deadline_s: float = 5.0
+    query_deadline_s: float = 3.0
 
     @property
     def local_url(self) -> str:

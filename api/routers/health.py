@@ -24,11 +24,11 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """Ready when PostGIS answers within about a second and the active boundaries are loaded."""
+    """Ready when PostGIS answers within about 1.5 s and the active boundaries are loaded."""
     pool: Pool = request.app.state.pool
     checks: dict[str, Any] = {}
     try:
-        with translate_pg_errors(), pool.connection(timeout=1.0) as conn:
+        with translate_pg_errors(), pool.request_connection() as conn:
             ping(conn)
             checks["database"] = "ok"
             generation = areas.get_generation(conn)

@@ -24,15 +24,24 @@ class Pool(ConnectionPool):
     """The API's pool: lends connections to requests quickly or not at all, watched while lent."""
 
     def __init__(self, conninfo: str, *, request_timeout: float, watchdog: Watchdog, **kwargs: Any) -> None:
-        super().__init__(conninfo, **kwargs)
         self.request_timeout = request_timeout
         self.watchdog = watchdog
+        super().__init__(conninfo, check=self._check_watched, **kwargs)
+
+    def _check_watched(self, conn: psycopg.Connection) -> None:
+        """The pool's check before lending a connection (one empty query), cut if it does not answer."""
+        with self.watchdog.watch(conn, quick=True):
+            ConnectionPool.check_connection(conn)
 
     @contextmanager
     def request_connection(self) -> Iterator[psycopg.Connection]:
         """A connection for one request: PoolTimeout after ``request_timeout`` s while the database is away."""
-        with self.connection(timeout=self.request_timeout) as conn, self.watchdog.watch(conn):
-            yield conn
+        conn = self.getconn(timeout=self.request_timeout)
+        try:
+            with self.watchdog.watch(conn), conn:  # the closing COMMIT is watched too
+                yield conn
+        finally:
+            self.putconn(conn)
 
     def close(self, timeout: float = 5.0) -> None:
         """Close the pool and stop its watchdog."""
@@ -82,7 +91,6 @@ def make_pool(settings: DatabaseSettings) -> Pool:
         max_size=settings.pool_max,
         kwargs={"connect_timeout": max(1, int(settings.connect_timeout_s)), "options": options},
         configure=configure_connection,
-        check=ConnectionPool.check_connection,
         open=False,
         timeout=10.0,
         reconnect_timeout=4.0,

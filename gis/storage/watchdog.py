@@ -23,6 +23,7 @@ from psycopg import pq
 
 log = logging.getLogger("fengqiao.storage")
 TICK_S = 0.25
+QUICK_S = 1.0
 
 
 class Watchdog:
@@ -44,16 +45,23 @@ class Watchdog:
         self.connect_timeout = max(2, int(connect_timeout_s))
         self.cuts = 0
         self._watched: dict[int, tuple[psycopg.Connection, float | None]] = {}
+        self._quick: set[int] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     @contextmanager
-    def watch(self, conn: psycopg.Connection) -> Iterator[None]:
-        """Watch ``conn`` for the duration of the block."""
+    def watch(self, conn: psycopg.Connection, *, quick: bool = False) -> Iterator[None]:
+        """Watch ``conn`` for the duration of the block.
+
+        ``quick`` is for a query that must answer at once (the pool's liveness check): it is cut
+        after one second without asking the server.
+        """
         key = id(conn)
         with self._lock:
             self._watched[key] = (conn, None)
+            if quick:
+                self._quick.add(key)
             if self._thread is None and self.deadline_s > 0:
                 self._thread = threading.Thread(target=self._run, name="db-watchdog", daemon=True)
                 self._thread.start()
@@ -62,6 +70,7 @@ class Watchdog:
         finally:
             with self._lock:
                 self._watched.pop(key, None)
+                self._quick.discard(key)
 
     def close(self) -> None:
         """Stop the watching thread."""
@@ -78,32 +87,37 @@ class Watchdog:
                         self._watched[key] = (conn, None)
                     elif since is None:
                         self._watched[key] = (conn, now)
-                    elif now - since >= self.deadline_s:
+                    elif now - since >= (QUICK_S if key in self._quick else self.deadline_s):
                         overdue.append((key, conn))
-            for key, conn in overdue:
-                self._judge(key, conn)
+            if overdue:
+                self._judge(overdue)
 
-    def _judge(self, key: int, conn: psycopg.Connection) -> None:
-        if self._server_busy(conn.info.backend_pid):
+    def _judge(self, overdue: list[tuple[int, psycopg.Connection]]) -> None:
+        """One question to the server for every overdue query; cut the ones it is not working on."""
+        asking = [(key, conn) for key, conn in overdue if key not in self._quick]
+        busy = self._busy_backends([conn.info.backend_pid for _, conn in asking]) if asking else set()
+        for key, conn in overdue:
+            if conn.info.backend_pid in busy and key not in self._quick:
+                with self._lock:
+                    if key in self._watched:
+                        self._watched[key] = (conn, monotonic())
+                continue
+            log.warning("cutting database connection (backend %s): no answer and the server is not working on it",
+                        conn.info.backend_pid)
+            self.cuts += 1
+            cut(conn)
             with self._lock:
-                if key in self._watched:
-                    self._watched[key] = (conn, monotonic())
-            return
-        log.warning("cutting database connection (backend %s): no answer and the server is not working on it",
-                    conn.info.backend_pid)
-        self.cuts += 1
-        cut(conn)
-        with self._lock:
-            self._watched.pop(key, None)
+                self._watched.pop(key, None)
 
-    def _server_busy(self, backend_pid: int) -> bool:
-        """True when the server answers and says the backend is running a statement."""
+    def _busy_backends(self, pids: list[int]) -> set[int]:
+        """The backends among ``pids`` that the server says are running a statement (none if unreachable)."""
         try:
             with psycopg.connect(self.conninfo, connect_timeout=self.connect_timeout, autocommit=True) as probe:
-                row = probe.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", (backend_pid,)).fetchone()
+                rows = probe.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s) AND state = 'active'",
+                                     (pids,)).fetchall()
         except psycopg.Error:
-            return False
-        return row is not None and row[0] == "active"
+            return set()
+        return {int(r[0]) for r in rows}
 
 
 def cut(conn: psycopg.Connection) -> None:
