@@ -122,3 +122,19 @@ def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     x = int((lon + 180) / 360 * n)
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
     return x, y
+
+
+def staff_ids(db_url: str) -> list[int]:
+    """Ids of the active roster."""
+    with connect(DatabaseSettings(database_url=db_url)) as conn:
+        return [int(r[0]) for r in conn.execute("SELECT id FROM staff WHERE active ORDER BY id").fetchall()]
+
+
+def county_centre(db_url: str) -> tuple[float, float]:
+    """A point inside the active county (its point on surface)."""
+    with connect(DatabaseSettings(database_url=db_url)) as conn:
+        row = conn.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(a.geom) AS p FROM areas a"
+            " JOIN generations g ON g.id = a.generation_id WHERE g.is_active AND a.tier = 1) s").fetchone()
+    assert row is not None
+    return float(row[0]), float(row[1])
