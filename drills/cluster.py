@@ -70,7 +70,7 @@ class DrillCluster:
         return self.log.read_text(errors="replace")[-1500:] if self.log.exists() else ""
 
     def init(self, extra_conf: str = "") -> DrillCluster:
-        """initdb into the temp folder and write the server settings."""
+        """Run initdb into the temp folder and write the server settings."""
         self.root.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")

@@ -72,7 +72,8 @@ def run(*, phase_s: float = 6.0, blackhole_s: float = 12.0, latency_s: float = 0
         "max_request_ms": ms(max((s.latency for s in samples), default=0)),
         "recovery_after_blackhole_ms": _ms(recoveries.get("blackhole")),
         "recovery_after_reset_ms": _ms(recoveries.get("reset")), "watchdog_cuts": cuts, **verdict.figures(),
-        "slowest": [f"{s.kind} {ms(s.latency)} ms -> {s.status}" for s in sorted(samples, key=lambda s: -s.latency)[:3]],
+        "slowest": [f"{s.kind} {ms(s.latency)} ms -> {s.status}"
+                    for s in sorted(samples, key=lambda s: -s.latency)[:3]],
     })
     checks = {
         f"every request ended within {BOUND_S:g} s": figures["max_request_ms"] <= BOUND_S * 1000,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from time import monotonic
 from typing import Any
 
 import psycopg
@@ -21,12 +22,30 @@ Conn = psycopg.Connection
 
 
 class Pool(ConnectionPool):
-    """The API's pool: lends connections to requests quickly or not at all, watched while lent."""
+    """The API's pool: fails fast while the database is away, queues while it is only busy.
 
-    def __init__(self, conninfo: str, *, request_timeout: float, watchdog: Watchdog, **kwargs: Any) -> None:
+    A request waits ``request_timeout`` s for a connection; if none came and the pool's last attempt
+    to connect succeeded (the database is up, every connection is lent), it waits on up to
+    ``busy_timeout`` s in all. Lent connections are watched (see gis.storage.watchdog).
+    """
+
+    def __init__(self, conninfo: str, *, request_timeout: float, busy_timeout: float, watchdog: Watchdog,
+                 **kwargs: Any) -> None:
         self.request_timeout = request_timeout
+        self.busy_timeout = busy_timeout
         self.watchdog = watchdog
+        self.down_since: float | None = None
         super().__init__(conninfo, check=self._check_watched, **kwargs)
+
+    def _connect(self, timeout: float | None = None) -> psycopg.Connection:
+        """Open a connection, remembering whether the database is reachable (psycopg_pool's hook)."""
+        try:
+            conn = super()._connect(timeout)
+        except psycopg.Error:
+            self.down_since = self.down_since or monotonic()
+            raise
+        self.down_since = None
+        return conn
 
     def _check_watched(self, conn: psycopg.Connection) -> None:
         """The pool's check before lending a connection (one empty query), cut if it does not answer."""
@@ -35,8 +54,13 @@ class Pool(ConnectionPool):
 
     @contextmanager
     def request_connection(self) -> Iterator[psycopg.Connection]:
-        """A connection for one request: PoolTimeout after ``request_timeout`` s while the database is away."""
-        conn = self.getconn(timeout=self.request_timeout)
+        """A connection for one request, or PoolTimeout (503) soon when the database is away."""
+        try:
+            conn = self.getconn(timeout=self.request_timeout)
+        except PoolTimeout:
+            if self.down_since is not None or self.busy_timeout <= self.request_timeout:
+                raise
+            conn = self.getconn(timeout=self.busy_timeout - self.request_timeout)
         try:
             with self.watchdog.watch(conn), conn:  # the closing COMMIT is watched too
                 yield conn
@@ -85,6 +109,7 @@ def make_pool(settings: DatabaseSettings) -> Pool:
     return Pool(
         settings.url,
         request_timeout=settings.pool_timeout_s,
+        busy_timeout=settings.pool_busy_timeout_s,
         watchdog=Watchdog(conninfo=settings.url, deadline_s=settings.query_deadline_s,
                           connect_timeout_s=settings.connect_timeout_s),
         min_size=settings.pool_min,
