@@ -63,7 +63,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         """Refuse declared bodies over the upload limit before reading them (Starlette has no limit)."""
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20:
+        if declared.isascii() and declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20:
             return JSONResponse(error_body("too_large", f"request body over {settings.max_upload_mb} MB"), 413)
         return await call_next(request)
 

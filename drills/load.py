@@ -145,12 +145,12 @@ def report(world: World, wall: float, duration_s: float, operators: int, per_sec
     total = errors = 0
     for kind, rows in sorted(world.results.items()):
         lat = [r[0] for r in rows]
-        bad = sum(1 for _, s in rows if s == 0 or (s >= 400 and s not in REFUSALS))
+        bad = sum(1 for _, s in rows if _bad(s))
         total, errors = total + len(rows), errors + bad
         figures[kind] = {"n": len(rows), "p50_ms": ms(percentile(lat, 50)), "p95_ms": ms(percentile(lat, 95)),
                          "p99_ms": ms(percentile(lat, 99)), "max_ms": ms(max(lat, default=0)), "errors": bad,
                          "refused_409": sum(1 for _, s in rows if s in REFUSALS),
-                         "error_statuses": dict(Counter(s for _, s in rows if s == 0 or (s >= 400 and s not in REFUSALS)))}
+                         "error_statuses": dict(Counter(s for _, s in rows if _bad(s)))}
     stored = sum(1 for _, s in world.results["positions"] if s == 200) * (world.positions_sent
                                                                          / max(1, len(world.results["positions"])))
     figures.update({"requests": total, "requests_per_s": round(total / wall, 1), "errors": errors,
@@ -164,3 +164,8 @@ def report(world: World, wall: float, duration_s: float, operators: int, per_sec
               * min(1.0, duration_s / wall)}
     write_report("load", figures, checks)
     return {"figures": figures, "checks": checks}
+
+
+def _bad(status: int) -> bool:
+    """No answer, a server error, or a refusal that is not an answer (409 is one)."""
+    return status == 0 or (status >= 400 and status not in REFUSALS)
