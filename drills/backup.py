@@ -33,10 +33,8 @@ def fengqiao(*args: str, db_url: str) -> str:
 
 def run(write_s: float = 5.0) -> dict[str, Any]:
     """Run the drill; returns the report body."""
-    with DrillCluster() as source, DrillCluster() as fresh, tempfile.TemporaryDirectory() as tmp:
-        source.init()
-        source.start()
-        url = source.seed()
+    with DrillCluster.seeded() as source, DrillCluster() as fresh, tempfile.TemporaryDirectory() as tmp:
+        url = source.url()
         token = make_token(url, "drill-writer", "operator")
         with ApiServer(url, log=OUT / "logs" / "backup-api.log") as server:
             writer = CaseWriter(server.base_url, token, grid_codes(url), prefix="backup", threads=2).start()

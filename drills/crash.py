@@ -25,10 +25,8 @@ def run(rounds: int = 20, *, writers: int = 3, min_gap: float = 0.2, max_gap: fl
         seed: int = 20261123) -> dict[str, Any]:
     """Run the drill; returns the report body (figures and checks)."""
     rng = random.Random(seed)
-    with DrillCluster() as cluster:
-        cluster.init()
-        cluster.start()
-        url = cluster.seed()
+    with DrillCluster.seeded() as cluster:
+        url = cluster.url()
         token = make_token(url, "drill-writer", "operator")
         with ApiServer(url, log=OUT / "logs" / "crash-api.log") as server:
             pid = server.pid

@@ -32,10 +32,8 @@ WAL_CONF = "max_wal_size = 4GB\nmin_wal_size = 32MB\ncheckpoint_timeout = 1h\nwa
 
 def run(headroom_mb: int = 40, *, batch: int = 2000, fill_timeout_s: float = 120) -> dict[str, Any]:
     """Run the drill; returns the report body."""
-    with DrillCluster() as cluster:
-        cluster.init(WAL_CONF)
-        cluster.start()
-        url = cluster.seed()
+    with DrillCluster.seeded(WAL_CONF) as cluster:
+        url = cluster.url()
         token = make_token(url, "drill-operator", "operator")
         grids, staff, centre = grid_codes(url), staff_ids(url), county_centre(url)
         _checkpoint(cluster)

@@ -127,10 +127,8 @@ async def drive(base_url: str, token: str, world: World, *, operators: int, dura
 def run(duration_s: float = 600, *, operators: int = 50, per_second: int = 1000, batch: int = 100,
         think_s: float = 2.0) -> dict[str, Any]:
     """Run the drill; returns the report body."""
-    with DrillCluster() as cluster:
-        cluster.init()
-        cluster.start()
-        url = cluster.seed()
+    with DrillCluster.seeded() as cluster:
+        url = cluster.url()
         token = make_token(url, "drill-operator", "operator")
         world = World(county_tiles(url, 13), grid_codes(url, 500), staff_ids(url), county_centre(url))
         with ApiServer(url, log=OUT / "logs" / "load-api.log") as server:

@@ -28,10 +28,8 @@ RECOVER_S = 10.0
 def run(*, phase_s: float = 6.0, blackhole_s: float = 12.0, latency_s: float = 0.02, writers: int = 2,
         readers: int = 2) -> dict[str, Any]:
     """Run the drill; returns the report body."""
-    with DrillCluster() as cluster:
-        cluster.init()
-        cluster.start()
-        url = cluster.seed()
+    with DrillCluster.seeded() as cluster:
+        url = cluster.url()
         token = make_token(url, "drill-operator", "operator")
         proxy = FaultProxy(cluster.port, latency_s=latency_s).start()
         phases: list[tuple[Mode, float, float]] = []

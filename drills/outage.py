@@ -24,10 +24,8 @@ RECOVER_S = 10.0
 
 def run(outage_s: float = 30.0, *, writers: int = 2, readers: int = 3, steady_s: float = 3.0) -> dict[str, Any]:
     """Run the drill; returns the report body."""
-    with DrillCluster() as cluster:
-        cluster.init()
-        cluster.start()
-        url = cluster.seed()
+    with DrillCluster.seeded() as cluster:
+        url = cluster.url()
         token = make_token(url, "drill-operator", "operator")
         with ApiServer(url, log=OUT / "logs" / "outage-api.log") as server:
             pid = server.pid

@@ -23,10 +23,8 @@ from drills.writer import case_body, post_case
 
 def run(keys: int = 20, *, client_timeout_s: float = 1.5) -> dict[str, Any]:
     """Run the drill; returns the report body."""
-    with DrillCluster() as cluster:
-        cluster.init()
-        cluster.start()
-        url = cluster.seed()
+    with DrillCluster.seeded() as cluster:
+        url = cluster.url()
         token = make_token(url, "drill-operator", "operator")
         grids = grid_codes(url, limit=keys)
         with ApiServer(url, log=OUT / "logs" / "retries-api.log") as server:

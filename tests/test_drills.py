@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from drills import backup, crash, diskfull, load, netfault, outage, retries
 
 
@@ -45,9 +43,9 @@ def test_outage_fails_fast_with_retry_after_and_recovers_without_restart() -> No
 
 
 def test_network_faults_bound_every_request_and_write_nothing_by_halves() -> None:
-    result = netfault.run(phase_s=2.5, blackhole_s=7.0, writers=2, readers=1)
+    result = netfault.run(phase_s=2.0, blackhole_s=6.0, writers=2, readers=1)
     figures, checks = result["figures"], result["checks"]
-    assert figures["max_request_ms"] < 15_000  # the blackhole lasts 7 s; the watchdog ends waits before
+    assert figures["max_request_ms"] < 15_000  # the watchdog ends waits on the blackholed database
     assert checks["failures are 503s, never 500 or a dropped connection"]
     assert figures["phase3_blackhole"]["503"] > 0
     assert checks["service back within 10 s of each fault"]
@@ -55,13 +53,13 @@ def test_network_faults_bound_every_request_and_write_nothing_by_halves() -> Non
 
 
 def test_retried_post_with_dropped_answers_gives_one_case() -> None:
-    result = retries.run(4)
+    result = retries.run(3, client_timeout_s=1.0)
     figures = result["figures"]
-    assert figures["cases_stored"] == 4
+    assert figures["cases_stored"] == 3
     assert figures["keys_stored_twice"] == 0
-    assert figures["final_answers_200_same_case"] == 4
-    assert figures["reused_key_other_body_409"] == 4
-    assert figures["answers"] == {"0": 12, "200": 4, "409": 4}
+    assert figures["final_answers_200_same_case"] == 3
+    assert figures["reused_key_other_body_409"] == 3
+    assert figures["answers"] == {"0": 9, "200": 3, "409": 3}
 
 
 def test_backup_restores_every_case_acknowledged_before_it() -> None:
@@ -73,7 +71,7 @@ def test_backup_restores_every_case_acknowledged_before_it() -> None:
 
 
 def test_disk_full_answers_503_and_loses_nothing() -> None:
-    result = diskfull.run(24, fill_timeout_s=150)
+    result = diskfull.run(16, fill_timeout_s=150)
     figures, checks = result["figures"], result["checks"]
     assert checks["the disk filled"]
     assert figures["answers_while_full"].get("503", 0) > 0
@@ -83,9 +81,10 @@ def test_disk_full_answers_503_and_loses_nothing() -> None:
     _no_loss(figures)
 
 
-@pytest.mark.parametrize("seconds", [25.0])
-def test_load_short_run_has_no_errors(seconds: float) -> None:
-    result = load.run(seconds, operators=50, per_second=1000)
+def test_load_short_run_has_no_errors() -> None:
+    # A smoke version (20 s, half the operators and positions) so a busy CI machine is not the subject;
+    # `make drill-load` runs the real one (50 operators, 1,000 positions/s, 10 minutes) and checks latency.
+    result = load.run(20.0, operators=25, per_second=500)
     figures = result["figures"]
     for kind in ("create", "list", "open", "tile", "positions"):
         assert figures[kind]["n"] > 0, kind

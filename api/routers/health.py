@@ -28,7 +28,7 @@ def readyz(request: Request) -> JSONResponse:
     pool: Pool = request.app.state.pool
     checks: dict[str, Any] = {}
     try:
-        with translate_pg_errors(), pool.request_connection() as conn:
+        with translate_pg_errors(), pool.request_connection(probe=True) as conn:
             ping(conn)
             checks["database"] = "ok"
             generation = areas.get_generation(conn)

@@ -53,12 +53,15 @@ class Pool(ConnectionPool):
             ConnectionPool.check_connection(conn)
 
     @contextmanager
-    def request_connection(self) -> Iterator[psycopg.Connection]:
-        """A connection for one request, or PoolTimeout (503) soon when the database is away."""
+    def request_connection(self, *, probe: bool = False) -> Iterator[psycopg.Connection]:
+        """A connection for one request, or PoolTimeout (503) soon when the database is away.
+
+        A ``probe`` (readiness) never waits longer than ``request_timeout``.
+        """
         try:
             conn = self.getconn(timeout=self.request_timeout)
         except PoolTimeout:
-            if self.down_since is not None or self.busy_timeout <= self.request_timeout:
+            if probe or self.down_since is not None or self.busy_timeout <= self.request_timeout:
                 raise
             conn = self.getconn(timeout=self.busy_timeout - self.request_timeout)
         try:
