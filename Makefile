@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup db demo serve test lint pytest bench clean-db
+.PHONY: setup db demo serve test lint pytest bench clean-db drills drill-crash drill-outage drill-netfault \
+	drill-retries drill-backup drill-diskfull drill-load
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,7 +26,7 @@ serve: setup
 	$(BIN)/fengqiao serve
 
 lint: setup
-	$(BIN)/ruff check gis api maps tests bench
+	$(BIN)/ruff check gis api maps tests bench drills
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -40,3 +41,10 @@ bench: db
 
 clean-db:
 	$(BIN)/fengqiao db down; rm -rf var/pgdata
+
+# Reliability drills (README "Reliability drills"): each builds a throwaway cluster, prints its figures and
+# writes them to var/drills/. Short versions run in CI (tests/test_drills.py). DRILL_ARGS passes options.
+drill-%: setup
+	$(PY) -m drills $* $(DRILL_ARGS)
+
+drills: drill-crash drill-outage drill-netfault drill-retries drill-backup drill-diskfull drill-load

@@ -33,14 +33,22 @@ def command(name: str, configure: Callable[[argparse.ArgumentParser], None]) -> 
 
 
 def _db_args(p: argparse.ArgumentParser) -> None:
+    from api.commands import backup
+
     p.add_argument(
-        "action", choices=["up", "down", "status"], help="start, stop or inspect the local PostGIS"
+        "action", choices=["up", "down", "status", "backup", "restore"],
+        help="start, stop or inspect the local PostGIS; back up or restore the database",
     )
+    backup.add_arguments(p)
 
 
 @command("db", _db_args)
 def run_db(args: argparse.Namespace) -> int:
-    """Manage the project's own PostGIS cluster."""
+    """Manage the project's own PostGIS cluster; back up and restore the database."""
+    if args.action in ("backup", "restore"):
+        from api.commands import backup
+
+        return backup.run(args)
     db = DatabaseSettings()
     if db.database_url is not None:
         print(f"DATABASE_URL is set ({redact(db.database_url)}): the local cluster is not used")

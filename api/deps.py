@@ -74,11 +74,11 @@ async def get_settings(request: Request) -> AppSettings:
 
 def get_conn(pool: Annotated[Pool, Depends(get_pool)]) -> Iterator[Conn]:
     """A pooled connection for one request; committed when the route returns without error."""
-    with translate_pg_errors(), pool.connection(timeout=5.0) as conn:
+    with translate_pg_errors(), pool.request_connection() as conn:
         yield conn
 
 
-ConnDep = Annotated[Conn, Depends(get_conn)]
+ConnDep = Annotated[Conn, Depends(get_conn, scope="function")]
 SettingsDep = Annotated[AppSettings, Depends(get_settings)]
 
 

@@ -25,6 +25,8 @@ STATUS_BY_ERROR: dict[type[errors.GisError], int] = {
     errors.Forbidden: 403,
     errors.Unavailable: 503,
 }
+# Seconds a client should wait before retrying while a dependency (the database) is away.
+RETRY_AFTER_S = "2"
 
 
 def status_for(exc: errors.GisError) -> int:
@@ -66,6 +68,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.GisError)
     async def gis_error(_: Request, exc: errors.GisError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthorized) else None
+        if isinstance(exc, errors.Unavailable):
+            headers = {"Retry-After": RETRY_AFTER_S}
         body = error_body(exc.reason, exc.message, **_details(exc.details))
         return JSONResponse(body, status_code=status_for(exc), headers=headers)
 

@@ -45,7 +45,7 @@ class DeclaredBodyLimit:
         """Answer 413 at once for a Content-Length over the limit."""
         if scope["type"] == "http":
             declared = dict(scope["headers"]).get(b"content-length", b"")
-            if declared.isdigit() and int(declared) > self.limit_bytes:
+            if declared.isascii() and declared.isdigit() and int(declared) > self.limit_bytes:
                 body = error_body("too_large", f"request body over {self.limit_bytes // 2**20} MB")
                 await JSONResponse(body, 413)(scope, receive, send)
                 return

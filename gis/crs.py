@@ -141,7 +141,7 @@ def parse_crs(name: str) -> str:
     gauss_kruger = gauss_kruger_epsg(key)
     if gauss_kruger:
         return gauss_kruger
-    if key.startswith("epsg:") and key[5:].isdigit() or key.isdigit():
+    if key.isascii() and (key.startswith("epsg:") and key[5:].isdigit() or key.isdigit()):
         code = key.removeprefix("epsg:")
         try:
             CRS.from_epsg(int(code))

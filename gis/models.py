@@ -19,7 +19,7 @@ class Tier(IntEnum):
     @classmethod
     def parse(cls, value: str | int) -> Tier:
         """Accept 1-4 or a name (county/town/village/grid)."""
-        if isinstance(value, int) or str(value).isdigit():
+        if isinstance(value, int) or (str(value).isascii() and str(value).isdigit()):
             return cls(int(value))
         try:
             return cls[str(value).upper()]

@@ -24,6 +24,15 @@ class DatabaseSettings(BaseSettings):
     pool_min: int = 1
     pool_max: int = 10
     connect_timeout_s: float = 1.0
+    # Failing fast: how long a request waits for a pooled connection (longer when the database is up but
+    # every connection is lent), the server-side limits of the API's sessions, and how long a query may go
+    # unanswered before the watchdog asks whether the server is still working on it (else the connection
+    # is cut: a blackholed network cannot hang a request).
+    pool_timeout_s: float = 1.5
+    pool_busy_timeout_s: float = 10.0
+    statement_timeout_ms: int = 60_000
+    idle_in_transaction_timeout_ms: int = 60_000
+    query_deadline_s: float = 3.0
 
     @property
     def local_url(self) -> str:

@@ -58,7 +58,7 @@ async def stream_events(
     ``once`` ends after the backlog and ``max_events`` after that many events (for scripts and tests).
     """
     start = after
-    if start is None and last_event_id is not None and last_event_id.isdigit():
+    if start is None and last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit():
         start = int(last_event_id)
     if start is None:  # a new subscriber starts from now
         start = await run_in_threadpool(_latest, pool)

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep, allow
+from api.errors import RETRY_AFTER_S
 from api.schemas import Health, Readiness
 from gis.errors import GisError
 from gis.storage import areas
@@ -26,18 +27,19 @@ async def healthz() -> Health:
 @router.get("/readyz", dependencies=[allow("public")], response_class=JSONResponse,
             responses={200: {"model": Readiness}, 503: {"model": Readiness, "description": "not ready"}})
 def readyz(services: ServicesDep) -> JSONResponse:
-    """Ready when PostGIS answers within about a second and the in-memory services are built."""
+    """Ready when PostGIS answers within about 1.5 s and the in-memory services are built."""
     pool = services.pool
     checks: dict[str, Any] = {}
     try:
-        with translate_pg_errors(), pool.connection(timeout=1.0) as conn:
+        with translate_pg_errors(), pool.request_connection(probe=True) as conn:
             ping(conn)
             checks["database"] = "ok"
             generation = areas.get_generation(conn)
             checks["generation"] = generation.name
     except GisError as exc:
         checks.setdefault("database", "ok" if "database" in checks else exc.reason)
-        return JSONResponse({"status": "unavailable", "checks": checks, "reason": exc.reason}, 503)
+        return JSONResponse({"status": "unavailable", "checks": checks, "reason": exc.reason}, 503,
+                            headers={"Retry-After": RETRY_AFTER_S})
     for name, (ok, detail) in services.readiness().items():
         checks[name] = detail
         if not ok:

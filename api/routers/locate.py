@@ -60,7 +60,7 @@ def responsible_for_caller(pool: Pool, token: str, grid_code: str, village_code:
 async def spool_body(request: Request, *, limit_bytes: int) -> IO[bytes]:
     """Copy the request body to a temporary file, refusing bodies over the limit (413)."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit_bytes:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit_bytes:
         raise TooLarge(f"the upload is over the {limit_bytes // 2**20} MB limit", reason="too_large")
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)
     size = 0

@@ -87,7 +87,7 @@ def get_generation(conn: Conn, *, ref: str | int | None = None) -> Generation:
     params: Sequence[object]
     if ref is None:
         sql, params = sql + " WHERE is_active", ()
-    elif isinstance(ref, int) or str(ref).isdigit():
+    elif isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit()):
         sql, params = sql + " WHERE id = %s", (int(ref),)
     else:
         sql, params = sql + " WHERE name = %s", (ref,)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from time import monotonic
+from typing import Any
 
 import psycopg
 import shapely
@@ -14,10 +16,65 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gis.errors import Conflict, InvalidInput, NotFound, Unavailable
 from gis.settings import DatabaseSettings
+from gis.storage.watchdog import Watchdog
 
 # Names the rest of the code uses, so only gis.storage imports the driver.
 Conn = psycopg.Connection
-Pool = ConnectionPool
+
+
+class Pool(ConnectionPool):
+    """The API's pool: fails fast while the database is away, queues while it is only busy.
+
+    A request waits ``request_timeout`` s for a connection; if none came and the pool's last attempt
+    to connect succeeded (the database is up, every connection is lent), it waits on up to
+    ``busy_timeout`` s in all. Lent connections are watched (see gis.storage.watchdog).
+    """
+
+    def __init__(self, conninfo: str, *, request_timeout: float, busy_timeout: float, watchdog: Watchdog,
+                 **kwargs: Any) -> None:
+        self.request_timeout = request_timeout
+        self.busy_timeout = busy_timeout
+        self.watchdog = watchdog
+        self.down_since: float | None = None
+        super().__init__(conninfo, check=self._check_watched, **kwargs)
+
+    def _connect(self, timeout: float | None = None) -> psycopg.Connection:
+        """Open a connection, remembering whether the database is reachable (psycopg_pool's hook)."""
+        try:
+            conn = super()._connect(timeout)
+        except psycopg.Error:
+            self.down_since = self.down_since or monotonic()
+            raise
+        self.down_since = None
+        return conn
+
+    def _check_watched(self, conn: psycopg.Connection) -> None:
+        """The pool's check before lending a connection (one empty query), cut if it does not answer."""
+        with self.watchdog.watch(conn, quick=True):
+            ConnectionPool.check_connection(conn)
+
+    @contextmanager
+    def request_connection(self, *, probe: bool = False) -> Iterator[psycopg.Connection]:
+        """A connection for one request, or PoolTimeout (503) soon when the database is away.
+
+        A ``probe`` (readiness) never waits longer than ``request_timeout``.
+        """
+        try:
+            conn = self.getconn(timeout=self.request_timeout)
+        except PoolTimeout:
+            if probe or self.down_since is not None or self.busy_timeout <= self.request_timeout:
+                raise
+            conn = self.getconn(timeout=self.busy_timeout - self.request_timeout)
+        try:
+            with self.watchdog.watch(conn), conn:  # the closing COMMIT is watched too
+                yield conn
+        finally:
+            self.putconn(conn)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the pool and stop its watchdog."""
+        self.watchdog.close()
+        super().close(timeout)
 
 
 class ShapelyDumper(Dumper):
@@ -44,17 +101,28 @@ def connect(settings: DatabaseSettings, *, url: str | None = None, autocommit: b
     return conn
 
 
-def make_pool(settings: DatabaseSettings) -> ConnectionPool:
-    """A pool that opens lazily, so the API starts (and reports not-ready) while PostGIS is down."""
-    return ConnectionPool(
+def make_pool(settings: DatabaseSettings) -> Pool:
+    """A pool that opens lazily, so the API starts (and reports not-ready) while PostGIS is down.
+
+    Connections are checked when lent (one empty query), so the ones a database restart broke are
+    replaced instead of failing a request. Reconnection gives up after a few seconds and restarts
+    at the next request, so the pool never sits in a long back-off after the database returns.
+    """
+    options = (f"-c statement_timeout={settings.statement_timeout_ms}"
+               f" -c idle_in_transaction_session_timeout={settings.idle_in_transaction_timeout_ms}")
+    return Pool(
         settings.url,
+        request_timeout=settings.pool_timeout_s,
+        busy_timeout=settings.pool_busy_timeout_s,
+        watchdog=Watchdog(conninfo=settings.url, deadline_s=settings.query_deadline_s,
+                          connect_timeout_s=settings.connect_timeout_s),
         min_size=settings.pool_min,
         max_size=settings.pool_max,
-        kwargs={"connect_timeout": max(1, int(settings.connect_timeout_s))},
+        kwargs={"connect_timeout": max(1, int(settings.connect_timeout_s)), "options": options},
         configure=configure_connection,
         open=False,
         timeout=10.0,
-        reconnect_timeout=3600,
+        reconnect_timeout=4.0,
     )
 
 
