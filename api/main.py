@@ -14,7 +14,25 @@ from fastapi.staticfiles import StaticFiles
 from api.deps import allow
 from api.errors import error_body, install_error_handlers
 from api.live import EventHub
-from api.routers import areas, boundaries, cases, dispatch, events, health, locate, meta, staff, tiles
+from api.logs import install_redaction
+from api.routers import (
+    areas,
+    audit,
+    auth,
+    boundaries,
+    cases,
+    dispatch,
+    events,
+    health,
+    locate,
+    meta,
+    parties,
+    staff,
+    tiles,
+    users,
+)
+from api.security import SecurityMiddleware
+from gis.crypto import keys
 from gis.services import Services
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage.listen import ChangeListener
@@ -26,7 +44,8 @@ log = logging.getLogger("fengqiao")
 # Routers are listed once here; each module owns one resource.
 ROUTERS = [
     health.router, meta.router, tiles.router, areas.router, locate.router, cases.router, staff.router,
-    dispatch.router, events.router, boundaries.router,
+    dispatch.router, events.router, boundaries.router, auth.router, users.router, audit.router,
+    parties.router,
 ]
 
 
@@ -34,12 +53,14 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     """Build the app; nothing touches the database until the lifespan starts."""
     settings = settings or AppSettings()
     db = db or DatabaseSettings()
+    install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keys()  # refuse to start without the keys (the demo and the tests generate them under var/keys/)
         pool = make_pool(db)
         pool.open(wait=False)
-        services = Services(pool)
+        services = Services(pool, audit_key=keys().session)
         hub = EventHub(asyncio.get_running_loop())
         services.on_event(hub.wake)
         listener = ChangeListener(db, on_change=services.changed, on_versions=services.versions_seen,
@@ -75,6 +96,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
             return JSONResponse(error_body("too_large", f"request body over {settings.max_upload_mb} MB"), 413)
         return await call_next(request)
 
+    app.add_middleware(SecurityMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False, dependencies=[allow("public")])

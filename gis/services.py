@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from gis.audit.chain import Sealer
 from gis.cases.book import CaseRules, load_rules
 from gis.errors import Unavailable
 from gis.locate import LocateIndex
@@ -201,8 +202,9 @@ class Rules:
 class Services:
     """The process's in-memory state, created once by the server (or a test) and started with it."""
 
-    def __init__(self, pool: Pool, rules: Rules | None = None) -> None:
+    def __init__(self, pool: Pool, rules: Rules | None = None, audit_key: bytes | None = None) -> None:
         self.pool = pool
+        self.sealer = Sealer(pool, audit_key) if audit_key is not None else None
         self.rules = rules or Rules(load_rules(), load_scoring())
         self.locate = LocateService(pool)
         self.staff = StaffService(pool, self.rules.scoring)
@@ -217,6 +219,8 @@ class Services:
         """Begin building every service in the background."""
         for service in self.refreshing:
             service.start()
+        if self.sealer is not None:
+            self.sealer.start()
 
     def wait_until_built(self, timeout: float) -> bool:
         """Block until every service has a snapshot (True) or the timeout passes (False: readiness says why)."""
@@ -231,6 +235,8 @@ class Services:
         """Stop the builder threads."""
         for service in self.refreshing:
             service.stop()
+        if self.sealer is not None:
+            self.sealer.stop()
 
     # -- fed by the process's change listener --------------------------------------------------------------
 

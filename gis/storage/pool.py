@@ -49,7 +49,8 @@ def make_pool(settings: DatabaseSettings) -> ConnectionPool:
         settings.url,
         min_size=settings.pool_min,
         max_size=settings.pool_max,
-        kwargs={"connect_timeout": max(1, int(settings.connect_timeout_s))},
+        kwargs={"connect_timeout": max(1, int(settings.connect_timeout_s)),
+                "options": f"-c statement_timeout={settings.statement_timeout_ms}"},  # interactive queries only
         configure=configure_connection,
         open=False,
         timeout=10.0,
