@@ -148,9 +148,13 @@ def export(conn: ConnDep, ref: str, tier: Annotated[TierName, Query()] = TierNam
            format: Annotated[Literal["geojson", "gpkg", "shp"], Query()] = "geojson") -> FileResponse:
     """Download a tier as GeoJSON (RFC 7946), GeoPackage, or a zipped Shapefile with GB18030 attributes."""
     folder = Path(tempfile.mkdtemp(prefix="fengqiao-export-"))
-    path = export_generation(conn, ref=ref, tier=tier.value, fmt=format, out=folder / "files" / f"{ref}-{tier}")
-    if format == "shp":  # the .shp, .shx, .dbf, .prj and .cpg travel together
-        path = Path(shutil.make_archive(str(folder / f"{ref}-{tier}-shp"), "zip", root_dir=folder / "files"))
+    try:
+        path = export_generation(conn, ref=ref, tier=tier.value, fmt=format, out=folder / "files" / f"{ref}-{tier}")
+        if format == "shp":  # the .shp, .shx, .dbf, .prj and .cpg travel together
+            path = Path(shutil.make_archive(str(folder / f"{ref}-{tier}-shp"), "zip", root_dir=folder / "files"))
+    except BaseException:  # a failed export leaves no folder behind
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     media = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3",
              "shp": "application/zip"}[format]
     return FileResponse(path, media_type=media, filename=path.name,
