@@ -88,7 +88,7 @@ def _checks_body(scope: Scope) -> bool:
 
 
 def _body_has_nul(scope: Scope, body: bytes) -> bool:
-    """JSON writes NUL as an escape (\\u0000); forms as %00; either is refused before parsing."""
+    """JSON writes NUL as an escape (backslash, u0000); forms as %00; either is refused before parsing."""
     if b"\x00" in body:
         return True
     if _content_type(scope) == b"application/json":

@@ -88,10 +88,12 @@ async def save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
 @router.post("/uploads", dependencies=[GIS])
 async def upload(
     conn: ConnDep, settings: SettingsDep, file: UploadFile,
-    tier: Annotated[TierName | None, Form()] = None, layer: Annotated[str | None, Form()] = None,
-    crs: Annotated[str | None, Form()] = None,
-    encoding: Annotated[str | None, Form()] = None, code_field: Annotated[str | None, Form()] = None,
-    name_field: Annotated[str | None, Form()] = None, parent_field: Annotated[str | None, Form()] = None,
+    tier: Annotated[TierName | None, Form()] = None, layer: Annotated[str | None, Form(max_length=200)] = None,
+    crs: Annotated[str | None, Form(max_length=200)] = None,
+    encoding: Annotated[str | None, Form(max_length=40)] = None,
+    code_field: Annotated[str | None, Form(max_length=100)] = None,
+    name_field: Annotated[str | None, Form(max_length=100)] = None,
+    parent_field: Annotated[str | None, Form(max_length=100)] = None,
     generation: Annotated[str | None, Form(max_length=100)] = None, commit_load: Annotated[bool, Form(
         alias="commit")] = False, repair: Annotated[bool, Form()] = False,
     standalone: Annotated[bool, Form()] = False,
