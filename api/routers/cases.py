@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ActableCase, ConnDep, LocateDep, ReadableCase, RulesDep, allow
 from api.errors import error_responses
@@ -37,6 +37,8 @@ router = APIRouter(prefix="/api/v1", tags=["cases"])
 class PartyIn(BaseModel):
     """A party to the dispute (personal data)."""
 
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
+
     name: str = Field(min_length=1, max_length=100)
     role: Literal["applicant", "respondent", "other"] = "applicant"
     id_number: str | None = Field(default=None, max_length=32)
@@ -46,6 +48,8 @@ class PartyIn(BaseModel):
 
 class CaseIn(BaseModel):
     """A new case: a point (lon/lat with its crs) or a grid code, and what happened."""
+
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
 
     category: str = Field(max_length=16)
     source_channel: str = Field(max_length=32)
@@ -61,6 +65,8 @@ class CaseIn(BaseModel):
 
 class TransitionIn(BaseModel):
     """An action on a case."""
+
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
 
     action: str = Field(max_length=40)
     note: str = Field(default="", max_length=5000)
