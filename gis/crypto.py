@@ -4,9 +4,9 @@ Keys come from :class:`gis.settings.SecuritySettings`. Outside the demo and the 
 fatal (``MissingKey``); in the demo each missing key is generated once with ``secrets`` and kept under
 ``var/keys/`` (mode 0600), so restarts decrypt what earlier runs stored.
 
-Rotation: encrypted values carry a one-byte key version prefix (``v1``); to rotate, add the new key as
-the current one and keep the old under ``FENGQIAO_DATA_KEY_OLD`` until ``fengqiao users rekey`` (future)
-re-encrypts; for now rotate with a maintenance window (decrypt with old, encrypt with new, see README).
+Rotation (README, "Keys"): encrypted values start with a version byte, so a later key version can be told
+from this one; today the data key is rotated in a maintenance window (decrypt with the old key, encrypt with
+the new).
 """
 
 from __future__ import annotations
