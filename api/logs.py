@@ -28,8 +28,14 @@ def redact(text: str) -> str:
     return text
 
 
+def _clean(value: Any) -> Any:
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return redact(value if isinstance(value, str) else str(value))
+
+
 def install_redaction() -> None:
-    """Wrap the record factory so each record's final message is redacted (idempotent)."""
+    """Wrap the record factory so each record's message and arguments are redacted (idempotent)."""
     global _installed
     if _installed:
         return
@@ -37,9 +43,12 @@ def install_redaction() -> None:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            record.args = tuple(_clean(a) for a in record.args)  # its formatter reads the arguments
+            return record
         try:
             message = record.getMessage()
-        except Exception:  # a malformed record: leave it to the handler's own error path
+        except Exception:  # a malformed record: the handler reports it as usual
             return record
         record.msg, record.args = redact(message), None
         return record
