@@ -134,3 +134,13 @@ def test_logs_never_hold_id_numbers_phones_or_credentials(app_client: TestClient
     for secret in (id_number, phone, token, "Secret-pass-123"):
         assert secret not in text
     assert "441624********4417" in redact(f"id {id_number}") and "135****99" in redact(phone)
+
+
+def test_failed_export_leaves_no_folder(app_client: TestClient, gis: dict[str, str]) -> None:
+    import tempfile
+    from pathlib import Path
+
+    before = set(Path(tempfile.gettempdir()).glob("fengqiao-export-*"))
+    response = app_client.get("/api/v1/boundaries/generations/no-such-generation/export", headers=gis)
+    assert response.status_code == 404
+    assert set(Path(tempfile.gettempdir()).glob("fengqiao-export-*")) == before
