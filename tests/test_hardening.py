@@ -115,6 +115,10 @@ def test_logs_never_hold_id_numbers_phones_or_credentials(app_client: TestClient
     id_number, phone = "441624197703154417", "13566778899"
     token = op["Authorization"].split()[1]
     caplog.set_level(logging.DEBUG)
+    access_logger = logging.getLogger("uvicorn.access")  # uvicorn's own config may stop it propagating
+    access_logger.addHandler(caplog.handler)
+    access_logger.disabled = False
+    access_logger.setLevel(logging.INFO)
     created = app_client.post("/api/v1/cases", headers={**op, "Idempotency-Key": str(uuid.uuid4())}, json={
         "category": "0201", "source_channel": "walk_in", "description": f"联系电话 {phone}", **POINT,
         "parties": [{"name": "赵六", "id_number": id_number, "phone": phone}]})
