@@ -89,7 +89,9 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.main import create_app
+    from gis.crypto import keys
 
+    keys()  # refuse to start without the keys, with a message naming them
     settings = AppSettings()
     host, port = args.host or settings.host, args.port or settings.port
     if args.workers > 1:  # each worker process builds its app from the environment
@@ -102,32 +104,42 @@ def run_serve(args: argparse.Namespace) -> int:
 
 @command("demo", _serve_args)
 def run_demo(args: argparse.Namespace) -> int:
-    """Set everything up, create a demo admin token and serve on http://127.0.0.1:8000."""
+    """Set everything up, create one user per role and serve on http://127.0.0.1:8000."""
+    import os
+
+    from gis.accounts import admin
+    from gis.policy import ROLE_LABELS
+
+    os.environ["FENGQIAO_DEMO"] = "1"  # keys are generated once under var/keys/ (never in production)
     run_setup(argparse.Namespace(no_sample=False))
     settings = AppSettings()
-    token = settings.demo_token or secrets.token_urlsafe(24)
-    db = DatabaseSettings()
-    with connect(db) as conn:
-        user = access.upsert_user(conn, username="demo", role="admin", display="演示管理员")
-        access.add_token(conn, user_id=user.id, token=token, label="demo")
-        conn.commit()
     host, port = args.host or settings.host, args.port or settings.port
-    print(f"Console: http://{host}:{port}/?token={token}")
-    print(f"API:     curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/generations")
+    print(f"Sign in at http://{host}:{port}/login with one of these demo accounts (new passwords each run):")
+    with connect(DatabaseSettings()) as conn:
+        for role, label in ROLE_LABELS.items():
+            password = f"Demo-{secrets.token_urlsafe(9)}"
+            admin.create_user(conn, actor=None, username=f"demo-{role}", role=str(role), display=label,
+                              password=password)
+            print(f"  {label:<10} demo-{role:<11} {password}")
+        key = admin.create_key(conn, actor=None, user_id=admin.user_id_of(conn, "demo-admin"),
+                               name="demo-simulator")
+        conn.commit()
+    print(f"API clients: curl -d username=demo-admin -d password=... http://{host}:{port}/api/v1/auth/token")
+    print(f"Machine clients (simulator, gateways): Authorization: Bearer {key}")
     print("Stop with Ctrl-C (the database keeps running: `fengqiao db down` stops it).")
     return run_serve(args)
 
 
 def _user_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("username")
-    p.add_argument("--role", required=True, choices=["admin", "operator", "supervisor", "gis", "field"])
+    p.add_argument("--role", required=True, choices=["admin", "gis", "operator", "supervisor", "field", "auditor"])
     p.add_argument("--town", default=None, help="limit the user to one town (its 12-digit code)")
     p.add_argument("--staff", default=None, help="the roster staff code of a field user")
 
 
 @command("user", _user_args)
 def run_user(args: argparse.Namespace) -> int:
-    """Create or update a user and print a new API token for it (only its hash is stored)."""
+    """Create or update a user and print a new API key for it (alias of `users add` + `users key`)."""
     token = secrets.token_urlsafe(24)
     with connect_ready(DatabaseSettings()) as conn:
         user = access.upsert_user(

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gis.accounts import sessions
+from gis.accounts.sessions import Client
 from gis.cases.book import CaseRules
 from gis.cases.models import Case
+from gis.crypto import keys as crypto_keys
 from gis.errors import Forbidden, Unauthorized
 from gis.locate import LocateIndex
 from gis.models import User
 from gis.policy import Rule, Scope
 from gis.policy import rule as policy_rule
 from gis.services import Services
-from gis.settings import AppSettings
+from gis.settings import AppSettings, SecuritySettings
 from gis.staff.recommend import Scoring
 from gis.staff.spatial import StaffPoints
 from gis.storage import access
@@ -25,6 +29,14 @@ from gis.storage import cases as case_store
 from gis.storage.pool import Conn, Pool, translate_pg_errors
 
 bearer = HTTPBearer(auto_error=False)
+SESSION_COOKIE = "fengqiao_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@lru_cache(maxsize=1)
+def security_settings() -> SecuritySettings:
+    """Sign-in limits and key settings (read once per process)."""
+    return SecuritySettings()
 
 
 async def get_services(request: Request) -> Services:
@@ -72,23 +84,74 @@ async def get_settings(request: Request) -> AppSettings:
     return request.app.state.settings
 
 
-def get_conn(pool: Annotated[Pool, Depends(get_pool)]) -> Iterator[Conn]:
-    """A pooled connection for one request; committed when the route returns without error."""
+def get_conn(request: Request, pool: Annotated[Pool, Depends(get_pool)]) -> Iterator[Conn]:
+    """A pooled connection for one request; committed when the route returns without error.
+
+    A write that fails after the caller was identified leaves one audit row saying so (the row written
+    with the change was rolled back with it).
+    """
     with translate_pg_errors(), pool.request_connection() as conn:
-        yield conn
+        try:
+            yield conn
+        except Exception as exc:
+            user = getattr(request.state, "user", None)
+            if user is not None and request.method not in SAFE_METHODS:
+                conn.rollback()
+                audit_request(conn, request, user, result=getattr(exc, "reason", type(exc).__name__))
+                conn.commit()
+            raise
 
 
 ConnDep = Annotated[Conn, Depends(get_conn, scope="function")]
 SettingsDep = Annotated[AppSettings, Depends(get_settings)]
 
 
+def client_of(request: Request) -> Client:
+    """The caller's address and user agent (for audit rows and rate limits)."""
+    return Client(request.client.host if request.client else "", request.headers.get("user-agent", "")[:300])
+
+
+def audit_request(conn: Conn, request: Request, user: User, *, result: str = "ok") -> None:
+    """One audit row for a write request: method, route, path parameters, caller, address, result."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    access.audit(conn, user=user, action=f"{request.method} {path}"[:200], object_type="request",
+                 object_id=",".join(f"{k}={v}" for k, v in request.path_params.items())[:200],
+                 client_ip=client_of(request).ip, result=result)
+
+
 def current_user(
-    conn: ConnDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request, conn: ConnDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> User:
-    """The caller named by the bearer token."""
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("an Authorization: Bearer <token> header is required", reason="missing_token")
-    return access.user_for_token(conn, token=credentials.credentials)
+    """The caller: ``Authorization: Bearer`` (an access token or an API key) or the session cookie.
+
+    Identity is decided here and nowhere else. A write request gets its audit row now, inside the
+    transaction the route commits, so the row and the change commit (or roll back) together.
+    """
+    keys = crypto_keys()
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if credentials is not None and credentials.credentials:
+        user = sessions.bearer_user(conn, token=credentials.credentials, keys=keys)
+    elif cookie:
+        user = sessions.session_user(conn, session_id=cookie, keys=keys, settings=security_settings())
+        _check_origin(request)
+    else:
+        raise Unauthorized("sign in, or send Authorization: Bearer <access token or API key>",
+                           reason="missing_token")
+    request.state.user = user
+    if request.method not in SAFE_METHODS:
+        audit_request(conn, request, user)
+    return user
+
+
+def _check_origin(request: Request) -> None:
+    """Cookie sessions: a write from another origin is refused (SameSite=Strict already keeps cookies home)."""
+    origin = request.headers.get("origin")
+    if request.method in SAFE_METHODS or origin is None:
+        return
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin != own:
+        raise Forbidden("a cross-origin write with a session cookie is refused", reason="cross_origin")
 
 
 UserDep = Annotated[User, Depends(current_user)]

@@ -24,6 +24,8 @@ STATUS_BY_ERROR: dict[type[errors.GisError], int] = {
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
     errors.Unavailable: 503,
+    errors.TooManyRequests: 429,
+    errors.PreconditionRequired: 428,
 }
 # Seconds a client should wait before retrying while a dependency (the database) is away.
 RETRY_AFTER_S = "2"
@@ -39,7 +41,7 @@ def status_for(exc: errors.GisError) -> int:
 
 ERROR_DESCRIPTIONS = {400: "bad request", 401: "not signed in", 403: "role not allowed", 404: "not found",
                       409: "conflicts with the current state", 413: "too large", 422: "invalid input",
-                      428: "precondition required", 503: "unavailable"}
+                      428: "precondition required", 429: "too many requests", 503: "unavailable"}
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -15,8 +15,26 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.deps import allow
 from api.errors import error_body, install_error_handlers
 from api.live import EventHub
+from api.logs import install_redaction
 from api.openapi import contract
-from api.routers import areas, boundaries, cases, dispatch, events, health, locate, meta, staff, tiles
+from api.routers import (
+    areas,
+    audit,
+    auth,
+    boundaries,
+    cases,
+    dispatch,
+    events,
+    health,
+    locate,
+    meta,
+    parties,
+    staff,
+    tiles,
+    users,
+)
+from api.security import SecurityMiddleware
+from gis.crypto import keys
 from gis.services import Services
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage.pool import make_pool
@@ -27,7 +45,8 @@ log = logging.getLogger("fengqiao")
 # Routers are listed once here; each module owns one resource. Locate first: routes match in order (hot path).
 ROUTERS = [
     locate.router, health.router, meta.router, tiles.router, areas.router, cases.router, staff.router,
-    dispatch.router, events.router, boundaries.router,
+    dispatch.router, events.router, boundaries.router, auth.router, users.router, audit.router,
+    parties.router,
 ]
 
 
@@ -56,12 +75,14 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     """Build the app; nothing touches the database until the lifespan starts."""
     settings = settings or AppSettings()
     db = db or DatabaseSettings()
+    install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keys()  # refuse to start without the keys (the demo and the tests generate them under var/keys/)
         pool = make_pool(db)
         pool.open(wait=False)
-        services = Services(pool, db, sweep_every_s=settings.sweep_every_s)
+        services = Services(pool, db, sweep_every_s=settings.sweep_every_s, audit_key=keys().session)
         hub = EventHub(asyncio.get_running_loop())
         services.on_event(hub.wake)
         app.state.services, app.state.hub = services, hub
@@ -90,6 +111,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
 
     app.add_middleware(DeclaredBodyLimit, limit_bytes=settings.max_upload_mb * 2**20)
 
+    app.add_middleware(SecurityMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False, dependencies=[allow("public")])

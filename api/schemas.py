@@ -118,8 +118,9 @@ class CaseList(Model):
 
 
 class PartyView(Model):
-    """A party as shown: masked unless the caller's role may see it in full."""
+    """A party as shown: ID number and phone always masked (``reveal`` shows them); names masked for some roles."""
 
+    id: int
     role: str
     name: str
     id_masked: str | None

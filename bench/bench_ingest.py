@@ -105,7 +105,8 @@ def main() -> None:
                 time.sleep(0.2)
             case = client.post("/api/v1/cases", json={"category": "0201", "source_channel": "walk_in",
                                                       "description": "基准测试", "lon": 114.6471302,
-                                                      "lat": 24.0688967}).json()
+                                                      "lat": 24.0688967},
+                               headers={"Idempotency-Key": f"bench-ingest-{time.time_ns()}"}).json()
             latency(client, case["id"], n=5)  # warm-up: the first call builds the staff trees
             idle = latency(client, case["id"])
             single = run_clients(single_client, token, ids, args.seconds / 3, 1)

@@ -68,3 +68,15 @@ class Unavailable(GisError):
     """A dependency (the database, an index) is not ready."""
 
     reason = "unavailable"
+
+
+class TooManyRequests(GisError):
+    """The caller went over a rate limit or an account is locked for a while."""
+
+    reason = "rate_limited"
+
+
+class PreconditionRequired(GisError):
+    """The request lacks a header the operation requires (e.g. Idempotency-Key)."""
+
+    reason = "precondition_required"

@@ -93,6 +93,7 @@ RULES: dict[str, Rule] = {
         _rule("stats.read", {Role.OPERATOR, Role.SUPERVISOR}, "hotspots, statistics, overdue board, reports"),
         _rule("audit.read", {Role.AUDITOR}, "the audit log"),
         _rule("users.manage", set(), "accounts and keys (admin only)"),
+        _rule("account.self", set(Role), "one's own account: who am I, sign out"),
     )
 }
 

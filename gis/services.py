@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from gis.audit.chain import Sealer
 from gis.cases.book import CaseRules, load_rules
 from gis.cases.sweeper import DeadlineSweeper
 from gis.crs import gauss_kruger_epsg_for_lon
@@ -207,8 +208,9 @@ class Services:
     """The process's in-memory state, created once by the server (or a test) and started with it."""
 
     def __init__(self, pool: Pool, db: DatabaseSettings, rules: Rules | None = None, *,
-                 sweep_every_s: float = 60.0) -> None:
+                 sweep_every_s: float = 60.0, audit_key: bytes | None = None) -> None:
         self.pool = pool
+        self.sealer = Sealer(pool, audit_key) if audit_key is not None else None
         self.rules = rules or Rules(load_rules(), load_scoring())
         self.locate = LocateService(pool)
         self.staff = StaffService(pool, self.rules.scoring)
@@ -228,6 +230,8 @@ class Services:
             service.start()
         self.sweeper.start()
         self.listener.start()
+        if self.sealer is not None:
+            self.sealer.start()
 
     def wait_until_built(self, timeout: float) -> bool:
         """Block until every service has a snapshot and the listener listens (True), or the timeout passes."""
@@ -244,6 +248,8 @@ class Services:
         self.sweeper.stop()
         for service in self.refreshing:
             service.stop()
+        if self.sealer is not None:
+            self.sealer.stop()
 
     # -- fed by the process's change listener --------------------------------------------------------------
 

@@ -30,7 +30,7 @@ class DatabaseSettings(BaseSettings):
     # is cut: a blackholed network cannot hang a request).
     pool_timeout_s: float = 1.5
     pool_busy_timeout_s: float = 10.0
-    statement_timeout_ms: int = 60_000
+    statement_timeout_ms: int = 30_000  # the server's pooled connections; CLI loads have none
     idle_in_transaction_timeout_ms: int = 60_000
     query_deadline_s: float = 3.0
 
@@ -57,3 +57,30 @@ class AppSettings(BaseSettings):
     border_distance_m: float = 50.0
     demo_token: str | None = None
     sweep_every_s: float = 60.0  # deadline warnings are raised inside the server this often (one process at a time)
+
+
+class SecuritySettings(BaseSettings):
+    """Keys and sign-in limits. Keys have no defaults: production refuses to start without them.
+
+    ``FENGQIAO_PARTY_KEY`` keys the hash of parties' ID numbers (exact search), ``FENGQIAO_DATA_KEY``
+    (32 bytes, base64) encrypts personal data with AES-GCM, ``FENGQIAO_SESSION_KEY`` keys the hash of
+    session ids and API keys at rest, ``FENGQIAO_JWT_KEY`` signs access tokens (HS256). With
+    ``FENGQIAO_DEMO=1`` (and under pytest) missing keys are generated once under ``var/keys/``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FENGQIAO_", extra="ignore")
+
+    demo: bool = False
+    key_dir: Path = PROJECT_ROOT / "var" / "keys"
+    party_key: str | None = None
+    data_key: str | None = None
+    session_key: str | None = None
+    jwt_key: str | None = None
+    session_idle_s: int = 30 * 60
+    session_max_s: int = 12 * 3600
+    access_token_s: int = 15 * 60
+    lockout_failures: int = 5
+    lockout_s: int = 15 * 60
+    reveal_per_hour: int = 30
+    secure_cookies: bool = False
+    audit_retention_days: int = 200

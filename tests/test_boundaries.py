@@ -231,7 +231,8 @@ def test_generations_activation_diff_and_relocation(app_client: TestClient, gis_
     settle(app_client)  # every process rebuilds its index in the background
     where = app_client.get("/api/v1/locate", params={"lon": 114.605, "lat": 24.115}).json()
     assert where["grid_code"] == "990101001001001" and where["generation_name"] == "tiny-v1"
-    case = app_client.post("/api/v1/cases", headers=admin_headers, json={
+    keyed = {**admin_headers, "Idempotency-Key": "boundaries-relocate-1"}
+    case = app_client.post("/api/v1/cases", headers=keyed, json={
         "category": "0201", "source_channel": "walk_in", "description": "边界调整测试", "lon": 114.605, "lat": 24.115})
     assert case.status_code == 201, case.text
     # v2: grids 1 and 2 swap codes (a renumbering)

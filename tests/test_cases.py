@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -39,9 +40,14 @@ def other_town_operator(db_settings: DatabaseSettings) -> dict[str, str]:
 def new_case(client: TestClient, headers: dict[str, str], **overrides: Any) -> Any:
     body = {"category": "0201", "source_channel": "walk_in", "description": "楼上装修噪音扰民", **POINT}
     body.update(overrides)
-    response = client.post("/api/v1/cases", json=body, headers=headers)
+    response = client.post("/api/v1/cases", json=body, headers=with_key(headers))
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def with_key(headers: dict[str, str]) -> dict[str, str]:
+    """Every new case is posted with an Idempotency-Key (required: 428 without)."""
+    return {"Idempotency-Key": str(uuid.uuid4()), **headers}
 
 
 def count_cases(db: DatabaseSettings) -> int:
@@ -70,7 +76,7 @@ def test_intake_by_grid_code_only(app_client: TestClient, operator: dict[str, st
     case = new_case(app_client, operator, lon=None, lat=None, grid_code="449901100001001")
     assert case["located_by"] == "grid_code" and case["lon"] is None
     assert (case["village_code"], case["town_code"]) == ("449901100001", "449901100000")
-    bad = app_client.post("/api/v1/cases", headers=operator, json={
+    bad = app_client.post("/api/v1/cases", headers=with_key(operator), json={
         "category": "0201", "source_channel": "walk_in", "description": "x", "grid_code": "449901100001"})
     assert bad.status_code == 422 and bad.json()["error"]["reason"] == "not_a_grid"
 
@@ -175,7 +181,7 @@ def test_town_scope_and_audit(app_client: TestClient, operator: dict[str, str], 
     assert cid not in {item["id"] for item in listed["items"]}
     mine = app_client.get("/api/v1/cases", params={"limit": 500}, headers=town_operator).json()
     assert cid in {item["id"] for item in mine["items"]}
-    outside = app_client.post("/api/v1/cases", headers=other_town_operator, json={
+    outside = app_client.post("/api/v1/cases", headers=with_key(other_town_operator), json={
         "category": "0201", "source_channel": "walk_in", "description": "x", **POINT})
     assert outside.status_code == 422 and outside.json()["error"]["reason"] == "outside_scope"
     audit = conn.execute("SELECT username, detail->>'parties' FROM audit_log WHERE action = 'case.read'"
@@ -191,7 +197,8 @@ def test_masked_parties_for_field_staff(app_client: TestClient, operator: dict[s
     cid = new_case(app_client, field, parties=[{"name": "欧阳春花", "phone": "13912345678",
                                                 "id_number": "44162419800101567X"}])["id"]
     parties = app_client.get(f"/api/v1/cases/{cid}", headers=field).json()["parties"]
-    assert parties == [{"role": "applicant", "name": "欧**花", "id_masked": "4416**********567X",
+    assert [{k: v for k, v in p.items() if k != "id"} for p in parties] == [
+        {"role": "applicant", "name": "欧**花", "id_masked": "4416**********567X",
                         "phone": "139****5678", "village_code": None}]
 
 
@@ -248,16 +255,17 @@ def test_bad_intake_writes_nothing(app_client: TestClient, operator: dict[str, s
                                    body: dict[str, Any], status: int, reason: str) -> None:
     before = count_cases(db_settings)
     full = {"category": "0201", "source_channel": "walk_in", "description": "x", **POINT, **body}
-    response = app_client.post("/api/v1/cases", json=full, headers=operator)
+    response = app_client.post("/api/v1/cases", json=full, headers=with_key(operator))
     assert response.status_code == status and response.json()["error"]["reason"] == reason
     assert count_cases(db_settings) == before
 
 
 def test_nan_and_missing_fields(app_client: TestClient, operator: dict[str, str]) -> None:
     raw = '{"category": "0201", "source_channel": "walk_in", "description": "x", "lon": NaN, "lat": 24.1}'
-    nan = app_client.post("/api/v1/cases", content=raw, headers={**operator, "Content-Type": "application/json"})
+    nan = app_client.post("/api/v1/cases", content=raw,
+                          headers={**with_key(operator), "Content-Type": "application/json"})
     assert nan.status_code == 422 and nan.json()["error"]["problems"][0]["field"] == "body.lon"
     missing = app_client.post("/api/v1/cases", json={"source_channel": "walk_in", "description": "x"},
-                              headers=operator)
+                              headers=with_key(operator))
     assert missing.status_code == 422
     assert {p["field"] for p in missing.json()["error"]["problems"]} == {"body.category"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,7 +68,7 @@ def operator(db_settings: DatabaseSettings) -> dict[str, str]:
 def new_case(client: TestClient, headers: dict[str, str], **extra: Any) -> int:
     body = {"category": "0201", "source_channel": "walk_in", "description": "邻里纠纷", "lon": LON, "lat": LAT,
             **extra}
-    response = client.post("/api/v1/cases", json=body, headers=headers)
+    response = client.post("/api/v1/cases", json=body, headers={"Idempotency-Key": str(uuid.uuid4()), **headers})
     assert response.status_code == 201, response.text
     settle(client)  # roster and position writes reach the staff trees in the background
     return int(response.json()["id"])

@@ -91,10 +91,12 @@ async def save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
 @router.post("/uploads", dependencies=[GIS])
 async def upload(
     conn: ConnDep, settings: SettingsDep, file: UploadFile,
-    tier: Annotated[TierName | None, Form()] = None, layer: Annotated[str | None, Form()] = None,
-    crs: Annotated[str | None, Form()] = None,
-    encoding: Annotated[str | None, Form()] = None, code_field: Annotated[str | None, Form()] = None,
-    name_field: Annotated[str | None, Form()] = None, parent_field: Annotated[str | None, Form()] = None,
+    tier: Annotated[TierName | None, Form()] = None, layer: Annotated[str | None, Form(max_length=200)] = None,
+    crs: Annotated[str | None, Form(max_length=200)] = None,
+    encoding: Annotated[str | None, Form(max_length=40)] = None,
+    code_field: Annotated[str | None, Form(max_length=100)] = None,
+    name_field: Annotated[str | None, Form(max_length=100)] = None,
+    parent_field: Annotated[str | None, Form(max_length=100)] = None,
     generation: Annotated[str | None, Form(max_length=100)] = None, commit_load: Annotated[bool, Form(
         alias="commit")] = False, repair: Annotated[bool, Form()] = False,
     standalone: Annotated[bool, Form()] = False,
@@ -158,9 +160,13 @@ def export(conn: ConnDep, ref: Annotated[str, PathParam(max_length=100)],
            format: Annotated[Literal["geojson", "gpkg", "shp"], Query()] = "geojson") -> FileResponse:
     """Download a tier as GeoJSON (RFC 7946), GeoPackage, or a zipped Shapefile with GB18030 attributes."""
     folder = Path(tempfile.mkdtemp(prefix="fengqiao-export-"))
-    path = export_generation(conn, ref=ref, tier=tier.value, fmt=format, out=folder / "files" / f"{ref}-{tier}")
-    if format == "shp":  # the .shp, .shx, .dbf, .prj and .cpg travel together
-        path = Path(shutil.make_archive(str(folder / f"{ref}-{tier}-shp"), "zip", root_dir=folder / "files"))
+    try:
+        path = export_generation(conn, ref=ref, tier=tier.value, fmt=format, out=folder / "files" / f"{ref}-{tier}")
+        if format == "shp":  # the .shp, .shx, .dbf, .prj and .cpg travel together
+            path = Path(shutil.make_archive(str(folder / f"{ref}-{tier}-shp"), "zip", root_dir=folder / "files"))
+    except BaseException:  # a failed export leaves no folder behind
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     media = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3",
              "shp": "application/zip"}[format]
     return FileResponse(path, media_type=media, filename=path.name,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ActableCase, ConnDep, LocateDep, ReadableCase, RulesDep, allow
 from api.errors import error_responses
@@ -24,8 +24,9 @@ from gis.cases.book import CaseRules
 from gis.cases.intake import CaseInput, register_case
 from gis.cases.loop import TransitionRequest, apply_transition, related_cases
 from gis.cases.models import Case, Party
-from gis.cases.privacy import mask_name, mask_phone
+from gis.cases.privacy import mask_name
 from gis.cases.search import CaseQuery, parse_bbox, search_cases
+from gis.errors import PreconditionRequired
 from gis.policy import Scope
 from gis.storage import access
 from gis.storage import cases as store
@@ -36,6 +37,8 @@ router = APIRouter(prefix="/api/v1", tags=["cases"])
 class PartyIn(BaseModel):
     """A party to the dispute (personal data)."""
 
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
+
     name: str = Field(min_length=1, max_length=100)
     role: Literal["applicant", "respondent", "other"] = "applicant"
     id_number: str | None = Field(default=None, max_length=32)
@@ -45,6 +48,8 @@ class PartyIn(BaseModel):
 
 class CaseIn(BaseModel):
     """A new case: a point (lon/lat with its crs) or a grid code, and what happened."""
+
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
 
     category: str = Field(max_length=16)
     source_channel: str = Field(max_length=32)
@@ -60,6 +65,8 @@ class CaseIn(BaseModel):
 
 class TransitionIn(BaseModel):
     """An action on a case."""
+
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
 
     action: str = Field(max_length=40)
     note: str = Field(default="", max_length=5000)
@@ -77,9 +84,8 @@ def case_summary(case: Case, rules: CaseRules) -> dict[str, Any]:
 
 
 def _party_view(party: dict[str, Any], full: bool) -> dict[str, Any]:
-    if full:
-        return party
-    return {**party, "name": mask_name(party["name"]), "phone": mask_phone(party["phone"])}
+    """ID numbers and phones are stored masked for display; names are masked for roles without personal data."""
+    return party if full else {**party, "name": mask_name(party["name"])}
 
 
 @router.get("/categories", dependencies=[allow("public")])
@@ -96,12 +102,18 @@ def workflow(rules: RulesDep) -> WorkflowDoc:
                        actions=[asdict(a) for a in rules.workflow.actions.values()])
 
 
-@router.post("/cases", status_code=201, responses=error_responses(409, 422))
+@router.post("/cases", status_code=201, responses=error_responses(409, 422, 428))
 def create_case(
     response: Response, conn: ConnDep, scope: Annotated[Scope, allow("cases.create")], rules: RulesDep,
     index: LocateDep, body: CaseIn, idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CaseCreated:
-    """Register a case; a retry with the same Idempotency-Key returns the first case (200)."""
+    """Register a case; ``Idempotency-Key`` is required (428 without it).
+
+    A retry with the same key and body returns the first case (200); the same key with another body is a 409.
+    """
+    if not idempotency_key or not idempotency_key.strip():
+        raise PreconditionRequired("send an Idempotency-Key header (e.g. a UUID per new case) so a retry cannot"
+                                   " register the case twice", reason="idempotency_key_required")
     data = CaseInput(
         category_code=body.category, source_channel=body.source_channel, description=body.description,
         severity=body.severity, title=body.title, lon=body.lon, lat=body.lat, crs=body.crs,

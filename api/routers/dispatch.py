@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ActableCase, ConnDep, ReadableCase, ScoringDep, StaffPointsDep, allow
 from api.errors import error_responses
@@ -29,12 +29,16 @@ RoleName = Annotated[str, Field(max_length=32, description=f"a staff role: {', '
 class OrderIn(BaseModel):
     """One person to send, as lead (主办, one per case) or assistant (协办)."""
 
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
+
     staff_id: int = Field(ge=1, le=2**62)
     role: Literal["lead", "assist"] = "assist"
 
 
 class DispatchIn(BaseModel):
     """The centre's whistle: police, legal and grid staff at once."""
+
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
 
     staff: list[OrderIn] = Field(min_length=1, max_length=20)
     note: str = Field(default="", max_length=2000)
@@ -43,6 +47,8 @@ class DispatchIn(BaseModel):
 class OrderPatch(BaseModel):
     """A step of an order, reported by the field or the centre."""
 
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
+
     status: OrderStatusName  # type: ignore[valid-type]
     reason: str = Field(default="", max_length=2000)
 
@@ -50,11 +56,15 @@ class OrderPatch(BaseModel):
 class LeadIn(BaseModel):
     """Which active order becomes the case's lead."""
 
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
+
     dispatch_id: int = Field(ge=1, le=2**62)
 
 
 class PlanIn(BaseModel):
     """Cases to cover at once, and with whom."""
+
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
 
     case_ids: list[int] = Field(min_length=1, max_length=500)
     role: RoleName = "mediator"
@@ -63,12 +73,16 @@ class PlanIn(BaseModel):
 class PairIn(BaseModel):
     """One case and the staff member a plan gave it."""
 
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
+
     case_id: int = Field(ge=1, le=2**62)
     staff_id: int = Field(ge=1, le=2**62)
 
 
 class ApplyIn(BaseModel):
     """A plan to carry out: every order is created, or none."""
+
+    model_config = ConfigDict(extra="forbid")  # unknown fields are a 422, never silently dropped
 
     pairs: list[PairIn] = Field(min_length=1, max_length=500)
     role: Literal["lead", "assist"] = "lead"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -19,17 +20,24 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import PoolDep, allow
 from api.live import EventHub
 from gis.policy import Scope
+from gis.storage.accounts import user_enabled
 from gis.storage.events import Event, events_after, latest_event_id
 from gis.storage.pool import Pool
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 HEARTBEAT_S = 15
-RECHECK_S = 5.0  # a missed wake-up (listener reconnecting) delays an event by at most this
+RECHECK_S = 2.0  # a missed wake-up (listener reconnecting) delays an event by at most this
+ACCOUNT_CHECK_S = 2.0  # how often an open stream checks that its account is still enabled
 
 
 def _fetch(pool: Pool, after: int, town: str | None) -> list[Event]:
     with pool.connection(timeout=5.0) as conn:
         return events_after(conn, after_id=after, town_code=town)
+
+
+def _enabled(pool: Pool, user_id: int) -> bool:
+    with pool.connection(timeout=5.0) as conn:
+        return user_enabled(conn, user_id=user_id)
 
 
 def _latest(pool: Pool) -> int:
@@ -71,10 +79,16 @@ async def _events(request: Request, hub: EventHub, pool: Pool, scope: Scope, cur
                   once: bool) -> AsyncIterator[ServerSentEvent]:
     flag = hub.subscribe()
     sent = 0
+    user_id = scope.require_user().id
+    checked = time.monotonic()
     try:
         yield ServerSentEvent(retry=3000, comment="connected")
         while True:
             flag.clear()
+            if time.monotonic() - checked >= ACCOUNT_CHECK_S:  # a disabled account's stream ends within seconds
+                checked = time.monotonic()
+                if not await run_in_threadpool(_enabled, pool, user_id):
+                    return
             batch = await run_in_threadpool(_fetch, pool, cursor, scope.town_code)
             for event in batch:
                 cursor = event.id

@@ -10,7 +10,8 @@ from typing import Any
 
 from gis.cases.book import CaseRules
 from gis.cases.models import SEVERITY_LABELS, NewCase, Party
-from gis.cases.privacy import id_number_hash, mask_id_number
+from gis.cases.privacy import id_number_hash, mask_id_number, mask_phone, normalise_id_number, seal_party_value
+from gis.crypto import keys as crypto_keys
 from gis.errors import Conflict, InvalidInput
 from gis.locate import ChainLevel, LocateIndex
 from gis.locate.service import locate_point
@@ -84,11 +85,7 @@ def register_case(conn: Conn, *, rules: CaseRules, index: LocateIndex | None, us
             assert earlier is not None
             return _replay(earlier, fingerprint)
         for party in data.parties:
-            store.insert_party(
-                conn, case_id=case_id, role=party.role, name=party.name,
-                id_hash=id_number_hash(party.id_number, key=rules.settings.party_key) if party.id_number else None,
-                id_masked=mask_id_number(party.id_number) if party.id_number else None,
-                phone=party.phone, village_code=party.village_code)
+            _store_party(conn, case_id, party)
         store.insert_transition(conn, case_id=case_id, action="register", from_state=None, to_state=new.status,
                                 note="", detail={"source_channel": data.source_channel}, actor_id=user.id,
                                 actor_name=user.username)
@@ -97,6 +94,20 @@ def register_case(conn: Conn, *, rules: CaseRules, index: LocateIndex | None, us
             "case_id": case_id, "grid_code": new.grid_code, "category_code": new.category_code,
             "severity": new.severity, "lon": lon, "lat": lat, "status": new.status})
     return Intake(case_id, True)
+
+
+def _store_party(conn: Conn, case_id: int, party: Party) -> None:
+    """ID numbers and phones are kept encrypted, with a keyed hash (exact search) and masks (display)."""
+    keys = crypto_keys()
+    number = normalise_id_number(party.id_number) if party.id_number else None
+    phone = party.phone.strip() if party.phone else None
+    store.insert_party(
+        conn, case_id=case_id, role=party.role, name=party.name,
+        id_hash=id_number_hash(number, key=keys.party) if number else None,
+        id_masked=mask_id_number(number) if number else None,
+        id_number_enc=seal_party_value(number, keys=keys, field="id_number") if number else None,
+        phone_enc=seal_party_value(phone, keys=keys, field="phone") if phone else None,
+        phone_masked=mask_phone(phone) if phone else None, village_code=party.village_code)
 
 
 def _replay(earlier: tuple[int, str | None], fingerprint: str) -> Intake:

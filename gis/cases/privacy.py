@@ -1,21 +1,35 @@
-"""Personal data of parties: keyed hashes for matching, masks for display."""
+"""Personal data of parties: keyed hashes for matching, encryption for keeping, masks for display.
+
+Masks show at most a third of a value: an 18-digit resident ID keeps its region (4) and last four, a
+mobile number (11 digits) its prefix and last four (the convention on Chinese receipts); anything
+shorter (a passport number, a 7-digit landline) shows only its last two characters.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from gis.crypto import Keys, decrypt, encrypt, keyed_hash
 
 
-def id_number_hash(id_number: str, *, key: str) -> bytes:
-    """HMAC-SHA256 of a normalised ID number: matches repeats without storing the number."""
-    normalised = id_number.strip().upper().replace(" ", "")
-    return hmac.new(key.encode(), normalised.encode(), hashlib.sha256).digest()
+def normalise_id_number(id_number: str) -> str:
+    """Upper case without spaces, as hashed and kept."""
+    return id_number.strip().upper().replace(" ", "")
+
+
+def id_number_hash(id_number: str, *, key: bytes) -> bytes:
+    """HMAC-SHA256 of a normalised ID number: matches repeats without reading the number."""
+    return keyed_hash(normalise_id_number(id_number), key=key)
+
+
+def _tail(value: str, keep: int) -> str:
+    return "*" * max(len(value) - keep, 0) + value[-keep:] if len(value) > keep else "*" * len(value)
 
 
 def mask_id_number(id_number: str) -> str:
-    """4416**********1234: region and last four digits only."""
-    s = id_number.strip()
-    return s[:4] + "*" * max(len(s) - 8, 0) + s[-4:] if len(s) > 8 else "*" * len(s)
+    """4416**********1234 for resident IDs; ``*******78`` for shorter numbers (passports)."""
+    s = normalise_id_number(id_number)
+    if len(s) >= 15:
+        return s[:4] + "*" * (len(s) - 8) + s[-4:]
+    return _tail(s, 2)
 
 
 def mask_name(name: str) -> str:
@@ -28,7 +42,20 @@ def mask_name(name: str) -> str:
 
 
 def mask_phone(phone: str | None) -> str:
-    """138****1234."""
-    if not phone or len(phone) < 7:
+    """138****1234 for mobile numbers; ``*****67`` for anything shorter."""
+    if not phone:
         return ""
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    digits = phone.strip()
+    if len(digits) >= 11:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return _tail(digits, 2)
+
+
+def seal_party_value(value: str, *, keys: Keys, field: str) -> bytes:
+    """A party's ID number or phone encrypted for keeping (AES-GCM, bound to the field name)."""
+    return encrypt(value, key=keys.data, context=f"party.{field}")
+
+
+def open_party_value(blob: bytes, *, keys: Keys, field: str) -> str:
+    """The plain value of :func:`seal_party_value`."""
+    return decrypt(blob, key=keys.data, context=f"party.{field}")

@@ -60,7 +60,8 @@ def user_for_token(conn: Conn, *, token: str) -> User:
         row = cur.execute(
             "SELECT u.id, u.username, u.role, u.town_code, u.staff_code FROM api_tokens t"
             " JOIN users u ON u.id = t.user_id"
-            " WHERE t.token_sha256 = %s AND NOT u.disabled AND (t.expires_at IS NULL OR t.expires_at > now())",
+            " WHERE t.token_sha256 = %s AND NOT u.disabled AND t.revoked_at IS NULL"
+            " AND (t.expires_at IS NULL OR t.expires_at > now())",
             (token_digest(token),),
         ).fetchone()
     if row is None:
@@ -76,12 +77,14 @@ def audit(
     object_type: str = "",
     object_id: str = "",
     detail: dict[str, Any] | None = None,
+    client_ip: str = "",
+    result: str = "ok",
 ) -> None:
     """Append one audit record (in the caller's transaction, so it commits with the change)."""
     with translate_pg_errors():
         conn.execute(
-            "INSERT INTO audit_log (user_id, username, action, object_type, object_id, detail)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
+            "INSERT INTO audit_log (user_id, username, action, object_type, object_id, detail, client_ip, result)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 user.id if user else None,
                 user.username if user else "",
@@ -89,5 +92,7 @@ def audit(
                 object_type,
                 object_id,
                 json.dumps(detail or {}, ensure_ascii=False),
+                client_ip[:64],
+                result[:40],
             ),
         )

@@ -47,12 +47,24 @@ def find_by_idempotency_key(conn: Conn, *, user_id: int, key: str) -> tuple[int,
 
 
 def insert_party(conn: Conn, *, case_id: int, role: str, name: str, id_hash: bytes | None, id_masked: str | None,
-                 phone: str | None, village_code: str | None) -> None:
-    """Store one party."""
+                 id_number_enc: bytes | None, phone_enc: bytes | None, phone_masked: str | None,
+                 village_code: str | None) -> None:
+    """Store one party: ID number and phone only encrypted (plus the keyed hash and masks)."""
     with translate_pg_errors():
         conn.execute(
-            "INSERT INTO case_parties (case_id, role, name, id_hash, id_masked, phone, village_code)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)", (case_id, role, name, id_hash, id_masked, phone, village_code))
+            "INSERT INTO case_parties (case_id, role, name, id_hash, id_masked, id_number_enc, phone_enc, phone_masked,"
+            " village_code) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (case_id, role, name, id_hash, id_masked, id_number_enc, phone_enc, phone_masked, village_code))
+
+
+def sealed_party(conn: Conn, *, case_id: int, party_id: int) -> dict[str, Any]:
+    """One party's encrypted values (and a clear phone left by earlier versions); NotFound outside the case."""
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("SELECT id, name, id_number_enc, phone_enc, phone AS legacy_phone FROM case_parties"
+                          " WHERE case_id = %s AND id = %s", (case_id, party_id)).fetchone()
+    if row is None:
+        raise NotFound(f"party {party_id} not found", reason="party_not_found")
+    return row
 
 
 def get_case(conn: Conn, *, case_id: int, for_update: bool = False, region: RegionFilter | None = None) -> Case:
@@ -105,8 +117,8 @@ def timeline(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
 def parties(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
     """Parties of a case (personal data: callers decide what to show)."""
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute("SELECT role, name, id_masked, phone, village_code FROM case_parties"
-                           " WHERE case_id = %s ORDER BY id", (case_id,)).fetchall()
+        return cur.execute("SELECT id, role, name, id_masked, coalesce(phone_masked, phone) AS phone, village_code"
+                           " FROM case_parties WHERE case_id = %s ORDER BY id", (case_id,)).fetchall()
 
 
 def list_cases(conn: Conn, *, where: list[tuple[str, tuple[Any, ...]]], limit: int, offset: int

@@ -1,0 +1,95 @@
+"""Accounts administration (admin only): users, passwords, disabling, API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import ConnDep, allow
+from api.errors import error_responses
+from gis.accounts import admin
+from gis.policy import Role, Scope
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+RoleName = Literal["admin", "gis", "operator", "supervisor", "field", "auditor"]
+assert set(RoleName.__args__) == {str(r) for r in Role}  # type: ignore[attr-defined]
+Username = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+
+
+class UserIn(BaseModel):
+    """A new account (unknown fields are refused: 422)."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: Username
+    role: RoleName
+    town_code: str | None = Field(default=None, max_length=32, pattern=r"^[0-9]+$")
+    staff_code: str | None = Field(default=None, max_length=32)
+    display: str = Field(default="", max_length=100)
+    password: str | None = Field(default=None, min_length=10, max_length=256)
+
+
+class UserPatch(BaseModel):
+    """Changes to an account (unknown fields are refused: 422)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: RoleName | None = None
+    town_code: str | None = Field(default=None, max_length=32, pattern=r"^[0-9]+$")
+    disabled: bool | None = None
+    password: str | None = Field(default=None, min_length=10, max_length=256)
+
+
+class KeyIn(BaseModel):
+    """A new API key's name."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+
+
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Manage = Annotated[Scope, allow("users.manage")]
+
+
+@router.get("")
+def list_users(conn: ConnDep, scope: Manage) -> dict[str, object]:
+    """Every account with its role, region, state and number of live API keys."""
+    return {"items": admin.list_users(conn)}
+
+
+@router.post("", status_code=201, responses=error_responses(409, 422))
+def create_user(conn: ConnDep, scope: Manage, body: UserIn) -> dict[str, object]:
+    """Create an account (a password is optional: machine accounts use API keys)."""
+    user = admin.create_user(conn, actor=scope.require_user(), **body.model_dump())
+    conn.commit()
+    return {"id": user.id, "username": user.username, "role": user.role, "town_code": user.town_code}
+
+
+@router.patch("/{user_id}", responses=error_responses(404, 422))
+def update_user(conn: ConnDep, scope: Manage, user_id: UserId, body: UserPatch) -> dict[str, object]:
+    """Change role, region or password, or disable (ends sessions, tokens and event streams)."""
+    admin.update_user(conn, actor=scope.require_user(), user_id=user_id, **body.model_dump(exclude_unset=True))
+    conn.commit()
+    return {"id": user_id, "updated": sorted(body.model_dump(exclude_unset=True))}
+
+
+@router.post("/{user_id}/keys", status_code=201, responses=error_responses(404, 422))
+def create_key(conn: ConnDep, scope: Manage, user_id: UserId, body: KeyIn) -> dict[str, object]:
+    """A new API key for the account; the key is shown once (only its hash is kept)."""
+    key = admin.create_key(conn, actor=scope.require_user(), user_id=user_id, name=body.name)
+    conn.commit()
+    return {"name": body.name, "key": key}
+
+
+@router.get("/{user_id}/keys", responses=error_responses(404))
+def list_keys(conn: ConnDep, scope: Manage, user_id: UserId) -> dict[str, object]:
+    """The account's API keys by name (never the keys)."""
+    return {"items": admin.list_keys(conn, user_id=user_id)}
+
+
+@router.delete("/{user_id}/keys/{name}", status_code=204, responses=error_responses(404))
+def revoke_key(conn: ConnDep, scope: Manage, user_id: UserId,
+               name: Annotated[str, Path(max_length=64)]) -> None:
+    """Revoke the account's keys of that name."""
+    admin.revoke_key(conn, actor=scope.require_user(), user_id=user_id, name=name)
+    conn.commit()

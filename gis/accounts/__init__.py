@@ -1,0 +1,1 @@
+"""Accounts and sign-in: passwords, sessions, access tokens, API keys, lock-out."""

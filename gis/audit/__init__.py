@@ -1,0 +1,1 @@
+"""The audit trail: a hash chain sealed in the background, verification, retention."""
