@@ -54,7 +54,7 @@ def crew(db_settings: DatabaseSettings) -> Iterator[dict[str, Any]]:
 
 def new_case(client: TestClient, headers: dict[str, str], km: float, category: str = "0201") -> int:
     lon, lat = east(km)
-    response = client.post("/api/v1/cases", headers=headers, json={
+    response = client.post("/api/v1/cases", headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, json={
         "category": category, "source_channel": "walk_in", "description": "试点", "lon": lon, "lat": lat})
     assert response.status_code == 201, response.text
     return int(response.json()["id"])

@@ -27,6 +27,8 @@ PUBLIC = {
     "/healthz", "/readyz", "/", "/api/v1/meta", "/api/v1/categories", "/api/v1/workflow", "/api/v1/locate",
     "/api/v1/generations", "/api/v1/areas/extent", "/api/v1/areas/{code}", "/tiles/{layer}/{z}/{x}/{y}.pbf",
     "/tiles/{layer}.json", "/docs",
+    # signing in and out: the credentials are the request itself
+    "/login", "/auth/login", "/auth/logout", "/api/v1/auth/token",
 }
 
 
@@ -108,7 +110,7 @@ def two_towns(db_settings: DatabaseSettings) -> Iterator[dict[str, Any]]:
 
 def new_case(client: TestClient, headers: dict[str, str], **extra: Any) -> dict[str, Any]:
     body = {"category": "0201", "source_channel": "walk_in", "description": "邻里纠纷", **POINT_A, **extra}
-    response = client.post("/api/v1/cases", json=body, headers=headers)
+    response = client.post("/api/v1/cases", json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -92,7 +92,7 @@ def test_roster_edits_and_the_deadline_sweep_reach_every_process(servers: list[s
                                                                   db_settings: DatabaseSettings) -> None:
     token = make_token(db_settings, "proc-op", "operator")
     headers = {"Authorization": f"Bearer {token}"}
-    case = httpx.post(f"{servers[0]}/api/v1/cases", headers=headers, json={
+    case = httpx.post(f"{servers[0]}/api/v1/cases", headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, json={
         "category": "0201", "source_channel": "walk_in", "description": "多进程", **CASE_POINT}).json()
     code = f"MP{uuid.uuid4().hex[:6]}"
     with connect(db_settings) as c:  # a roster write from outside any server (the CLI, a script)
