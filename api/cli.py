@@ -104,6 +104,11 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"Console: http://{host}:{port}/?token={token}")
     print(f"API:     curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/generations")
     print("Stop with Ctrl-C (the database keeps running: `fengqiao db down` stops it).")
+    if settings.demo_positions:  # staff move on the map from the first minute (FENGQIAO_DEMO_POSITIONS=0: off)
+        from api.commands.sample_positions import start_in_background
+
+        start_in_background()
+        print("Simulated staff positions: every 3 s (demo data; FENGQIAO_DEMO_POSITIONS=0 turns it off)")
     return run_serve(args)
 
 
@@ -129,7 +134,12 @@ def run_user(args: argparse.Namespace) -> int:
 
 
 def _sample_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, required=True, help="GeoPackage to write")
+    p.add_argument("what", nargs="?", choices=["county", "positions"], default="county",
+                   help="county: a synthetic county (--out); positions: simulated staff positions (demo)")
+    p.add_argument("--out", type=Path, default=None, help="GeoPackage to write (county)")
+    p.add_argument("--live", action="store_true", help="positions: keep posting every --interval seconds")
+    p.add_argument("--interval", type=float, default=3.0, help="positions: seconds between rounds")
+    p.add_argument("--rounds", type=int, default=1, help="positions: rounds to post without --live")
     p.add_argument("--outline", type=Path, default=None, help="a real WGS84 county outline to tile instead")
     p.add_argument("--towns", type=int, default=17)
     p.add_argument("--villages", type=int, default=1026)
@@ -140,7 +150,14 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
 
 @command("sample", _sample_args)
 def run_sample(args: argparse.Namespace) -> int:
-    """Generate a synthetic, exactly nested county (optionally inside a real outline)."""
+    """Generate a synthetic, exactly nested county (optionally inside a real outline), or staff positions."""
+    if args.what == "positions":
+        from api.commands.sample_positions import run_positions
+
+        return run_positions(args)
+    if args.out is None:
+        print("fengqiao sample: name the GeoPackage to write with --out")
+        return 2
     from gis.sample.county import CountySpec, build_county, write_county
     from gis.sample.roster import build_roster, write_roster
     from gis.sample.tiling import TilingCounts

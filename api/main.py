@@ -8,13 +8,26 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.deps import allow
 from api.errors import error_body, install_error_handlers
 from api.live import EventHub
-from api.routers import areas, boundaries, cases, dispatch, events, health, locate, meta, staff, tiles
+from api.routers import (
+    areas,
+    board,
+    boundaries,
+    cases,
+    dispatch,
+    events,
+    health,
+    locate,
+    meta,
+    ogc,
+    pages,
+    staff,
+    tiles,
+)
 from gis.services import Services
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage.listen import ChangeListener
@@ -26,7 +39,7 @@ log = logging.getLogger("fengqiao")
 # Routers are listed once here; each module owns one resource.
 ROUTERS = [
     health.router, meta.router, tiles.router, areas.router, locate.router, cases.router, staff.router,
-    dispatch.router, events.router, boundaries.router,
+    dispatch.router, events.router, boundaries.router, board.router, ogc.router, pages.router,
 ]
 
 
@@ -76,10 +89,6 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
         return await call_next(request)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/", include_in_schema=False, dependencies=[allow("public")])
-    def console() -> FileResponse:
-        return FileResponse(STATIC_DIR / "console" / "index.html")
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
