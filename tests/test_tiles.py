@@ -70,7 +70,8 @@ def test_tilejson_has_bounds_center_minzoom_and_public_urls(public_client: TestC
     assert layers["areas"]["minzoom"] == 12 and layers["labels"]["minzoom"] == 14
     assert doc["attribution"]
     towns = public_client.get("/tiles/towns.json").json()
-    assert towns["minzoom"] == 6 and {v["id"]: v["minzoom"] for v in towns["vector_layers"]} == {"areas": 6, "labels": 9}
+    assert towns["minzoom"] == 6
+    assert {v["id"]: v["minzoom"] for v in towns["vector_layers"]} == {"areas": 6, "labels": 9}
     cases = public_client.get("/tiles/cases.json").json()
     assert cases["tiles"] == ["https://grid.example.gov.cn/fq/tiles/cases/{z}/{x}/{y}.pbf"]
     assert public_client.get("/tiles/rivers.json").json()["error"]["reason"] == "unknown_layer"

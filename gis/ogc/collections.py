@@ -26,12 +26,13 @@ class Collection:
 def boundary_collections(generations: list[Generation]) -> list[Collection]:
     """``grids`` etc. for the active generation, and ``grids@NAME`` for every generation."""
     out: list[Collection] = []
+    for gen in generations:
+        if gen.is_active:
+            out += [Collection(name, f"{TIER_LABELS[tier]}（{gen.name}），现行版本", tier, gen)
+                    for name, tier in TIER_IDS.items()]
     for gen in sorted(generations, key=lambda g: (not g.is_active, -g.id)):
-        for name, tier in TIER_IDS.items():
-            label = f"{TIER_LABELS[tier]}（{gen.name}）"
-            if gen.is_active:
-                out.append(Collection(name, f"{label}，现行版本", tier, gen))
-            out.append(Collection(f"{name}@{gen.name}", label, tier, gen))
+        out += [Collection(f"{name}@{gen.name}", f"{TIER_LABELS[tier]}（{gen.name}）", tier, gen)
+                for name, tier in TIER_IDS.items()]
     return out
 
 
