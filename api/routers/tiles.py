@@ -23,7 +23,7 @@ from gis.storage import areas, tiles
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
-TILE_FORMAT = 4  # bump when the tile contents change shape, so cached ETags stop matching
+TILE_FORMAT = 5  # bump when the tile contents change shape, so cached ETags stop matching
 MAXZOOM = 18
 ATTRIBUTION = "边界：县综治中心网格数据"
 

@@ -1,14 +1,16 @@
 DROP FUNCTION IF EXISTS fq_area_tile(integer, smallint, integer, integer, integer);
 
 -- Vector tile of one tier of a generation, from the stored EPSG:3857 column, with a "labels" point layer
--- (names at their point on surface) from zoom `label_z` on.
+-- (names at their point on surface) from zoom `label_z` on. Low zooms read the simplified copies (schema 091).
 CREATE OR REPLACE FUNCTION fq_area_tile(gen integer, t smallint, z integer, x integer, y integer,
                                         label_z integer DEFAULT 99)
 RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS $$
     WITH bounds AS (SELECT ST_TileEnvelope(z, x, y) AS env),
     shapes AS (
         SELECT a.code, a.name, a.tier, a.population,
-               ST_AsMVTGeom(a.geom_3857, bounds.env, 4096, 64, true) AS geom
+               ST_AsMVTGeom(CASE WHEN z <= 10 THEN coalesce(a.geom_3857_s4, a.geom_3857)
+                                 WHEN z <= 12 THEN coalesce(a.geom_3857_s1, a.geom_3857)
+                                 ELSE a.geom_3857 END, bounds.env, 4096, 64, true) AS geom
         FROM areas a, bounds
         WHERE a.generation_id = gen AND a.tier = t AND a.geom_3857 && bounds.env
     ),
