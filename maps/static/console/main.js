@@ -44,6 +44,7 @@ render(html`<${App} />`, document.getElementById("panel"));
 // -- map layers ---------------------------------------------------------------------------------------
 const overlays = {};
 const lines = L.layerGroup().addTo(map);
+const svg = L.svg();  // lines as SVG paths above the canvas tiles
 const staff = staffLayer();
 
 async function start() {
@@ -100,7 +101,7 @@ subscribe((s) => {
         for (const c of r.candidates) {
           const to = rec.spots[c.staff_id];
           if (!to) continue;
-          L.polyline([rec.case, to], { color: "#00838f", weight: 2, dashArray: "6 4", className: "rec-line" })
+          L.polyline([rec.case, to], { color: "#00838f", weight: 2, dashArray: "6 4", className: "rec-line", renderer: svg })
             .bindTooltip(`${c.name} ${Math.round(c.distance_m)} 米`, { permanent: true, className: "dist" }).addTo(lines);
         }
       }

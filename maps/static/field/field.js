@@ -20,7 +20,8 @@ async function sendQueue() {
   const result = await flush((item, error) => {
     if (error) update({ message: `订单 ${item.orderId} 未更新：${error}` });
   });
-  update({ queue: pending().length, message: result.sent ? app.message : "信号不佳，状态已保存，恢复后自动重发" });
+  const offline = "信号不佳，状态已保存，恢复后自动重发";
+  update({ queue: pending().length, message: result.sent ? (app.message === offline ? "" : app.message) : offline });
   loadOrders();
 }
 
@@ -59,7 +60,8 @@ function watchGeolocation() {
 function OrderCard({ o }) {
   const next = statusOf(o.status).next.filter((code) => !statusOf(code).centre_only);
   const place = [o.town_name, o.village_name, o.grid_name].filter(Boolean).join(" ");
-  const nav = o.lat != null ? `geo:${o.lat},${o.lon}?q=${o.lat},${o.lon}(${encodeURIComponent(o.case_no)})` : null;
+  const ll = o.lat != null ? `${o.lat.toFixed(6)},${o.lon.toFixed(6)}` : null;
+  const nav = ll ? `geo:${ll}?q=${ll}(${encodeURIComponent(o.case_no)})` : null;
   return html`<li class=${"order st-" + o.status} data-order=${o.id}>
     <div class="head"><b>${o.case_no}</b> <span class="role">${app.meta.order_roles[o.role]}</span>
       <span class="status">${statusOf(o.status).label}</span></div>
