@@ -70,6 +70,8 @@ def run_setup(args: argparse.Namespace) -> int:
 def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+    p.add_argument("--https", action="store_true",
+                   help="serve HTTPS with a self-signed certificate (demo: phones' geolocation needs HTTPS)")
 
 
 @command("serve", _serve_args)
@@ -80,11 +82,18 @@ def run_serve(args: argparse.Namespace) -> int:
     from api.main import create_app
 
     settings = AppSettings()
+    tls: dict[str, str] = {}
+    if getattr(args, "https", False):
+        from api.tls import self_signed
+
+        cert, key = self_signed(args.host or settings.host)
+        tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level="info",
+        **tls,  # type: ignore[arg-type]
     )
     return 0
 
@@ -101,8 +110,11 @@ def run_demo(args: argparse.Namespace) -> int:
         access.add_token(conn, user_id=user.id, token=token, label="demo")
         conn.commit()
     host, port = args.host or settings.host, args.port or settings.port
-    print(f"Console: http://{host}:{port}/?token={token}")
-    print(f"API:     curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/generations")
+    scheme = "https" if getattr(args, "https", False) else "http"
+    print(f"Console: {scheme}://{host}:{port}/?token={token}")
+    print(f"Field:   {scheme}://{host}:{port}/field?token=<a field user's token: fengqiao user NAME --role field"
+          " --staff CODE>")
+    print(f"API:     curl -H 'Authorization: Bearer {token}' {scheme}://{host}:{port}/api/v1/generations")
     print("Stop with Ctrl-C (the database keeps running: `fengqiao db down` stops it).")
     if settings.demo_positions:  # staff move on the map from the first minute (FENGQIAO_DEMO_POSITIONS=0: off)
         from api.commands.sample_positions import start_in_background

@@ -88,8 +88,9 @@ def main() -> None:
                         peer_t[-1] += (time.perf_counter() - t1) * 1000
                 a, s = np.array(times), np.array(sizes) / 1024
                 results[(layer, z)] = (np.percentile(a, 50), a.max(), np.percentile(s, 95))
+                raw_kib = raw_max / 1024 if raw_max else float("nan")
                 print(f"{layer:8} {z:>3} {len(a):>5} {np.percentile(a, 50):7.1f} {np.percentile(a, 95):7.1f} "
-                      f"{a.max():7.1f} {np.percentile(s, 95):10.1f} {raw_max / 1024 if raw_max else float('nan'):11.1f} "
+                      f"{a.max():7.1f} {np.percentile(s, 95):10.1f} {raw_kib:11.1f} "
                       f"| {np.percentile(peer_t, 50):21.1f} {np.percentile(np.array(peer_sizes) / 1024, 95):10.1f}"
                       f"  {np.percentile(peer_t, 50) / np.percentile(a, 50):6.1f}x")
         z12 = results[("grids", 12)][0]

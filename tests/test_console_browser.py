@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
@@ -163,7 +164,7 @@ def test_case_loop_dispatch_field_accept_and_board(browser: Browser, base_url: s
     phone.click("button[data-step=accepted]")
     phone.wait_for_function("document.querySelector('#orders .status').textContent === '已接单'")
     phone.screenshot(path=str(ARTIFACTS / "field-order.png"))
-    lead = f"#board li[data-order] .order-status"
+    lead = "#board li[data-order] .order-status"
     page.wait_for_function(f"[...document.querySelectorAll('{lead}')].some((e) => e.textContent === '已接单')")
     page.screenshot(path=str(ARTIFACTS / "console-board.png"))
     # Round the loop to the end.
@@ -185,15 +186,12 @@ def test_case_loop_dispatch_field_accept_and_board(browser: Browser, base_url: s
 
 def test_staff_markers_move_and_overdue_case_is_pinned(browser: Browser, base_url: str,
                                                        db_settings: DatabaseSettings, crew: dict[str, int]) -> None:
-    from api.main import create_app  # noqa: F401  (the live server already runs it)
     from gis.cases.book import load_rules
     from gis.cases.loop import sweep_deadlines
 
     external: list[str] = []
     operator = make_token(db_settings, "console-op2", "operator")
     headers = {"Authorization": f"Bearer {operator}"}
-    import httpx
-
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as api:
         made = api.post("/api/v1/cases", json={"category": "0201", "source_channel": "walk_in",
                                                 "description": "超期未办", "lon": 114.6371, "lat": 24.0788}).json()
@@ -203,7 +201,8 @@ def test_staff_markers_move_and_overdue_case_is_pinned(browser: Browser, base_ur
             sweep_deadlines(c, rules=load_rules(), now=datetime.now(UTC))
             c.commit()
         staff_id = crew["BROWSER2"]
-        assert api.post(f"/api/v1/staff/{staff_id}/positions", json={"lon": 114.6465, "lat": 24.0695}).status_code == 200
+        first = api.post(f"/api/v1/staff/{staff_id}/positions", json={"lon": 114.6465, "lat": 24.0695})
+        assert first.status_code == 200
         page = new_page(browser, base_url, external)
         page.goto(f"{base_url}/?token={operator}")
         page.wait_for_function("document.getElementById('live').textContent === '实时：已连接'")

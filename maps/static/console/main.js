@@ -10,7 +10,7 @@ import { CasesPanel } from "./panels/cases.js";
 import { Header } from "./panels/header.js";
 import { LocatePanel, locateAt } from "./panels/locate.js";
 import { openStream } from "./stream.js";
-import { applyEvent, loadBoard, loadCases, loadStaff, loadWatch, selectCase, set, state, subscribe } from "./store.js";
+import { applyEvent, loadBoard, loadCases, loadStaff, loadWatch, note, selectCase, set, state, subscribe } from "./store.js";
 import { html, render, useEffect, useState } from "./view.js";
 
 adoptTokenFromUrl();
@@ -65,6 +65,9 @@ async function start() {
   }
   const base = baseLayer(config);
   if (base) base.addTo(map);
+  if (base && config.basemap.crs !== "wgs84") {  // GCJ-02 / BD-09 tiles are shifted by hundreds of metres
+    note("warning", `底图坐标系为 ${config.basemap.crs}，与 WGS84 边界和案件点位存在数百米偏移`);
+  }
   Object.assign(overlays, await addTiers(map));
   if (signedIn()) {
     overlays["案件"] = caseLayer((id) => selectCase(id)).addTo(map);
