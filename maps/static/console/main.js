@@ -110,7 +110,26 @@ subscribe((s) => {
       }
     }
   } else if (lines.rec) { lines.clearLayers(); lines.rec = null; }
+  drawPlan(s.plan);
 });
+
+// An assignment plan: a line from each case to the staff member the plan gives it (where their position is known).
+const planLines = L.layerGroup().addTo(map);
+async function drawPlan(plan) {
+  if (planLines.plan === plan) return;
+  planLines.plan = plan;
+  planLines.clearLayers();
+  if (!plan) return;
+  const cases = new Map(state.list.items.map((c) => [c.id, c]));
+  for (const p of plan.optimal.pairs) {
+    const c = cases.get(p.case_id);
+    const s = state.staff.get(p.staff_id) || (await api("/api/v1/staff/" + p.staff_id)).body;
+    const at = s && s.position_lat != null ? [s.position_lat, s.position_lon] : s && s.home_lat != null ? [s.home_lat, s.home_lon] : null;
+    if (!c || c.lat == null || !at || planLines.plan !== plan) continue;
+    L.polyline([[c.lat, c.lon], at], { color: "#6a1b9a", weight: 2, renderer: svg,
+      className: "plan-line" }).bindTooltip(`${c.case_no} ← ${p.staff_name} ${Math.round(p.distance_m)} 米`).addTo(planLines);
+  }
+}
 
 start().catch((err) => console.error("start failed", err && err.stack ? err.stack : err));
 window.fengqiaoConsole = { map, state, set, selectCase, locateAt, overlays, staff };
