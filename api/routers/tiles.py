@@ -14,11 +14,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.deps import ConnDep, RulesDep, SettingsDep, allow
+from api.deps import ConnDep, RulesDep, ServicesDep, SettingsDep, allow
 from api.urls import public_base
-from gis.errors import InvalidInput
+from gis.errors import InvalidInput, Unavailable
 from gis.models import Tier
 from gis.policy import Scope
+from gis.services import Services
 from gis.storage import areas, tiles
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
@@ -51,6 +52,18 @@ def _layer(name: str) -> Layer:
     if name not in LAYERS:
         raise InvalidInput(f"unknown layer {name!r}; layers: {', '.join(LAYERS)}, cases", reason="unknown_layer")
     return LAYERS[name]
+
+
+def _generation(conn: ConnDep, services: Services, ref: str | None) -> tuple[int, str]:
+    """(id, name) of the generation to draw: the one the process serves (no query), or the one named."""
+    if ref is None:
+        try:
+            table = services.locate.current().table
+            return table.generation_id, table.generation_name
+        except Unavailable:
+            pass
+    gen = areas.get_generation(conn, ref=ref)
+    return gen.id, gen.name
 
 
 def _check(z: int, x: int, y: int) -> None:
@@ -99,19 +112,19 @@ def case_tile(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("ca
 
 @router.get("/{layer}/{z}/{x}/{y}.pbf", dependencies=[allow("public")],
             responses={204: {"description": "empty, or below the layer's minzoom"}, 304: {"description": "unchanged"}})
-def tile(request: Request, conn: ConnDep, layer: str, z: Z, x: XY, y: XY,
+def tile(request: Request, conn: ConnDep, services: ServicesDep, layer: str, z: Z, x: XY, y: XY,
          generation: Annotated[str | None, Query(max_length=100)] = None) -> Response:
     """One tile of a boundary tier; a generation never changes, so its tiles are cached by ETag."""
     spec = _layer(layer)
     _check(z, x, y)
-    gen = areas.get_generation(conn, ref=generation)
-    tag = entity_tag(request, f"g{gen.id}-{layer}-{z}-{x}-{y}-v{TILE_FORMAT}")
+    gen_id, gen_name = _generation(conn, services, generation)
+    tag = entity_tag(request, f"g{gen_id}-{layer}-{z}-{x}-{y}-v{TILE_FORMAT}")
     data = b""
     if z >= spec.minzoom and not not_modified(request, tag):
-        data = tiles.area_tile(conn, generation_id=gen.id, tier=spec.tier, z=z, x=x, y=y,
+        data = tiles.area_tile(conn, generation_id=gen_id, tier=spec.tier, z=z, x=x, y=y,
                                label_z=spec.label_minzoom)
     response = tile_response(request, data, tag, "public, max-age=300")
-    response.headers["X-Generation"] = gen.name
+    response.headers["X-Generation"] = gen_name
     return response
 
 
