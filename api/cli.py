@@ -81,6 +81,8 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--workers", type=int, default=1,
                    help="server processes on one database (each keeps its own in-memory services in step)")
+    p.add_argument("--https", action="store_true",
+                   help="serve HTTPS with a self-signed certificate (demo: phones' geolocation needs HTTPS)")
 
 
 @command("serve", _serve_args)
@@ -94,11 +96,17 @@ def run_serve(args: argparse.Namespace) -> int:
     keys()  # refuse to start without the keys, with a message naming them
     settings = AppSettings()
     host, port = args.host or settings.host, args.port or settings.port
-    if args.workers > 1:  # each worker process builds its app from the environment
+    tls: dict[str, str] = {}
+    if getattr(args, "https", False):
+        from api.tls import self_signed
+
+        cert, key = self_signed(host)
+        tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    if getattr(args, "workers", 1) > 1:  # each worker process builds its app from the environment
         uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=args.workers,
-                    log_level="info")
+                    log_level="info", **tls)  # type: ignore[arg-type]
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **tls)  # type: ignore[arg-type]
     return 0
 
 
@@ -114,7 +122,9 @@ def run_demo(args: argparse.Namespace) -> int:
     run_setup(argparse.Namespace(no_sample=False))
     settings = AppSettings()
     host, port = args.host or settings.host, args.port or settings.port
-    print(f"Sign in at http://{host}:{port}/login with one of these demo accounts (new passwords each run):")
+    scheme = "https" if getattr(args, "https", False) else "http"
+    print(f"Sign in at {scheme}://{host}:{port}/login (console) or {scheme}://{host}:{port}/field (field staff)"
+          " with one of these demo accounts (new passwords each run):")
     with connect(DatabaseSettings()) as conn:
         for role, label in ROLE_LABELS.items():
             password = f"Demo-{secrets.token_urlsafe(9)}"
@@ -124,9 +134,14 @@ def run_demo(args: argparse.Namespace) -> int:
         key = admin.create_key(conn, actor=None, user_id=admin.user_id_of(conn, "demo-admin"),
                                name="demo-simulator")
         conn.commit()
-    print(f"API clients: curl -d username=demo-admin -d password=... http://{host}:{port}/api/v1/auth/token")
+    print(f"API clients: curl -d username=demo-admin -d password=... {scheme}://{host}:{port}/api/v1/auth/token")
     print(f"Machine clients (simulator, gateways): Authorization: Bearer {key}")
     print("Stop with Ctrl-C (the database keeps running: `fengqiao db down` stops it).")
+    if settings.demo_positions:  # staff move on the map from the first minute (FENGQIAO_DEMO_POSITIONS=0: off)
+        from api.commands.sample_positions import start_in_background
+
+        start_in_background()
+        print("Simulated staff positions: every 3 s (demo data; FENGQIAO_DEMO_POSITIONS=0 turns it off)")
     return run_serve(args)
 
 
@@ -152,7 +167,12 @@ def run_user(args: argparse.Namespace) -> int:
 
 
 def _sample_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, required=True, help="GeoPackage to write")
+    p.add_argument("what", nargs="?", choices=["county", "positions"], default="county",
+                   help="county: a synthetic county (--out); positions: simulated staff positions (demo)")
+    p.add_argument("--out", type=Path, default=None, help="GeoPackage to write (county)")
+    p.add_argument("--live", action="store_true", help="positions: keep posting every --interval seconds")
+    p.add_argument("--interval", type=float, default=3.0, help="positions: seconds between rounds")
+    p.add_argument("--rounds", type=int, default=1, help="positions: rounds to post without --live")
     p.add_argument("--outline", type=Path, default=None, help="a real WGS84 county outline to tile instead")
     p.add_argument("--towns", type=int, default=17)
     p.add_argument("--villages", type=int, default=1026)
@@ -163,7 +183,14 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
 
 @command("sample", _sample_args)
 def run_sample(args: argparse.Namespace) -> int:
-    """Generate a synthetic, exactly nested county (optionally inside a real outline)."""
+    """Generate a synthetic, exactly nested county (optionally inside a real outline), or staff positions."""
+    if args.what == "positions":
+        from api.commands.sample_positions import run_positions
+
+        return run_positions(args)
+    if args.out is None:
+        print("fengqiao sample: name the GeoPackage to write with --out")
+        return 2
     from gis.sample.county import CountySpec, build_county, write_county
     from gis.sample.roster import build_roster, write_roster
     from gis.sample.tiling import TilingCounts

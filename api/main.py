@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.deps import allow
 from api.errors import error_body, install_error_handlers
 from api.live import EventHub
 from api.logs import install_redaction
@@ -21,6 +20,7 @@ from api.routers import (
     areas,
     audit,
     auth,
+    board,
     boundaries,
     cases,
     dispatch,
@@ -28,6 +28,8 @@ from api.routers import (
     health,
     locate,
     meta,
+    ogc,
+    pages,
     parties,
     staff,
     tiles,
@@ -46,7 +48,7 @@ log = logging.getLogger("fengqiao")
 ROUTERS = [
     locate.router, health.router, meta.router, tiles.router, areas.router, cases.router, staff.router,
     dispatch.router, events.router, boundaries.router, auth.router, users.router, audit.router,
-    parties.router,
+    parties.router, board.router, ogc.router, pages.router,
 ]
 
 
@@ -113,14 +115,6 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
 
     app.add_middleware(SecurityMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/", include_in_schema=False, dependencies=[allow("public")])
-    def console() -> FileResponse:
-        return FileResponse(STATIC_DIR / "console" / "index.html")
-
-    @app.get("/docs", include_in_schema=False, dependencies=[allow("public")])
-    def docs() -> FileResponse:
-        return FileResponse(STATIC_DIR / "docs" / "index.html")
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -56,6 +56,16 @@ class AppSettings(BaseSettings):
     max_upload_mb: int = 200
     border_distance_m: float = 50.0
     demo_token: str | None = None
+    # The URL clients reach this server by (behind a reverse proxy: https://grid.example.gov.cn); tile and OGC
+    # links are built from it rather than from the Host header. None: the request's own base URL (development).
+    public_url: str | None = None
+    # An optional base map for the console: an XYZ template ({z}/{x}/{y}) or a WMTS KVP/REST URL, its
+    # attribution and its datum ("wgs84" for 天地图/CGCS2000 sources, "gcj02" for most commercial tiles).
+    basemap_url: str | None = None
+    basemap_attribution: str = ""
+    basemap_crs: str = "wgs84"
+    # Start the live position simulator with the demo (movement on the map on first start).
+    demo_positions: bool = True
     sweep_every_s: float = 60.0  # deadline warnings are raised inside the server this often (one process at a time)
 
 

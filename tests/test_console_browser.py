@@ -1,17 +1,30 @@
-"""The operator console in a real headless Chromium against a live server."""
+"""The operator console and the field page in a real headless Chromium against a live server.
+
+The whole loop as people do it: tiles draw, a case is registered by clicking the map (with a party), moved
+along the loop, dispatched to a lead and an assistant in one action; the field user accepts on /field and
+the operator's dispatch board shows the change arrive over the event stream; staff markers move; an
+overdue case is pinned. Screenshots go to var/artifacts/ (look at them).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
 from gis.settings import DatabaseSettings
+from gis.staff.roster import StaffRecord
+from gis.storage import staff as staff_store
+from gis.storage.pool import connect
 from tests.browser_support import chromium, live_server
+from tests.conftest import make_token
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "artifacts"
+POINT = (114.6471302, 24.0688967)  # 坪湾社区第7网格, 隆联街道
 
 
 @pytest.fixture(scope="module")
@@ -26,74 +39,190 @@ def browser() -> Iterator[Browser]:
         yield b
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    # Playwright's wait_for_function evaluates strings, which the console's CSP (script-src 'self') forbids
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
-    pg = context.new_page()
-    yield pg
-    context.close()
+@pytest.fixture(scope="module")
+def crew(db_settings: DatabaseSettings) -> Iterator[dict[str, int]]:
+    """A mediator and a police officer next to POINT, and nobody else near it."""
+    records = [
+        StaffRecord(staff_code="BROWSER1", name="黄调解", role="mediator", skills=("02",), territory=("449901001008",),
+                    home_lon=114.6481, home_lat=24.0689, capacity=2, phone="13900001111"),
+        StaffRecord(staff_code="BROWSER2", name="林民警", role="police", skills=("02",), territory=(),
+                    home_lon=114.6465, home_lat=24.0695, capacity=2, phone="13900002222"),
+    ]
+    with connect(db_settings) as c:
+        staff_store.upsert_staff(c, records=records)
+        c.commit()
+        ids = {r.staff_code: staff_store.get_staff(c, staff_code=r.staff_code)["id"] for r in records}
+    yield ids
+    with connect(db_settings) as c:
+        c.execute("UPDATE staff SET active = false WHERE staff_code IN ('BROWSER1', 'BROWSER2')")
+        c.commit()
 
 
-def test_console_shows_boundaries_from_vector_tiles(page: Page, base_url: str) -> None:
+def new_page(browser: Browser, base_url: str, external: list[str], **context: object) -> Page:
+    # bypass_csp: Playwright's string predicates are eval'd, which the console's CSP (script-src 'self') forbids
+    options: dict[str, object] = {"viewport": {"width": 1360, "height": 860}, "bypass_csp": True, **context}
+    ctx = browser.new_context(**options)  # type: ignore[arg-type]
+    page = ctx.new_page()
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith((base_url, "data:")) else None)
+    return page
+
+
+def click_map_at(page: Page, lon: float, lat: float) -> None:
+    x, y = page.evaluate(f"(() => {{ const p = window.fengqiaoConsole.map.latLngToContainerPoint([{lat}, {lon}]);"
+                         " const r = document.getElementById('map').getBoundingClientRect();"
+                         " return [r.left + p.x, r.top + p.y]; })()")
+    page.mouse.click(x, y)
+
+
+def act(page: Page, action: str, note: str = "", satisfaction: int | None = None) -> None:
+    page.click(f"#actions button[data-action={action}]")
+    form = f"form.action-form[data-action={action}]"
+    page.wait_for_selector(form)
+    if note:
+        page.fill(f"{form} textarea[name=note]", note)
+    if satisfaction is not None:
+        page.fill(f"{form} input[name=satisfaction]", str(satisfaction))
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(form, state="detached")
+
+
+def test_console_draws_tiles_from_the_application_only(browser: Browser, base_url: str) -> None:
     external: list[str] = []
-    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(base_url) else None)
-    tile_statuses: list[int] = []
-    page.on("response", lambda r: tile_statuses.append(r.status) if "/tiles/" in r.url else None)
+    page = new_page(browser, base_url, external)
+    statuses: list[int] = []
+    page.on("response", lambda r: statuses.append(r.status) if "/tiles/" in r.url and ".pbf" in r.url else None)
     page.goto(base_url + "/")
-    page.wait_for_function("document.getElementById('status').textContent.length > 0")
+    page.wait_for_function("document.getElementById('status') && document.getElementById('status').textContent")
     assert page.text_content("#status") == "服务正常"
     assert page.text_content("#generation") == "边界版本 sample-county"
-    page.wait_for_function("document.querySelectorAll('#map canvas.leaflet-tile').length >= 4")
-    page.wait_for_timeout(500)
-    assert tile_statuses and set(tile_statuses) <= {200, 204}
-    assert 200 in tile_statuses
+    page.wait_for_function("document.querySelectorAll('#map canvas.leaflet-tile').length >= 8")
+    page.wait_for_timeout(400)
+    assert 200 in statuses and set(statuses) <= {200, 204, 304}
+    assert page.evaluate("window.fengqiaoConsole.map.getZoom()") == 10  # the county fits; the grids do not force z12
     assert external == []  # every asset is served by the application (intranets have no CDN)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "console.png"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-county.png"))
+    page.context.close()
 
 
-def test_operator_locates_registers_and_dispatches(page: Page, base_url: str, db_settings: DatabaseSettings) -> None:
-    from gis.staff.roster import StaffRecord
-    from gis.storage import staff as staff_store
-    from gis.storage.pool import connect
-    from tests.conftest import make_token
+def test_case_loop_dispatch_field_accept_and_board(browser: Browser, base_url: str, db_settings: DatabaseSettings,
+                                                   crew: dict[str, int]) -> None:
+    external: list[str] = []
+    operator = make_token(db_settings, "console-op", "operator")
+    field = make_token(db_settings, "console-field", "field", staff_code="BROWSER1")
+    page = new_page(browser, base_url, external)
+    page.goto(f"{base_url}/?token={operator}")
+    page.wait_for_function("document.getElementById('live').textContent === '实时：已连接'")
+    assert "token=" not in page.url  # the token leaves the address bar (and history) at once
+    page.evaluate(f"window.fengqiaoConsole.map.setView([{POINT[1]}, {POINT[0]}], 15)")
+    page.wait_for_timeout(300)
+    click_map_at(page, *POINT)
+    page.wait_for_selector("#info dl.chain")
+    info = page.text_content("#info") or ""
+    assert "坪湾社区第7网格" in info and "隆联街道" in info and "黄调解" in info
+    page.select_option("#case-category", "0201")
+    page.fill("#case-description", "楼上住户装修噪音，双方争吵")
+    page.click("#add-party")
+    page.fill(".party-name", "王小明")
+    page.fill(".party-id", "440101199001011234")
+    page.fill(".party-phone", "13812345678")
+    page.click("#case-submit")
+    page.wait_for_selector("#created a")
+    page.click("#created a")
+    page.wait_for_selector("#case-no")
+    case_no = page.text_content("#case-no") or ""
+    assert case_no.startswith("AJ") and page.text_content("#case-status") == "登记受理"
+    parties = page.text_content("#parties") or ""
+    assert "王小明" in parties and "440101199001011234" not in parties and "****" in parties
+    # The loop, with labels and allowed actions from /api/v1/meta and the case.
+    assert page.text_content("#actions button[data-action=triage]") == "分流"
+    act(page, "triage")
+    page.wait_for_function("document.getElementById('case-status').textContent === '已分流'")
+    act(page, "accept")
+    page.wait_for_function("document.getElementById('case-status').textContent === '调处中'")
+    # Joint dispatch: the mediator leads, the police officer assists, in one action; lines on the map.
+    page.click("#recommend")
+    page.wait_for_selector(f"li[data-staff='{crew['BROWSER1']}'] select.pick")
+    page.wait_for_function("document.querySelectorAll('path.rec-line').length >= 2")
+    page.select_option(f"li[data-staff='{crew['BROWSER1']}'] select.pick", "lead")
+    page.select_option(f"li[data-staff='{crew['BROWSER2']}'] select.pick", "assist")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-recommend.png"))
+    page.click("#send-dispatch")
+    page.wait_for_selector("#orders li")
+    orders = page.text_content("#orders") or ""
+    assert "黄调解" in orders and "主办" in orders and "林民警" in orders and "协办" in orders
+    page.click("button[data-tab=board]")
+    page.wait_for_function(f"document.getElementById('board').textContent.includes('{case_no}')")
+    # The field user accepts on the phone page; the board changes over the event stream, no reload.
+    phone = new_page(browser, base_url, external, viewport={"width": 390, "height": 780}, is_mobile=True)
+    phone.goto(f"{base_url}/field?token={field}")
+    phone.wait_for_selector("#orders li.order")
+    card = phone.text_content("#orders") or ""
+    assert case_no in card and "隆联街道" in card and "坪湾社区第7网格" in card
+    href = phone.get_attribute("#orders a", "href") or ""
+    assert href.startswith("geo:24.0688") and ",114.6471" in href and href.endswith(f"({case_no})")
+    phone.click("button[data-step=accepted]")
+    phone.wait_for_function("document.querySelector('#orders .status').textContent === '已接单'")
+    phone.screenshot(path=str(ARTIFACTS / "field-order.png"))
+    lead = "#board li[data-order] .order-status"
+    page.wait_for_function(f"[...document.querySelectorAll('{lead}')].some((e) => e.textContent === '已接单')")
+    page.screenshot(path=str(ARTIFACTS / "console-board.png"))
+    # Round the loop to the end.
+    page.click(f"#board a:text('{case_no}')")
+    page.wait_for_selector("#timeline")
+    timeline = page.text_content("#timeline") or ""
+    assert "分流 → 已分流" in timeline and "黄调解（主办）：已接单" in timeline and "console-op" in timeline
+    act(page, "resolve", note="双方达成协议")
+    act(page, "follow_up")
+    act(page, "evaluate", satisfaction=5)
+    act(page, "close")
+    page.wait_for_function("document.getElementById('case-status').textContent === '已结案'")
+    assert page.evaluate("document.querySelectorAll('#actions button').length") == 0
+    page.screenshot(path=str(ARTIFACTS / "console-closed.png"))
+    assert external == []
+    phone.context.close()
+    page.context.close()
 
-    with connect(db_settings) as c:
-        staff_store.upsert_staff(c, records=[StaffRecord(
-            staff_code="BROWSER1", name="黄调解", role="mediator", skills=("02",), territory=("449901001008",),
-            home_lon=114.6481, home_lat=24.0689, capacity=2)])
-        c.commit()
-    token = make_token(db_settings, "console-op", "operator")
-    try:
-        page.goto(f"{base_url}/?token={token}")
-        page.wait_for_function("document.getElementById('status').textContent === '服务正常'")
-        page.wait_for_function("document.querySelectorAll('#case-category option').length > 10")
-        page.evaluate("window.fengqiaoConsole.map.setView([24.0688967, 114.6471302], 15)")
-        page.wait_for_timeout(500)
-        point = page.evaluate("(() => { const p = window.fengqiaoConsole.map.latLngToContainerPoint("
-                              "[24.0688967, 114.6471302]); const r = document.getElementById('map')"
-                              ".getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; })()")
-        page.mouse.click(point[0], point[1])
-        page.wait_for_selector("#info dl.chain")
-        info = page.text_content("#info") or ""
-        assert "坪湾社区第7网格" in info and "隆联街道" in info and "黄调解" in info
-        assert page.is_visible("#intake")
-        page.select_option("#case-category", "0201")
-        page.fill("#case-description", "楼上住户装修噪音，双方争吵")
-        page.click("#case-submit")
-        page.wait_for_selector("#case-no")
-        assert (page.text_content("#case-no") or "").startswith("AJ")
-        assert "坪湾社区" in (page.text_content("#case") or "")
-        page.wait_for_selector("button[data-dispatch]")
-        page.click("button[data-dispatch]")
-        page.wait_for_function("document.getElementById('case').textContent.includes('已派')")
-        assert "黄调解（已派遣）" in (page.text_content("#case") or "")
-        page.wait_for_function("document.querySelectorAll('#case-list li').length > 0")
-        page.wait_for_function("document.getElementById('live').textContent === '实时：已连接'")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "console-case.png"))
-    finally:
+
+def test_staff_markers_move_and_overdue_case_is_pinned(browser: Browser, base_url: str,
+                                                       db_settings: DatabaseSettings, crew: dict[str, int]) -> None:
+    from gis.cases.book import load_rules
+    from gis.cases.loop import sweep_deadlines
+
+    external: list[str] = []
+    operator = make_token(db_settings, "console-op2", "operator")
+    headers = {"Authorization": f"Bearer {operator}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as api:
+        made = api.post("/api/v1/cases", json={"category": "0201", "source_channel": "walk_in",
+                                                "description": "超期未办", "lon": 114.6371, "lat": 24.0788}).json()
         with connect(db_settings) as c:
-            c.execute("UPDATE staff SET active = false WHERE staff_code = 'BROWSER1'")
+            c.execute("UPDATE cases SET due_at = now() - interval '2 hours' WHERE id = %s", (made["id"],))
             c.commit()
+            sweep_deadlines(c, rules=load_rules(), now=datetime.now(UTC))
+            c.commit()
+        staff_id = crew["BROWSER2"]
+        first = api.post(f"/api/v1/staff/{staff_id}/positions", json={"lon": 114.6465, "lat": 24.0695})
+        assert first.status_code == 200
+        page = new_page(browser, base_url, external)
+        page.goto(f"{base_url}/?token={operator}")
+        page.wait_for_function("document.getElementById('live').textContent === '实时：已连接'")
+        page.wait_for_function(f"window.fengqiaoConsole.staff.markers.has({staff_id})")
+        before = page.evaluate(f"window.fengqiaoConsole.staff.markers.get({staff_id}).getLatLng().lng")
+        assert before == pytest.approx(114.6465)
+        recorded = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+        assert api.post(f"/api/v1/staff/{staff_id}/positions",
+                        json={"lon": 114.6501, "lat": 24.0712, "recorded_at": recorded}).status_code == 200
+        page.wait_for_function(f"window.fengqiaoConsole.staff.markers.get({staff_id}).getLatLng().lng > 114.65")
+    # The overdue case is pinned above the list with a red mark, whatever the list's filters.
+    page.wait_for_selector(f"#watch-list a[data-case='{made['id']}']")
+    row = page.text_content(f"#watch-list li:has(a[data-case='{made['id']}'])") or ""
+    assert "已超期" in row and "红色预警" in row
+    page.select_option("#filter-status", ["closed"])
+    page.wait_for_timeout(300)
+    assert page.is_visible(f"#watch-list a[data-case='{made['id']}']")
+    page.evaluate("window.fengqiaoConsole.map.setView([24.0712, 114.6501], 15)")
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / "console-staff-overdue.png"))
+    assert external == []
+    page.context.close()

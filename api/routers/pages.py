@@ -1,0 +1,42 @@
+"""The web pages: the operator console (`/`), the field page (`/field`) and the console's settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from api.deps import SettingsDep, allow
+from maps import STATIC_DIR
+
+router = APIRouter(include_in_schema=False, dependencies=[allow("public")])
+NO_STORE = {"Cache-Control": "no-cache"}
+
+
+@router.get("/")
+def console() -> FileResponse:
+    """The operator console (ES modules under /static/console/)."""
+    return FileResponse(STATIC_DIR / "console" / "index.html", headers=NO_STORE)
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> FileResponse:
+    """Swagger UI over /openapi.json, from vendored assets (an intranet has no CDN)."""
+    return FileResponse(STATIC_DIR / "docs" / "index.html")
+
+
+@router.get("/field")
+def field() -> FileResponse:
+    """The phone page of field staff."""
+    return FileResponse(STATIC_DIR / "field" / "index.html", headers=NO_STORE)
+
+
+@router.get("/console/config.json")
+def console_config(settings: SettingsDep) -> dict[str, Any]:
+    """What the pages need from the server's settings: the optional base map and its datum."""
+    basemap = None
+    if settings.basemap_url:
+        basemap = {"url": settings.basemap_url, "attribution": settings.basemap_attribution,
+                   "crs": settings.basemap_crs}
+    return {"basemap": basemap}

@@ -1,0 +1,56 @@
+"""The dispatch board: orders with their case, where it is and how long each step has taken."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg.rows import dict_row
+
+from gis.policy import RegionFilter
+from gis.storage.dispatch import ORDER_COLUMNS, ORDER_FROM
+from gis.storage.pool import Conn, translate_pg_errors
+
+BOARD_COLUMNS = (
+    ORDER_COLUMNS + ", d.active, c.case_no, c.status AS case_status, c.warning_level, c.severity, c.category_code,"
+    " c.lon, c.lat, c.grid_code, c.due_at,"
+    " g.name AS grid_name, v.name AS village_name, t.name AS town_name,"
+    " greatest(d.dispatched_at, d.accepted_at, d.en_route_at, d.on_scene_at, d.completed_at, d.declined_at,"
+    "  d.returned_at, d.cancelled_at) AS last_step_at"
+)
+BOARD_FROM = (
+    ORDER_FROM + " LEFT JOIN areas g ON g.generation_id = c.generation_id AND g.code = c.grid_code"
+    " LEFT JOIN areas v ON v.generation_id = c.generation_id AND v.code = c.village_code"
+    " LEFT JOIN areas t ON t.generation_id = c.generation_id AND t.code = c.town_code"
+)
+
+
+def board_orders(conn: Conn, *, cases: RegionFilter, staff: RegionFilter | None = None, active_only: bool = True,
+                 case_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Orders whose case lies in ``cases`` (and, for field users, whose staff is in ``staff``), newest step first.
+
+    Each row carries the case's number, status, warning level, point and address (grid, village, town names).
+    """
+    conditions = [f"({cases.sql})"]
+    params: list[Any] = list(cases.params)
+    if staff is not None:
+        conditions.append(f"({staff.sql})")
+        params.extend(staff.params)
+    if active_only:
+        conditions.append("d.active")
+    if case_id is not None:
+        conditions.append("d.case_id = %s")
+        params.append(case_id)
+    query = (f"SELECT {BOARD_COLUMNS} {BOARD_FROM} WHERE {' AND '.join(conditions)}"
+             " ORDER BY last_step_at DESC, d.id DESC LIMIT %s")
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, (*params, limit)).fetchall()
+
+
+def live_positions(conn: Conn, *, staff: RegionFilter, limit: int = 5000) -> list[dict[str, Any]]:
+    """Active staff in ``staff`` (a filter on ``staff s``) that have a last known position, newest fix first."""
+    from gis.storage.staff import STAFF_COLUMNS, STAFF_FROM
+
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(f"SELECT {STAFF_COLUMNS} {STAFF_FROM} WHERE s.active AND p.staff_id IS NOT NULL"
+                           f" AND ({staff.sql}) ORDER BY p.recorded_at DESC LIMIT %s",
+                           (*staff.params, limit)).fetchall()

@@ -1,0 +1,71 @@
+"""Features for OGC API - Features: boundary areas and (region-scoped) cases as GeoJSON built in PostGIS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gis.policy import RegionFilter
+from gis.storage.pool import Conn, translate_pg_errors
+
+Box = tuple[float, float, float, float]
+AREA_FEATURE = (
+    "json_build_object('type', 'Feature', 'id', a.code, 'geometry', ST_AsGeoJSON(a.geom, 7)::json,"
+    " 'properties', json_build_object('code', a.code, 'name', a.name, 'tier', a.tier, 'parent_code', p.code,"
+    " 'population', a.population, 'area_m2', round(a.area_m2::numeric, 1)))"
+)
+CASE_FEATURE = (
+    "json_build_object('type', 'Feature', 'id', c.id, 'geometry', ST_AsGeoJSON(c.geom, 7)::json,"
+    " 'properties', json_build_object('case_no', c.case_no, 'status', c.status, 'category_code', c.category_code,"
+    " 'severity', c.severity, 'warning_level', c.warning_level, 'grid_code', c.grid_code,"
+    " 'village_code', c.village_code, 'town_code', c.town_code, 'source_channel', c.source_channel,"
+    " 'handling_unit', c.handling_unit, 'due_at', c.due_at, 'created_at', c.created_at,"
+    " 'closed_at', c.closed_at))"
+)
+
+
+def _page(conn: Conn, feature: str, source: str, where: str, params: list[Any], order: str, limit: int,
+          offset: int) -> tuple[list[dict[str, Any]], int]:
+    with translate_pg_errors():
+        total = conn.execute(f"SELECT count(*) {source} WHERE {where}", params).fetchone()
+        rows = conn.execute(f"SELECT {feature} {source} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+                            (*params, limit, offset)).fetchall()
+    return [r[0] for r in rows], int(total[0]) if total else 0
+
+
+def area_features(conn: Conn, *, generation_id: int, tier: int, bbox: Box | None, limit: int, offset: int,
+                  code: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """One page of a tier's areas as GeoJSON features (id = code), and how many match."""
+    where = "a.generation_id = %s AND a.tier = %s"
+    params: list[Any] = [generation_id, tier]
+    if bbox is not None:
+        where += " AND a.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
+        params.extend(bbox)
+    if code is not None:
+        where += " AND a.code = %s"
+        params.append(code)
+    return _page(conn, AREA_FEATURE, "FROM areas a LEFT JOIN areas p ON p.id = a.parent_id", where, params,
+                 "a.code", limit, offset)
+
+
+def case_features(conn: Conn, *, region: RegionFilter, bbox: Box | None, limit: int, offset: int,
+                  case_id: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """One page of the cases in ``region`` that have a point (no personal data), newest first."""
+    where = f"c.geom IS NOT NULL AND ({region.sql})"
+    params: list[Any] = list(region.params)
+    if bbox is not None:
+        where += " AND c.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
+        params.extend(bbox)
+    if case_id is not None:
+        where += " AND c.id = %s"
+        params.append(case_id)
+    return _page(conn, CASE_FEATURE, "FROM cases c", where, params, "c.id DESC", limit, offset)
+
+
+def tier_extent(conn: Conn, *, generation_id: int, tier: int) -> Box | None:
+    """The bounding box of one tier of a generation."""
+    with translate_pg_errors():
+        row = conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e"
+                           " FROM areas WHERE generation_id = %s AND tier = %s) s", (generation_id, tier)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return float(row[0]), float(row[1]), float(row[2]), float(row[3])

@@ -1,0 +1,32 @@
+// Cases as a vector tile layer (clusters with counts below z12, points above), coloured by status and
+// warning level; scoped by the server to the caller's region. Redrawn when case events arrive.
+import { authorize } from "../api.js";
+
+export const WARNING_COLOURS = { red: "#c62828", yellow: "#ef8f00", none: "#1565c0" };
+
+export function caseColour(props) {
+  if (props.warning_level && props.warning_level !== "none") return WARNING_COLOURS[props.warning_level];
+  if (!props.open) return "#78909c";
+  return props.status === "registered" ? "#6a1b9a" : WARNING_COLOURS.none;
+}
+
+export function caseLayer(onPick) {
+  const layer = L.vectorGrid.protobuf("/tiles/cases/{z}/{x}/{y}.pbf", {
+    rendererFactory: L.canvas.tile, maxNativeZoom: 18, interactive: true, pane: "markerPane",
+    fetchOptions: authorize({}),
+    vectorTileLayerStyles: {
+      cases: (props) => {
+        const n = props.n || 1;
+        return { radius: n > 1 ? Math.min(22, 7 + Math.log2(n) * 3) : 6, color: "#fff", weight: 1.5,
+          fill: true, fillColor: caseColour(props), fillOpacity: 0.9 };
+      },
+    },
+  });
+  layer.on("click", (e) => {
+    const p = e.layer.properties;
+    if (p.id) onPick(p.id);
+    else if (e.latlng) layer._map.setView(e.latlng, Math.min(layer._map.getZoom() + 2, 14));
+  });
+  window.addEventListener("fengqiao:cases-changed", () => layer.redraw());
+  return layer;
+}

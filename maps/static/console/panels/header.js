@@ -1,0 +1,31 @@
+// Header: service state, boundary generation, live stream state and notifications.
+import { html, useState } from "../view.js";
+import { setToken, signedIn } from "../api.js";
+import { selectCase, set } from "../store.js";
+
+const LIVE = { off: ["实时：未连接", "muted"], on: ["实时：已连接", "on"], retry: ["实时：重连中", "muted"] };
+
+export function Header({ state }) {
+  const [open, setOpen] = useState(false);
+  const [live, cls] = LIVE[state.live] || LIVE.off;
+  const ready = state.ready;
+  const urgent = state.notes.filter((n) => n.kind === "overdue" || n.kind === "warning").length;
+  const login = (e) => { e.preventDefault(); setToken(e.target.elements.token.value); location.reload(); };
+  return html`<header>
+    <h1>枫桥 · 网格指挥台</h1>
+    <span id="generation" class="badge">${ready && ready.checks && ready.checks.generation ? "边界版本 " + ready.checks.generation : ""}</span>
+    <span id="live" class=${"badge " + cls}>${live}</span>
+    <button id="notes-toggle" class=${"badge bell" + (urgent ? " urgent" : "")} onClick=${() => setOpen(!open)}
+      title="通知">通知 ${state.notes.length}</button>
+    <a class="badge link" href="/field" target="_blank">一线端</a>
+    <span id="status" class="status">${ready ? (ready.status === "ok" ? "服务正常" : "服务未就绪") : ""}</span>
+    ${!signedIn() && html`<form id="login" class="login" onSubmit=${login}>
+      <input name="token" type="password" placeholder="访问令牌" aria-label="访问令牌" /><button type="submit">登录</button></form>`}
+    ${open && html`<ol id="notes" class="notes">
+      ${state.notes.length === 0 && html`<li class="hint">暂无通知</li>`}
+      ${state.notes.map((n) => html`<li key=${n.key} class=${"note-" + n.kind}>
+        <a href="#" onClick=${(e) => { e.preventDefault(); if (n.caseId) selectCase(n.caseId); set({ tab: "case" }); }}>${n.text}</a>
+        <span class="when">${new Date(n.at).toLocaleTimeString("zh-CN", { hour12: false })}</span></li>`)}
+    </ol>`}
+  </header>`;
+}
