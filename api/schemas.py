@@ -304,3 +304,38 @@ class Readiness(Model):
     status: str
     checks: dict[str, Any]
     reason: str | None = None
+
+
+class OgcLinks(Model):
+    """An OGC API document: links to related resources (landing page, collection descriptions)."""
+
+    links: list[dict[str, Any]]
+
+
+class OgcConformance(Model):
+    """The OGC API conformance classes implemented."""
+
+    conformsTo: list[str]  # noqa: N815 (the standard's name)
+
+
+class OgcCollections(OgcLinks):
+    """Every collection offered."""
+
+    collections: list[dict[str, Any]]
+
+
+class GeoJSONFeature(Model):
+    """A GeoJSON Feature (RFC 7946)."""
+
+    type: str
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+
+
+class GeoJSONFeatures(Model):
+    """A page of a GeoJSON FeatureCollection with OGC paging members."""
+
+    type: str
+    features: list[GeoJSONFeature]
+    numberMatched: int | None = None  # noqa: N815
+    numberReturned: int | None = None  # noqa: N815

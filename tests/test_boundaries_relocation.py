@@ -3,6 +3,7 @@ that cannot be placed are listed, and every relocation is in the case's timeline
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def _load(client: TestClient, headers: dict[str, str], path: Path, name: str) ->
 
 
 def _case(client: TestClient, headers: dict[str, str], **where: Any) -> int:
-    answer = client.post("/api/v1/cases", headers=headers, json={
+    answer = client.post("/api/v1/cases", headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, json={
         "category": "0201", "source_channel": "walk_in", "description": "边界调整测试", **where})
     assert answer.status_code == 201, answer.text
     return int(answer.json()["id"])

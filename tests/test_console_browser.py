@@ -8,6 +8,7 @@ overdue case is pinned. Screenshots go to var/artifacts/ (look at them).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -194,7 +195,8 @@ def test_staff_markers_move_and_overdue_case_is_pinned(browser: Browser, base_ur
     operator = make_token(db_settings, "console-op2", "operator")
     headers = {"Authorization": f"Bearer {operator}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as api:
-        made = api.post("/api/v1/cases", json={"category": "0201", "source_channel": "walk_in",
+        made = api.post("/api/v1/cases", headers={"Idempotency-Key": uuid.uuid4().hex},
+                        json={"category": "0201", "source_channel": "walk_in",
                                                 "description": "超期未办", "lon": 114.6371, "lat": 24.0788}).json()
         with connect(db_settings) as c:
             c.execute("UPDATE cases SET due_at = now() - interval '2 hours' WHERE id = %s", (made["id"],))

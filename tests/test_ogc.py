@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -68,7 +69,7 @@ def test_items_page_with_counts_and_links(app_client: TestClient) -> None:
 
 def test_cases_need_sign_in_and_stay_in_region(app_client: TestClient, db_settings: DatabaseSettings) -> None:
     operator = {"Authorization": f"Bearer {make_token(db_settings, 'ogc-op', 'operator')}"}
-    made = app_client.post("/api/v1/cases", headers=operator, json={
+    made = app_client.post("/api/v1/cases", headers={**operator, "Idempotency-Key": uuid.uuid4().hex}, json={
         "category": "0201", "source_channel": "walk_in", "description": "OGC 测试 张三 13800000000",
         "lon": 114.6471302, "lat": 24.0688967}).json()
     assert app_client.get("/ogc/collections/cases/items").status_code == 401

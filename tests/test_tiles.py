@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -81,7 +82,7 @@ def test_cases_layer_needs_sign_in_and_follows_the_region(app_client: TestClient
                                                           ) -> None:
     operator = {"Authorization": f"Bearer {make_token(db_settings, 'tiles-op', 'operator')}"}
     lon, lat = 114.2916, 24.1628  # in town 449901100000
-    made = app_client.post("/api/v1/cases", headers=operator, json={
+    made = app_client.post("/api/v1/cases", headers={**operator, "Idempotency-Key": uuid.uuid4().hex}, json={
         "category": "0201", "source_channel": "walk_in", "description": "瓦片测试", "lon": lon, "lat": lat})
     assert made.status_code == 201 and made.json()["town_code"] == "449901100000"
     x, y = tile_of(lon, lat, 15)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep, SettingsDep, allow
+from api.schemas import GeoJSONFeature, GeoJSONFeatures, OgcCollections, OgcConformance, OgcLinks
 from api.urls import public_base
 from gis.errors import InvalidInput, NotFound
 from gis.ogc.collections import (
@@ -56,7 +57,7 @@ def _base(request: Request, settings: SettingsDep) -> str:
 Base = Annotated[str, Depends(_base)]
 
 
-@router.get("", dependencies=[allow("public")])
+@router.get("", dependencies=[allow("public")], response_class=JSONResponse, responses={200: {"model": OgcLinks}})
 def landing(base: Base, f: Format = None) -> JSONResponse:
     """Landing page: links to the API definition, conformance and collections."""
     _check_format(f)
@@ -70,7 +71,8 @@ def landing(base: Base, f: Format = None) -> JSONResponse:
                              "title": "collections"}]})
 
 
-@router.get("/conformance", dependencies=[allow("public")])
+@router.get("/conformance", dependencies=[allow("public")], response_class=JSONResponse,
+            responses={200: {"model": OgcConformance}})
 def conformance(f: Format = None) -> JSONResponse:
     """The conformance classes implemented."""
     _check_format(f)
@@ -93,7 +95,8 @@ def _describe(conn: Conn, base: str, c: Collection) -> dict[str, Any]:
     return body
 
 
-@router.get("/collections", dependencies=[allow("public")])
+@router.get("/collections", dependencies=[allow("public")], response_class=JSONResponse,
+            responses={200: {"model": OgcCollections}})
 def collections(conn: ConnDep, base: Base, f: Format = None) -> JSONResponse:
     """Towns, villages and grids of the active generation and of every stored generation, and the cases."""
     _check_format(f)
@@ -102,7 +105,8 @@ def collections(conn: ConnDep, base: Base, f: Format = None) -> JSONResponse:
                   "collections": [_describe(conn, base, c) for c in listed]})
 
 
-@router.get("/collections/{collection_id}", dependencies=[allow("public")])
+@router.get("/collections/{collection_id}", dependencies=[allow("public")], response_class=JSONResponse,
+            responses={200: {"model": OgcLinks}})
 def collection(conn: ConnDep, base: Base, collection_id: str, f: Format = None) -> JSONResponse:
     """One collection's description and extent."""
     _check_format(f)
@@ -138,7 +142,8 @@ def _feature(base: str, c: Collection, found: list[dict[str, Any]], feature_id: 
 BBox = Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat (CRS84)")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-GEOJSON_200: dict[int | str, dict[str, Any]] = {200: {"content": {GEOJSON: {}}}}
+GEOJSON_200: dict[int | str, dict[str, Any]] = {200: {"model": GeoJSONFeatures, "content": {GEOJSON: {}}}}
+GEOJSON_ONE: dict[int | str, dict[str, Any]] = {200: {"model": GeoJSONFeature, "content": {GEOJSON: {}}}}
 
 
 @router.get("/collections/cases/items", response_class=JSONResponse, responses=GEOJSON_200)
@@ -151,7 +156,7 @@ def case_items(conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], base
     return _feature_page(base, find_collection(CASES, []), features, matched, bbox, limit, offset)
 
 
-@router.get("/collections/cases/items/{feature_id}", response_class=JSONResponse, responses=GEOJSON_200)
+@router.get("/collections/cases/items/{feature_id}", response_class=JSONResponse, responses=GEOJSON_ONE)
 def case_item(conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], base: Base, feature_id: str,
               f: Format = None) -> JSONResponse:
     """One case of the caller's region; outside it, 404 as if it did not exist."""
@@ -184,7 +189,7 @@ def items(conn: ConnDep, base: Base, collection_id: str, bbox: BBox = None, limi
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", dependencies=[allow("public")],
-            response_class=JSONResponse, responses=GEOJSON_200)
+            response_class=JSONResponse, responses=GEOJSON_ONE)
 def item(conn: ConnDep, base: Base, collection_id: str, feature_id: str, f: Format = None) -> JSONResponse:
     """One area by its code."""
     _check_format(f)
