@@ -42,9 +42,11 @@ def test_field_queue_survives_lost_signal_and_tap_sets_position(browser: Browser
     operator = {"Authorization": f"Bearer {make_token(db_settings, 'field-op', 'operator')}"}
     field = make_token(db_settings, "field-user", "field", staff_code="FIELD1")
     with httpx.Client(base_url=base_url, headers=operator, timeout=30) as api:
-        case = api.post("/api/v1/cases", headers={"Idempotency-Key": uuid.uuid4().hex}, json={"category": "0201", "source_channel": "walk_in",
+        case = api.post("/api/v1/cases", headers={"Idempotency-Key": uuid.uuid4().hex},
+                        json={"category": "0201", "source_channel": "walk_in",
                                                "description": "现场核查", "lon": 114.6305, "lat": 24.1305}).json()
-        other = api.post("/api/v1/cases", headers={"Idempotency-Key": uuid.uuid4().hex}, json={"category": "0201", "source_channel": "walk_in",
+        other = api.post("/api/v1/cases", headers={"Idempotency-Key": uuid.uuid4().hex},
+                         json={"category": "0201", "source_channel": "walk_in",
                                                 "description": "别人的案件", "lon": 114.6405, "lat": 24.1205}).json()
         sent = api.post(f"/api/v1/cases/{case['id']}/dispatches", json={"staff": [{"staff_id": staff_id,
                                                                                    "role": "lead"}]})
