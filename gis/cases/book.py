@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gis.cases.channels import Channels, load_channels
 from gis.cases.routing import RoutingTable, load_routing
 from gis.cases.settings import CaseSettings
 from gis.cases.taxonomy import Taxonomy, load_taxonomy
@@ -15,6 +16,7 @@ class CaseRules:
     """Everything data-driven about cases."""
 
     taxonomy: Taxonomy
+    channels: Channels
     workflow: Workflow
     routing: RoutingTable
     settings: CaseSettings
@@ -25,6 +27,7 @@ def load_rules(settings: CaseSettings | None = None) -> CaseRules:
     settings = settings or CaseSettings()
     return CaseRules(
         taxonomy=load_taxonomy(settings.taxonomy_file),
+        channels=load_channels(settings.taxonomy_file.parent / "channels.toml"),
         workflow=load_workflow(settings.workflow_dir / "case_workflow.toml"),
         routing=load_routing(settings.workflow_dir / "routing.toml"),
         settings=settings,
