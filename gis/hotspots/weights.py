@@ -31,7 +31,7 @@ def gauss_kruger_epsg(lon: float) -> int:
 
 @dataclass(frozen=True)
 class TierWeights:
-    """Binary Queen weights of one tier: a sparse matrix (no self-links) and the libpysal object."""
+    """Binary Queen weights of one tier: a sparse matrix (no self-links) and the libpysal W with self-links."""
 
     matrix: sparse.csr_matrix
     w: libpysal.weights.W
@@ -53,7 +53,7 @@ def queen_weights(units: TierUnits) -> TierWeights:
     matrix = sparse.csr_matrix(w.sparse, dtype=float)
     matrix.setdiag(0)
     matrix.eliminate_zeros()
-    return TierWeights(matrix, w, len(islands))
+    return TierWeights(matrix, libpysal.weights.fill_diagonal(w, 1.0), len(islands))
 
 
 @dataclass
