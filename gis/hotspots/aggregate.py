@@ -67,7 +67,7 @@ def grid_week_matrix(units: UnitTable, rows: list[tuple[str, int, int]], weeks: 
     n = np.array([r[2] for r in rows], dtype=float)
     ok = (idx >= 0) & (week >= 0) & (week < weeks)
     flat = np.bincount(idx[ok] * weeks + week[ok], weights=n[ok], minlength=len(units.of(Tier.GRID)) * weeks)
-    return flat.reshape(len(units.of(Tier.GRID)), weeks)
+    return flat.reshape(len(units.of(Tier.GRID)), weeks).astype(float)
 
 
 def roll_up_matrix(units: UnitTable, grid_matrix: NDArray[np.float64], tier: Tier) -> NDArray[np.float64]:

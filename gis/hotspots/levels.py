@@ -58,7 +58,7 @@ def load_level_rules(path: Path = DEFAULT_FILE) -> LevelRules:
 
 
 def risk_levels(gi: GiStar, counts: NDArray[np.float64], rules: LevelRules) -> NDArray[np.str_]:
-    """red / yellow / blue per unit: hot (z > 0) at the thresholds, with enough cases, permutations agreeing."""
+    """Red / yellow / blue per unit: hot (z > 0) at the thresholds, with enough cases, permutations agreeing."""
     p = gi.p_fdr if rules.fdr else gi.p
     hot = (gi.z > 0) & (np.asarray(counts) >= rules.min_count)
     sim = gi.p_sim if gi.p_sim is not None else np.zeros_like(p)

@@ -2,12 +2,45 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
+
 from gis.hotspots.units import UnitTable, build_units
 from gis.hotspots.weights import HotspotWeights, HotspotWeightsCache
 from gis.storage import areas, stats
 from gis.storage.pool import Conn
 
+T = TypeVar("T")
+
 WEIGHTS = HotspotWeightsCache()
+RESULTS_KEPT = 32
+
+
+class ResultCache:
+    """Recent answers keyed by request and the cases' version (count, last update): a write invalidates."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[object, ...], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, conn: Conn, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """The cached answer for ``key`` at the current data version, or ``compute()``."""
+        full = (*key, stats.cases_version(conn))
+        with self._lock:
+            if full in self._items:
+                self._items.move_to_end(full)
+                return self._items[full]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._items[full] = value
+            while len(self._items) > RESULTS_KEPT:
+                self._items.popitem(last=False)
+        return value
+
+
+RESULTS = ResultCache()
 
 
 def load_units(conn: Conn, generation_id: int) -> UnitTable:

@@ -29,6 +29,10 @@ def gauss_kruger_epsg(lon: float) -> int:
     return 4534 + (min(max(central, 75), 135) - 75) // 3
 
 
+# Degrees: about 60 m for grids, 120 m for villages, 250 m for towns and the county.
+DISPLAY_TOLERANCE = {Tier.GRID: 0.0006, Tier.VILLAGE: 0.0012, Tier.TOWN: 0.0025, Tier.COUNTY: 0.0025}
+
+
 @dataclass(frozen=True)
 class TierWeights:
     """Binary Queen weights of one tier: a sparse matrix (no self-links) and the libpysal W with self-links."""
@@ -62,6 +66,7 @@ class HotspotWeights:
 
     units: UnitTable
     _built: dict[Tier, TierWeights] = field(default_factory=dict)
+    _display: dict[Tier, np.ndarray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -79,6 +84,16 @@ class HotspotWeights:
             if tier not in self._built:
                 self._built[tier] = queen_weights(self.units.of(tier))
             return self._built[tier]
+
+
+    def display_geometry(self, tier: Tier) -> np.ndarray:
+        """The tier's polygons coverage-simplified for maps (shared edges stay shared; never per polygon)."""
+        with self._lock:
+            if tier not in self._display:
+                geoms = self.units.of(tier).geometry
+                simplified = shapely.coverage_simplify(geoms, DISPLAY_TOLERANCE[tier]) if len(geoms) else geoms
+                self._display[tier] = shapely.set_precision(simplified, 1e-5)
+            return self._display[tier]
 
 
 class HotspotWeightsCache:

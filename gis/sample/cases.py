@@ -237,7 +237,7 @@ def _channels(rules: CaseRules, class_of: NDArray[np.str_], rng: np.random.Gener
     for cls in np.unique(class_of):
         mix = {k: v for k, v in CLASS_CHANNELS.get(str(cls), BASE_CHANNELS).items() if k in known}
         if not mix:
-            mix = {code: 1.0 for code in known}
+            mix = dict.fromkeys(known, 1.0)
         mask = class_of == cls
         w = np.array(list(mix.values()))
         out[mask] = rng.choice(list(mix), size=int(mask.sum()), p=w / w.sum())

@@ -9,6 +9,7 @@ would hold that day.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +26,18 @@ from gis.sample.cases import Draws
 HOUR = 3600
 DAY = 86400
 ESCALATION = {"03": 0.12, "04": 0.10, "10": 0.08}
-DESCRIPTIONS = {"01": "家庭成员之间发生争执，请求调解", "02": "邻里之间因琐事产生矛盾", "03": "因土地山林权属或补偿产生争议",
-                "04": "反映工资被拖欠，要求尽快解决", "05": "因经济往来产生纠纷", "06": "对物业或住房问题不满",
-                "07": "交通事故后赔偿未谈妥", "08": "对诊疗结果有异议", "09": "反映污染影响生产生活",
-                "10": "发现安全隐患或冲突苗头"}
+DESCRIPTIONS = {
+    "01": "家庭成员之间发生争执，请求调解",
+    "02": "邻里之间因琐事产生矛盾",
+    "03": "因土地山林权属或补偿产生争议",
+    "04": "反映工资被拖欠，要求尽快解决",
+    "05": "因经济往来产生纠纷",
+    "06": "对物业或住房问题不满",
+    "07": "交通事故后赔偿未谈妥",
+    "08": "对诊疗结果有异议",
+    "09": "反映污染影响生产生活",
+    "10": "发现安全隐患或冲突苗头",
+}
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,8 @@ def walk(draws: Draws, units: UnitTable, rules: CaseRules, *, until_ts: int, sta
     steps = [("register", None, "registered", np.ones(n, bool)), ("triage", "registered", "triaged", np.ones(n, bool)),
              ("return", "triaged", "returned", returned), ("accept", "triaged", "handling", ~returned),
              ("escalate", "handling", "escalated", escalated), ("accept2", "escalated", "handling", escalated),
-             ("resolve", "handling", "resolved", ~returned), ("follow_up", "resolved", "follow_up", ~returned & followed),
+             ("resolve", "handling", "resolved", ~returned),
+             ("follow_up", "resolved", "follow_up", ~returned & followed),
              ("evaluate", "follow_up", "evaluated", ~returned & followed),
              ("close", "evaluated", "closed", ~returned & followed)]
     status = np.full(n, "registered", dtype="<U16")
@@ -112,8 +122,8 @@ def walk(draws: Draws, units: UnitTable, rules: CaseRules, *, until_ts: int, sta
         if after in ("closed", "returned"):
             closed_at[done] = t[name][done]
         idx = np.flatnonzero(done)
-        detail = ['{"source_channel": "%s"}' % ch for ch in draws.channel[idx]] if name == "register" else (
-            ['{"handling_tier": %d}' % x for x in tier[idx]] if name == "escalate" else ["{}"] * len(idx))
+        detail = [json.dumps({"source_channel": str(ch)}) for ch in draws.channel[idx]] if name == "register" else (
+            [json.dumps({"handling_tier": int(x)}) for x in tier[idx]] if name == "escalate" else ["{}"] * len(idx))
         frames.append(pd.DataFrame({"case": idx, "action": "accept" if name == "accept2" else name,
                                     "from_state": before, "to_state": after, "at": t[name][idx], "detail": detail,
                                     "note": _note(name, len(idx))}))

@@ -24,7 +24,7 @@ def _copy(conn: Conn, table: str, columns: tuple[str, ...], frame: pd.DataFrame)
     buffer = io.StringIO()
     frame.loc[:, list(columns)].to_csv(buffer, index=False, header=False, na_rep="\\N")
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '\\N')"
-    with conn.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[arg-type]
+    with conn.cursor() as cur, cur.copy(statement) as copy:
         copy.write(buffer.getvalue())
 
 

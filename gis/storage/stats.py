@@ -37,40 +37,40 @@ def _filters(flt: CaseFilter) -> tuple[str, list[Any]]:
 
 def _compose(name: str, flt: CaseFilter, region: RegionFilter) -> tuple[sql.Composed, list[Any]]:
     where, params = _filters(flt)
-    text = sql.SQL(_query(name)).format(filters=sql.SQL(where), region=sql.SQL(region.sql))  # type: ignore[arg-type]
+    text = sql.SQL(_query(name)).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
     return text, params + list(region.params)
 
 
 def unit_rows(conn: Conn, *, generation_id: int) -> list[tuple[str, str, int, str | None, float, float, bytes]]:
     """Every area of a generation (code, name, tier, parent code, population, area m2, WKB)."""
     with translate_pg_errors():
-        return conn.execute(_query("stats_units"), (generation_id,)).fetchall()  # type: ignore[return-value]
+        return conn.execute(_query("stats_units"), (generation_id,)).fetchall()
 
 
 def grid_counts(conn: Conn, *, flt: CaseFilter, region: RegionFilter) -> list[tuple[str, int]]:
     """(grid code, cases) for the filtered cases, from the grid code stored on each case."""
     query, params = _compose("stats_grid_counts", flt, region)
     with translate_pg_errors():
-        return conn.execute(query, [flt.since, flt.until, *params]).fetchall()  # type: ignore[return-value]
+        return conn.execute(query, [flt.since, flt.until, *params]).fetchall()
 
 
 def grid_week_counts(conn: Conn, *, flt: CaseFilter, region: RegionFilter) -> list[tuple[str, int, int]]:
     """(grid code, week number from ``since``, cases) for the filtered cases."""
     query, params = _compose("stats_grid_weeks", flt, region)
     with translate_pg_errors():
-        return conn.execute(query, [flt.since, flt.since, flt.until, *params]).fetchall()  # type: ignore[return-value]
+        return conn.execute(query, [flt.since, flt.since, flt.until, *params]).fetchall()
 
 
 def case_points(conn: Conn, *, flt: CaseFilter, region: RegionFilter, limit: int) -> list[tuple[float, float]]:
     """WGS84 (lon, lat) of the filtered, located cases (at most ``limit``)."""
     query, params = _compose("stats_points", flt, region)
     with translate_pg_errors():
-        return conn.execute(query, [flt.since, flt.until, *params, limit]).fetchall()  # type: ignore[return-value]
+        return conn.execute(query, [flt.since, flt.until, *params, limit]).fetchall()
 
 
 def case_facts(conn: Conn, *, since: datetime, until: datetime, region: RegionFilter) -> list[dict[str, Any]]:
     """``fq_case_facts`` rows (see functions/stats.sql) of the cases registered in the window."""
-    query = sql.SQL("SELECT * FROM fq_case_facts(%s, %s) c WHERE {}").format(sql.SQL(region.sql))  # type: ignore[arg-type]
+    query = sql.SQL("SELECT * FROM fq_case_facts(%s, %s) c WHERE {}").format(sql.SQL(region.sql))
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(query, [since, until, *region.params]).fetchall()
 
@@ -86,7 +86,7 @@ def overdue_board(conn: Conn, *, flt: CaseFilter, region: RegionFilter, pending_
                   limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """Pending cases with a warning or past due, by due time; and how many there are in all."""
     where, params = _filters(flt)
-    query = sql.SQL(_query("stats_overdue")).format(filters=sql.SQL(where), region=sql.SQL(region.sql))  # type: ignore[arg-type]
+    query = sql.SQL(_query("stats_overdue")).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query, [now, pending_states, now, *params, *region.params, limit, offset]).fetchall()
     total = int(rows[0].pop("total")) if rows else 0
@@ -99,10 +99,17 @@ def supervisions(conn: Conn, *, flt: CaseFilter, region: RegionFilter, limit: in
                  ) -> tuple[list[dict[str, Any]], int]:
     """Supervision records with their case, newest first; and how many there are in all."""
     where, params = _filters(flt)
-    query = sql.SQL(_query("stats_supervisions")).format(filters=sql.SQL(where), region=sql.SQL(region.sql))  # type: ignore[arg-type]
+    query = sql.SQL(_query("stats_supervisions")).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query, [*params, *region.params, limit, offset]).fetchall()
     total = int(rows[0].pop("total")) if rows else 0
     for row in rows[1:]:
         row.pop("total")
     return rows, total
+
+
+def cases_version(conn: Conn) -> tuple[int, str]:
+    """(number of cases, last update time): changes whenever a case is added or moved."""
+    with translate_pg_errors():
+        row = conn.execute("SELECT count(*), coalesce(max(updated_at)::text, '') FROM cases").fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, "")
