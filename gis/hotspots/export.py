@@ -15,10 +15,14 @@ from gis.hotspots.levels import LevelRules
 from gis.hotspots.weights import HotspotWeights
 
 
-def feature_collection(table: HotspotTable, weights: HotspotWeights, rules: LevelRules) -> dict[str, Any]:
-    """Units with their statistics; geometry coverage-simplified (tiers) or the H3 cell outline."""
+def feature_collection(table: HotspotTable, weights: HotspotWeights, rules: LevelRules, *, geometry: bool = True
+                       ) -> dict[str, Any]:
+    """Units with their statistics; geometry coverage-simplified (tiers), the H3 cell outline, or none."""
     rows = table.rows()
-    if table.tier is not None:
+    shapes: list[dict[str, Any] | None]
+    if not geometry:
+        shapes = [None] * len(rows)
+    elif table.tier is not None:
         geoms = weights.display_geometry(table.tier)
         idx = np.flatnonzero(table.keep) if table.keep is not None else np.arange(len(geoms))
         shapes = [shapely.geometry.mapping(g) for g in geoms[idx]]
