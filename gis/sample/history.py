@@ -18,7 +18,6 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from gis.cases.book import CaseRules
-from gis.cases.routing import TIERS
 from gis.hotspots.units import UnitTable
 from gis.models import Tier
 from gis.sample.cases import Draws
@@ -42,9 +41,9 @@ DESCRIPTIONS = {
 
 @dataclass(frozen=True)
 class StaffPool:
-    """Roster entries the generator may credit as lead: (id, role, territory codes, capacity)."""
+    """Roster entries the generator may credit as lead: (id, role, territory codes, free capacity slots)."""
 
-    rows: tuple[tuple[int, str, tuple[str, ...], int], ...] = ()
+    rows: tuple[tuple[int, str, tuple[str, ...], tuple[int, ...]], ...] = ()
 
     def by_territory(self, role: str) -> dict[str, list[int]]:
         """Staff ids of a role by territory code."""
@@ -55,9 +54,9 @@ class StaffPool:
                     out.setdefault(code, []).append(sid)
         return out
 
-    def capacity(self) -> dict[int, int]:
-        """Capacity by staff id."""
-        return {sid: cap for sid, _, _, cap in self.rows}
+    def free_slots(self) -> dict[int, list[int]]:
+        """Capacity slots not held by an active order, by staff id."""
+        return {sid: list(slots) for sid, _, _, slots in self.rows}
 
 
 @dataclass
@@ -77,9 +76,11 @@ def walk(draws: Draws, units: UnitTable, rules: CaseRules, *, until_ts: int, sta
     rng = np.random.default_rng(seed + 7)
     n = len(draws.grid)
     cls = np.array([c[:2] for c in draws.category])
-    tier0 = np.array([rules.routing.tier_for(rules.taxonomy.get(c), s) for c, s in zip(draws.category,
-                                                                                         draws.severity, strict=True)]
-                     , dtype=np.int64) if n else np.zeros(0, np.int64)
+    combos, inverse = np.unique(np.char.add(np.char.add(draws.category.astype(str), "|"),
+                                            draws.severity.astype(str)), return_inverse=True)
+    tier_of = np.array([rules.routing.tier_for(rules.taxonomy.get(c.split("|")[0]), c.split("|")[1])
+                        for c in combos], dtype=np.int64)
+    tier0 = tier_of[inverse] if n else np.zeros(0, np.int64)
     hours = _deadline_hours(rules, tier0, draws.severity)
     towns = units.up[Tier.TOWN][draws.grid]
     perf = np.random.default_rng(seed + 11).uniform(0.75, 1.35, len(units.of(Tier.TOWN)))[towns]
@@ -202,49 +203,48 @@ def _orders(draws: Draws, units: UnitTable, staff: StaffPool, t: dict[str, NDArr
                                      "on_scene_at", "completed_at", "returned_at"])
     pools = {"grid_worker": staff.by_territory("grid_worker"), "mediator": staff.by_territory("mediator"),
              "police": staff.by_territory("police"), "lawyer": staff.by_territory("lawyer")}
-    capacity = staff.capacity()
-    active: dict[int, int] = {}
-    codes = {level: units.of(level).codes[units.up[level][draws.grid]] for level in Tier}
+    lawyers = [sid for ids in pools["lawyer"].values() for sid in ids]
+    free = staff.free_slots()
+    grid_c, village_c, town_c = (units.of(lv).codes[units.up[lv][draws.grid]].tolist()
+                                 for lv in (Tier.GRID, Tier.VILLAGE, Tier.TOWN))
+    n = len(draws.grid)
+    pick, accept_delay, scene_delay = rng.random((2, n)), rng.uniform(300, 3600, n), rng.uniform(0.5, 6, n) * HOUR
+    cols = {k: v.tolist() for k, v in (("accept", t["accept"]), ("escalate", t["escalate"]), ("accept2", t["accept2"]),
+                                        ("resolve", t["resolve"]), ("tier0", tier0), ("tier", tier))}
+    esc, status_l, cls_l = escalated.tolist(), status.tolist(), cls.tolist()
     rows: list[dict[str, Any]] = []
-    for i in np.flatnonzero(~returned & (t["accept"] <= until_ts)):
-        legs = [(int(tier0[i]), int(t["accept"][i]), int(t["escalate"][i]) if escalated[i] else None)]
-        if escalated[i] and t["accept2"][i] <= until_ts:
-            legs.append((int(tier[i]), int(t["accept2"][i]), None))
-        for leg_tier, dispatched, handed_up in legs:
-            lead = _lead(pools, leg_tier, str(cls[i]), {lv: str(codes[lv][i]) for lv in Tier}, rng)
-            if lead is None or dispatched > until_ts:
+    for i in np.flatnonzero(~returned & (t["accept"] <= until_ts)).tolist():
+        legs = [(cols["tier0"][i], cols["accept"][i], cols["escalate"][i] if esc[i] else None, 0)]
+        if esc[i] and cols["accept2"][i] <= until_ts:
+            legs.append((cols["tier"][i], cols["accept2"][i], None, 1))
+        for leg_tier, dispatched, handed_up, leg in legs:
+            if leg_tier == 4:
+                choices = pools["grid_worker"].get(grid_c[i], [])
+            elif leg_tier == 3:
+                choices = pools["mediator"].get(village_c[i], [])
+            elif leg_tier == 2:
+                choices = pools["police" if cls_l[i] in ("07", "10") else "mediator"].get(town_c[i], [])
+            else:
+                choices = lawyers
+            if not choices:
                 continue
-            done = t["resolve"][i] if t["resolve"][i] <= until_ts else None
-            row: dict[str, Any] = {"case": int(i), "staff_id": lead, "slot": 1, "dispatched_at": dispatched,
-                                   "accepted_at": dispatched + int(rng.uniform(300, 3600)), "on_scene_at": None,
+            lead = choices[int(pick[leg][i] * len(choices))]
+            done = cols["resolve"][i] if cols["resolve"][i] <= until_ts else None
+            accepted = dispatched + int(accept_delay[i])
+            row: dict[str, Any] = {"case": i, "staff_id": lead, "slot": 1, "dispatched_at": dispatched,
+                                   "accepted_at": accepted, "on_scene_at": accepted + int(scene_delay[i]),
                                    "completed_at": None, "returned_at": None}
-            row["on_scene_at"] = row["accepted_at"] + int(rng.uniform(0.5, 6) * HOUR)
             if handed_up is not None and handed_up <= until_ts:
                 row.update(status="returned", returned_at=handed_up)
             elif handed_up is None and done is not None:
-                row.update(status="completed", completed_at=int(done))
+                row.update(status="completed", completed_at=done)
             else:
-                held = active.get(lead, 0)
-                if held >= capacity.get(lead, 1) or status[i] not in ("handling", "escalated"):
+                slots = free.get(lead, [])
+                if not slots or status_l[i] not in ("handling", "escalated"):
                     continue
-                active[lead] = held + 1
-                row.update(status="on_scene" if row["on_scene_at"] <= until_ts else "accepted", slot=held + 1)
+                row.update(status="on_scene" if row["on_scene_at"] <= until_ts else "accepted", slot=slots.pop(0))
             for key in ("accepted_at", "on_scene_at"):
                 if row[key] is not None and row[key] > until_ts:
                     row[key] = None
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _lead(pools: dict[str, dict[str, list[int]]], tier: int, cls: str, codes: dict[Tier, str],
-          rng: np.random.Generator) -> int | None:
-    if tier == TIERS["grid"]:
-        choices = pools["grid_worker"].get(codes[Tier.GRID], [])
-    elif tier == TIERS["village"]:
-        choices = pools["mediator"].get(codes[Tier.VILLAGE], [])
-    elif tier == TIERS["town"]:
-        role = "police" if cls in ("07", "10") else "mediator"
-        choices = pools[role].get(codes[Tier.TOWN], [])
-    else:
-        choices = [sid for ids in pools["lawyer"].values() for sid in ids]
-    return int(rng.choice(choices)) if choices else None

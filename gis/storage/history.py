@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import time
 
 import pandas as pd
 
 from gis.storage.pool import Conn, translate_pg_errors
 
+log = logging.getLogger("fengqiao.history")
 CASE_COLUMNS = ("id", "status", "lon", "lat", "geom", "grid_code", "village_code", "town_code", "county_code",
                 "generation_id", "located_by", "locate_evidence", "category_code", "source_channel", "title",
                 "description", "severity", "handling_tier", "handling_unit", "due_at", "warning_level",
@@ -24,8 +27,10 @@ def _copy(conn: Conn, table: str, columns: tuple[str, ...], frame: pd.DataFrame)
     buffer = io.StringIO()
     frame.loc[:, list(columns)].to_csv(buffer, index=False, header=False, na_rep="\\N")
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '\\N')"
+    started = time.perf_counter()
     with conn.cursor() as cur, cur.copy(statement) as copy:
         copy.write(buffer.getvalue())
+    log.debug("COPY %s: %d rows in %.2f s", table, len(frame), time.perf_counter() - started)
 
 
 def store_history(conn: Conn, *, cases: pd.DataFrame, transitions: pd.DataFrame, supervisions: pd.DataFrame,
@@ -82,8 +87,13 @@ def count_cases(conn: Conn) -> int:
     return int(row[0]) if row else 0
 
 
-def staff_pool_rows(conn: Conn) -> list[tuple[int, str, tuple[str, ...], int]]:
-    """(id, role, territory, capacity) of active staff, for crediting generated cases."""
+def staff_pool_rows(conn: Conn) -> list[tuple[int, str, tuple[str, ...], tuple[int, ...]]]:
+    """(id, role, territory, free capacity slots) of active staff, for crediting generated cases."""
     with translate_pg_errors():
-        rows = conn.execute("SELECT id, role, territory, capacity FROM staff WHERE active ORDER BY id").fetchall()
-    return [(int(r[0]), str(r[1]), tuple(r[2] or ()), int(r[3])) for r in rows]
+        rows = conn.execute(
+            "SELECT s.id, s.role, s.territory, coalesce(array_agg(sl.slot ORDER BY sl.slot)"
+            " FILTER (WHERE sl.slot IS NOT NULL AND NOT EXISTS (SELECT 1 FROM dispatch_orders d"
+            " WHERE d.staff_id = s.id AND d.slot = sl.slot AND d.active)), '{}')"
+            " FROM staff s LEFT JOIN staff_slots sl ON sl.staff_id = s.id WHERE s.active GROUP BY s.id"
+            " ORDER BY s.id").fetchall()
+    return [(int(r[0]), str(r[1]), tuple(r[2] or ()), tuple(int(x) for x in r[3])) for r in rows]
