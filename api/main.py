@@ -11,7 +11,20 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import error_body, install_error_handlers
-from api.routers import areas, boundaries, cases, dispatch, events, health, hotspots, locate, staff, stats, tiles
+from api.routers import (
+    areas,
+    boundaries,
+    cases,
+    dispatch,
+    events,
+    health,
+    hotspots,
+    locate,
+    maps,
+    staff,
+    stats,
+    tiles,
+)
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage.pool import make_pool
 from maps import STATIC_DIR
@@ -21,7 +34,7 @@ log = logging.getLogger("fengqiao")
 # Routers are listed once here; each module owns one resource.
 ROUTERS = [
     health.router, tiles.router, areas.router, locate.router, cases.router, staff.router, dispatch.router,
-    events.router, boundaries.router, hotspots.router, stats.router,
+    events.router, boundaries.router, hotspots.router, stats.router, maps.router,
 ]
 # Called at start-up with the app (after the pool opens): load in-memory indexes, register probes.
 STARTUP_HOOKS: list[Callable[[FastAPI], None]] = [locate.install, cases.install, staff.install, hotspots.install]

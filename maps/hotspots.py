@@ -14,8 +14,9 @@ import folium
 import mapclassify
 import numpy as np
 import shapely
-from branca.element import MacroElement, Template
+from branca.element import MacroElement
 from folium.plugins import HeatMap
+from jinja2 import Template
 
 from gis.hotspots.analysis import HotspotTable
 from gis.hotspots.levels import LevelRules
@@ -66,7 +67,8 @@ def _colour(value: float, breaks: list[float]) -> str:
 
 def risk_tip(row: dict[str, Any], rules: LevelRules) -> str:
     """The tooltip of a unit on the 蓝黄红 layer: the statistic behind its colour (short for quiet units)."""
-    head = f"{row['name']}<br>风险等级：{rules.label(str(row['level']))}<br>案件数：{row['count']}　Gi* z：{row['z']:.2f}"
+    head = (f"{row['name']}<br>风险等级：{rules.label(str(row['level']))}"
+            f"<br>案件数：{row['count']}　Gi* z：{row['z']:.2f}")
     if row.get("level") == "blue" and row.get("trend") in (None, "no_pattern"):
         return head
     p_name = "p（FDR校正）" if rules.fdr else "p"
@@ -123,10 +125,12 @@ def add_h3_layer(m: folium.Map, data: HotspotMapData, *, show: bool = False) -> 
     features = [{"type": "Feature", "properties": {"cell": r["code"], "count": r["count"], "per_km2": r["per_km2"]},
                  "geometry": {"type": "Polygon", "coordinates": [[[round(lon, 5), round(lat, 5)] for lat, lon in
                                                                   _ring(str(r["code"]))]]}} for r in rows]
-    folium.GeoJson({"type": "FeatureCollection", "features": features}, name=f"H3 密度（分辨率 {data.h3.h3_resolution}）",
-                   show=show, style_function=lambda f: {"fillColor": _colour(f["properties"]["per_km2"], breaks),
-                                                        "color": "#888", "weight": 0.2, "fillOpacity": 0.7},
-                   tooltip=folium.GeoJsonTooltip(["cell", "count", "per_km2"], aliases=["H3 单元", "案件数", "每平方公里"]),
+    folium.GeoJson({"type": "FeatureCollection", "features": features},
+                   name=f"H3 密度（分辨率 {data.h3.h3_resolution}）", show=show,
+                   style_function=lambda f: {"fillColor": _colour(f["properties"]["per_km2"], breaks),
+                                             "color": "#888", "weight": 0.2, "fillOpacity": 0.7},
+                   tooltip=folium.GeoJsonTooltip(["cell", "count", "per_km2"],
+                                                 aliases=["H3 单元", "案件数", "每平方公里"]),
                    ).add_to(m)
     return m
 
@@ -145,7 +149,7 @@ def add_heat(m: folium.Map, data: HotspotMapData, *, show: bool = False) -> foli
     return m
 
 
-class Legend(MacroElement):  # type: ignore[misc]
+class Legend(MacroElement):
     """A fixed legend box listing colours and labels."""
 
     _template = Template("""
@@ -185,13 +189,14 @@ def add_risk_legend(m: folium.Map, rules: LevelRules) -> folium.Map:
     return m
 
 
-class WeekSlider(MacroElement):  # type: ignore[misc]
+class WeekSlider(MacroElement):
     """A range input over weeks that recolours a GeoJSON layer from per-week counts by feature code."""
 
     _template = Template("""
 {% macro html(this, kwargs) %}
 <div style="position:fixed;top:12px;left:60px;z-index:9999;background:#fff;padding:6px 10px;border:1px solid #999;
- font:12px sans-serif">周（拖动查看村（社区）每周案件数）：<input id="fq-week" type="range" min="0" max="{{ this.last }}" value="{{ this.last }}">
+ font:12px sans-serif">周（拖动查看村（社区）每周案件数）：
+ <input id="fq-week" type="range" min="0" max="{{ this.last }}" value="{{ this.last }}">
  <span id="fq-week-label"></span></div>
 {% endmacro %}
 {% macro script(this, kwargs) %}
@@ -233,7 +238,7 @@ def add_week_slider(m: folium.Map, data: HotspotMapData, layer: folium.GeoJson) 
 
 
 class CompactMap(OfflineMap):
-    """An offline map whose embedded GeoJSON is written compactly (no spaces, UTF-8 instead of \\u escapes)."""
+    """An offline map whose embedded GeoJSON is written compactly (no spaces, UTF-8 instead of escapes)."""
 
     def html(self) -> str:
         """The page as text."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,11 +38,11 @@ class HotspotTable:
     columns: dict[str, NDArray] = field(default_factory=dict)
     keep: NDArray[np.bool_] | None = None
 
-    def rows(self) -> list[dict[str, object]]:
+    def rows(self) -> list[dict[str, Any]]:
         """Visible units as dicts (JSON-ready: NaN becomes None, floats rounded)."""
         idx = np.flatnonzero(self.keep) if self.keep is not None else np.arange(len(self.counts.codes))
         rate = self.counts.per_1000
-        cols: dict[str, list[object]] = {
+        cols: dict[str, list[Any]] = {
             "code": self.counts.codes[idx].tolist(), "name": self.counts.names[idx].tolist(),
             "count": self.counts.counts[idx].astype(int).tolist(),
             "population": [None] * len(idx) if self.counts.population is None

@@ -113,3 +113,10 @@ def cases_version(conn: Conn) -> tuple[int, str]:
     with translate_pg_errors():
         row = conn.execute("SELECT count(*), coalesce(max(updated_at)::text, '') FROM cases").fetchone()
     return (int(row[0]), str(row[1])) if row else (0, "")
+
+
+def breakdown(conn: Conn, *, flt: CaseFilter, region: RegionFilter) -> list[tuple[str, str, int]]:
+    """(source channel, category class, cases) in the window."""
+    query, params = _compose("stats_breakdown", flt, region)
+    with translate_pg_errors():
+        return conn.execute(query, [flt.since, flt.until, *params]).fetchall()
