@@ -51,7 +51,7 @@ def queen_weights(units: TierUnits) -> TierWeights:
     islands = list(w.islands)
     if islands and len(frame) > 1:
         knn = libpysal.weights.KNN.from_dataframe(frame.set_geometry(frame.representative_point()), k=1,
-                                                  use_index=False)
+                                                  use_index=False, silence_warnings=True)
         w = libpysal.weights.attach_islands(w, knn)
     w.transform = "B"
     matrix = sparse.csr_matrix(w.sparse, dtype=float)

@@ -29,8 +29,12 @@ class SampleLoad:
     until: datetime
 
 
-def load_sample_cases(conn: Conn, *, rules: CaseRules, spec: HistorySpec) -> SampleLoad:
-    """Draw and walk a history ending on ``spec.until`` (inclusive) and COPY it in one transaction."""
+def load_sample_cases(conn: Conn, *, rules: CaseRules, spec: HistorySpec, credit_staff: bool = True) -> SampleLoad:
+    """Draw and walk a history ending on ``spec.until`` (inclusive) and COPY it in one transaction.
+
+    With ``credit_staff`` the roster's grid workers, mediators, police and lawyers hold the lead orders
+    (open cases take free capacity slots); without it no dispatch orders are written.
+    """
     generation = areas.get_generation(conn)
     units = load_units(conn, generation.id)
     until = local_midnight(spec.until) + timedelta(days=1)
@@ -39,7 +43,7 @@ def load_sample_cases(conn: Conn, *, rules: CaseRules, spec: HistorySpec) -> Sam
     keep = draws.created < min(until_ts, int(datetime.now(UTC).timestamp()) + 86400)
     for name in ("grid", "category", "channel", "severity", "created", "lon", "lat"):
         setattr(draws, name, getattr(draws, name)[keep])
-    history = walk(draws, units, rules, until_ts=until_ts, staff=StaffPool(tuple(store.staff_pool_rows(conn))),
+    history = walk(draws, units, rules, until_ts=until_ts, staff=StaffPool(tuple(store.staff_pool_rows(conn)) if credit_staff else ()),
                    seed=spec.seed)
     with conn.transaction():
         user = access.upsert_user(conn, username=SAMPLE_USER, role="operator", display="样例数据")
