@@ -64,7 +64,8 @@ def test_grid_hotspots_as_geojson(app_client: TestClient, history: int, supervis
     assert {c[:12] for c in red} & {"449901110244"}  # the 征地 village's grids come out red
     first = body["features"][0]
     assert first["geometry"]["type"] in ("Polygon", "MultiPolygon")
-    assert {"per_1000", "per_km2", "expected", "p_sim", "trend", "trend_label", "week_change"} <= set(first["properties"])
+    expected = {"per_1000", "per_km2", "expected", "p_sim", "trend", "trend_label", "week_change"}
+    assert expected <= set(first["properties"])
 
 
 def test_town_supervisor_sees_their_units_of_the_county_wide_statistics(
@@ -189,7 +190,8 @@ def test_weekly_pdf_has_its_pages_and_maps(app_client: TestClient, history: int,
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"Pages:\s+4", info) and "矛盾纠纷风险研判周报 2023-W25" in info
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    for heading in ("网格风险地图（蓝黄红）", "村（社区）风险地图", "风险网格前十", "“五情”来源分析", "闭环考核", "周调度排名"):
+    for heading in ("网格风险地图（蓝黄红）", "村（社区）风险地图", "风险网格前十", "“五情”来源分析", "闭环考核",
+                    "周调度排名"):
         assert heading in text
     assert shutil.which("pdftoppm")
     subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(tmp_path / "page")], check=True,

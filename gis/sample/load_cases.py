@@ -43,8 +43,8 @@ def load_sample_cases(conn: Conn, *, rules: CaseRules, spec: HistorySpec, credit
     keep = draws.created < min(until_ts, int(datetime.now(UTC).timestamp()) + 86400)
     for name in ("grid", "category", "channel", "severity", "created", "lon", "lat"):
         setattr(draws, name, getattr(draws, name)[keep])
-    history = walk(draws, units, rules, until_ts=until_ts, staff=StaffPool(tuple(store.staff_pool_rows(conn)) if credit_staff else ()),
-                   seed=spec.seed)
+    pool = StaffPool(tuple(store.staff_pool_rows(conn)) if credit_staff else ())
+    history = walk(draws, units, rules, until_ts=until_ts, staff=pool, seed=spec.seed)
     with conn.transaction():
         user = access.upsert_user(conn, username=SAMPLE_USER, role="operator", display="样例数据")
         store.store_history(conn, cases=history.cases, transitions=history.transitions,
