@@ -113,7 +113,8 @@ def add_choropleth(m: folium.Map, data: HotspotMapData, tier: Tier, *, show: boo
                                       aliases=["名称", "案件数", "每千人", "风险等级", "趋势"]),
     )
     layer.add_to(m)
-    add_legend(m, f"案件数（{TIER_NAMES[tier]}）", breaks)
+    place = "bottom:24px;right:12px" if tier == Tier.TOWN else "bottom:24px;right:190px"
+    add_legend(m, f"案件数（{TIER_NAMES[tier]}）", breaks, place=place)
     return layer
 
 
@@ -154,7 +155,7 @@ class Legend(MacroElement):
 
     _template = Template("""
 {% macro html(this, kwargs) %}
-<div class="fq-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;background:#fff;padding:6px 10px;
+<div class="fq-legend" style="position:fixed;{{ this.place }};z-index:9999;background:#fff;padding:6px 10px;
  border:1px solid #999;font:12px sans-serif;line-height:18px">
 <b>{{ this.title }}</b><br>
 {% for colour, label in this.items %}<i style="display:inline-block;width:14px;height:10px;background:{{ colour }};
@@ -163,19 +164,21 @@ class Legend(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, title: str, items: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, items: list[tuple[str, str]], place: str = "bottom:24px;left:12px") -> None:
         super().__init__()
         self.title = title
         self.items = items
+        self.place = place
 
 
-def add_legend(m: folium.Map, title: str, breaks: list[float]) -> folium.Map:
+def add_legend(m: folium.Map, title: str, breaks: list[float], *, place: str = "bottom:24px;right:12px"
+               ) -> folium.Map:
     """A legend with the class breaks (upper bounds) of a choropleth."""
     items, low = [], 0.0
     for i, bound in enumerate(breaks):
         items.append((PALETTE[min(i, len(PALETTE) - 1)], f"{low:g} – {bound:g}"))
         low = bound
-    Legend(title, items).add_to(m)
+    Legend(title, items, place).add_to(m)
     return m
 
 
@@ -197,7 +200,7 @@ class WeekSlider(MacroElement):
 <div style="position:fixed;top:12px;left:60px;z-index:9999;background:#fff;padding:6px 10px;border:1px solid #999;
  font:12px sans-serif">周（拖动查看村（社区）每周案件数）：
  <input id="fq-week" type="range" min="0" max="{{ this.last }}" value="{{ this.last }}">
- <span id="fq-week-label"></span></div>
+ <span id="fq-week-label"></span><br>每周分级上限：{{ this.break_labels|join("、") }}</div>
 {% endmacro %}
 {% macro script(this, kwargs) %}
 (function() {
@@ -222,6 +225,7 @@ class WeekSlider(MacroElement):
         super().__init__()
         self.layer = layer.get_name()
         self.labels, self.counts, self.breaks = labels, counts, breaks
+        self.break_labels = [f"{b:g}" for b in breaks]
         self.palette = PALETTE
         self.last = len(labels) - 1
 
