@@ -10,7 +10,6 @@ import argparse
 import secrets
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from gis.errors import GisError
 from gis.settings import AppSettings, DatabaseSettings
@@ -73,6 +72,8 @@ def run_setup(args: argparse.Namespace) -> int:
     if result.generation is not None:
         counts = ", ".join(f"tier {t}: {n}" for t, n in result.tier_counts.items())
         print(f"generation {result.generation.name!r} ({counts})")
+    if result.sample_cases:
+        print(f"sample history: {result.sample_cases} cases (data/cases/README.md)")
     return 0
 
 
@@ -163,54 +164,6 @@ def run_user(args: argparse.Namespace) -> int:
         access.add_token(conn, user_id=user.id, token=token, label="cli")
         conn.commit()
     print(token)
-    return 0
-
-
-def _sample_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("what", nargs="?", choices=["county", "positions"], default="county",
-                   help="county: a synthetic county (--out); positions: simulated staff positions (demo)")
-    p.add_argument("--out", type=Path, default=None, help="GeoPackage to write (county)")
-    p.add_argument("--live", action="store_true", help="positions: keep posting every --interval seconds")
-    p.add_argument("--interval", type=float, default=3.0, help="positions: seconds between rounds")
-    p.add_argument("--rounds", type=int, default=1, help="positions: rounds to post without --live")
-    p.add_argument("--outline", type=Path, default=None, help="a real WGS84 county outline to tile instead")
-    p.add_argument("--towns", type=int, default=17)
-    p.add_argument("--villages", type=int, default=1026)
-    p.add_argument("--grids", type=int, default=8535)
-    p.add_argument("--seed", type=int, default=20261122)
-    p.add_argument("--roster", type=Path, default=None, help="also write a sample roster CSV here")
-
-
-@command("sample", _sample_args)
-def run_sample(args: argparse.Namespace) -> int:
-    """Generate a synthetic, exactly nested county (optionally inside a real outline), or staff positions."""
-    if args.what == "positions":
-        from api.commands.sample_positions import run_positions
-
-        return run_positions(args)
-    if args.out is None:
-        print("fengqiao sample: name the GeoPackage to write with --out")
-        return 2
-    from gis.sample.county import CountySpec, build_county, write_county
-    from gis.sample.roster import build_roster, write_roster
-    from gis.sample.tiling import TilingCounts
-
-    spec = CountySpec(
-        counts=TilingCounts(args.towns, args.villages, args.grids), seed=args.seed, outline_path=args.outline
-    )
-    from api.progress import progress_on_stderr
-
-    with progress_on_stderr() as progress:
-        steps = 3 if args.roster else 2
-        progress("generating the county", 0, steps)
-        layers = build_county(spec)
-        progress("generating the county", 1, steps)
-        write_county(layers, args.out)
-        progress("generating the county", 2, steps)
-        if args.roster:
-            write_roster(build_roster(layers, spec.seed), args.roster)
-            progress("generating the county", 3, steps)
-    print(", ".join(f"{name}: {len(frame)}" for name, frame in layers.items()) + f" -> {args.out}")
     return 0
 
 

@@ -230,3 +230,5 @@ def actable_case(conn: ConnDep, scope: Annotated[Scope, allow("cases.act")], cas
 
 ReadableCase = Annotated[Case, Depends(readable_case)]
 ActableCase = Annotated[Case, Depends(actable_case)]
+
+StatsScope = Annotated[Scope, allow("stats.read")]

@@ -26,12 +26,15 @@ from api.routers import (
     dispatch,
     events,
     health,
+    hotspots,
     locate,
+    maps,
     meta,
     ogc,
     pages,
     parties,
     staff,
+    stats,
     tiles,
     users,
 )
@@ -48,7 +51,7 @@ log = logging.getLogger("fengqiao")
 ROUTERS = [
     locate.router, health.router, meta.router, tiles.router, areas.router, cases.router, staff.router,
     dispatch.router, events.router, boundaries.router, auth.router, users.router, audit.router,
-    parties.router, board.router, ogc.router, pages.router,
+    parties.router, board.router, ogc.router, pages.router, hotspots.router, stats.router, maps.router,
 ]
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from gis.cases.book import load_rules
+from gis.hotspots.filters import local_day
 from gis.models import Generation
+from gis.sample.cases import HistorySpec
 from gis.sample.load import ensure_sample_files, load_sample_county
+from gis.sample.load_cases import load_sample_cases
 from gis.settings import DatabaseSettings
 from gis.staff.roster import read_roster
-from gis.storage import areas, cluster, staff
+from gis.storage import areas, cluster, history, staff
 from gis.storage.database import ensure_database
 from gis.storage.migrate import apply_migrations
 from gis.storage.pool import connect
@@ -23,6 +28,7 @@ class BootstrapResult:
     migrations_applied: list[str]
     generation: Generation | None
     tier_counts: dict[int, int]
+    sample_cases: int = 0
 
 
 def bootstrap(settings: DatabaseSettings, *, data_dir: Path, load_sample: bool = True) -> BootstrapResult:
@@ -35,6 +41,7 @@ def bootstrap(settings: DatabaseSettings, *, data_dir: Path, load_sample: bool =
         conn.commit()
         generation = None
         counts: dict[int, int] = {}
+        cases_loaded = 0
         if load_sample:
             gpkg = ensure_sample_files(data_dir)
             generation = load_sample_county(conn, gpkg=gpkg)
@@ -43,4 +50,8 @@ def bootstrap(settings: DatabaseSettings, *, data_dir: Path, load_sample: bool =
                 staff.upsert_staff(conn, records=read_roster(data_dir / "roster" / "sample_roster.csv"))
                 conn.commit()
             counts = areas.tier_counts(conn, generation_id=generation.id)
-    return BootstrapResult(url, applied, generation, counts)
+            if history.count_cases(conn) == 0:  # a year of cases, so the supervisors' pages are full
+                cases_loaded = load_sample_cases(conn, rules=load_rules(),
+                                                 spec=HistorySpec(until=local_day(datetime.now(UTC)))).cases
+                conn.commit()
+    return BootstrapResult(url, applied, generation, counts, cases_loaded)

@@ -22,6 +22,7 @@ from gis.cases.book import CaseRules, load_rules
 from gis.cases.sweeper import DeadlineSweeper
 from gis.crs import gauss_kruger_epsg_for_lon
 from gis.errors import Unavailable
+from gis.hotspots.service import warm as warm_hotspots
 from gis.locate import LocateIndex
 from gis.settings import DatabaseSettings
 from gis.staff.recommend import Scoring, load_scoring, stale_cutoff
@@ -230,8 +231,17 @@ class Services:
             service.start()
         self.sweeper.start()
         self.listener.start()
+        threading.Thread(target=self._warm_hotspots, name="fengqiao-hotspot-weights", daemon=True).start()
         if self.sealer is not None:
             self.sealer.start()
+
+    def _warm_hotspots(self) -> None:
+        """Hotspot weights (seconds to build, cached per generation) before the first supervisor asks."""
+        try:
+            with self.pool.connection(timeout=30) as conn:
+                warm_hotspots(conn)
+        except Exception as exc:  # only means the first hotspot request builds them
+            log.warning("hotspot weights not warmed: %s", exc)
 
     def wait_until_built(self, timeout: float) -> bool:
         """Block until every service has a snapshot and the listener listens (True), or the timeout passes."""

@@ -13,6 +13,7 @@ import re
 
 import folium
 from folium.folium import _default_css, _default_js
+from folium.plugins import HeatMap
 
 from maps import STATIC_DIR
 
@@ -21,10 +22,11 @@ INLINED = {
     "leaflet": VENDOR / "leaflet" / "leaflet.js",
     "jquery": VENDOR / "folium" / "jquery-3.7.1.min.js",
     "leaflet_css": VENDOR / "leaflet" / "leaflet.css",
+    "leaflet-heat.js": VENDOR / "leaflet.heat" / "leaflet-heat.js",
 }
 DROPPED = frozenset({"bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css", "awesome_markers_font_css",
                      "awesome_markers_css", "awesome_rotate_css"})
-ASSET_NAMES = {url: name for name, url in [*_default_js, *_default_css]}
+ASSET_NAMES = {url: name for name, url in [*_default_js, *_default_css, *HeatMap.default_js]}
 REMOTE_SCRIPT = re.compile(r'<script src="(https?://[^"]+)"></script>')
 REMOTE_LINK = re.compile(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/?>')
 

@@ -1,0 +1,61 @@
+"""Supervisors' pages: the hotspot map (/maps/hotspots), the overdue board (/maps/overdue), the weekly PDF."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
+
+from api.deps import ConnDep, RulesDep, StatsScope, allow
+from gis.hotspots.briefing import weekly_briefing
+from gis.hotspots.levels import load_level_rules
+from gis.hotspots.mapdata import map_data
+from gis.hotspots.query import case_filter
+from gis.hotspots.service import RESULTS, active_weights
+from maps import STATIC_DIR
+from maps.hotspots import hotspot_map
+from maps.report_pdf import weekly_pdf
+
+router = APIRouter(tags=["maps"])
+PAGES = STATIC_DIR / "supervisor"
+
+
+@router.get("/maps/hotspots", include_in_schema=False, dependencies=[allow("public")])
+def hotspots_page() -> FileResponse:
+    """A shell that fetches the map with the console's token (kept out of URLs) and shows it."""
+    return FileResponse(PAGES / "hotspots.html")
+
+
+@router.get("/maps/overdue", include_in_schema=False, dependencies=[allow("public")])
+def overdue_page() -> FileResponse:
+    """The overdue and 督办 board (reads /api/v1/overdue and /api/v1/supervisions)."""
+    return FileResponse(PAGES / "overdue.html")
+
+
+@router.get("/maps/hotspots/render", response_class=Response)
+def hotspots_render(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: str | None = None,
+                    until: str | None = None, category: Annotated[str | None, Query(max_length=16)] = None,
+                    channel: Annotated[list[str] | None, Query()] = None, fdr: bool = True) -> Response:
+    """The hotspot map page itself (offline HTML: every asset inlined), for the caller's town."""
+    flt = case_filter(rules, since=since, until=until, category=category, channels=channel)
+
+    def render() -> bytes:
+        data = map_data(conn, flt=flt, weights=active_weights(conn), rules=load_level_rules().with_fdr(fdr),
+                        town_code=scope.town_code)
+        return hotspot_map(data).html().encode("utf-8")
+
+    html = RESULTS.get_or_compute(conn, ("map", flt, fdr, scope.town_code), render)
+    return Response(html, media_type="text/html; charset=utf-8")
+
+
+@router.get("/api/v1/reports/weekly", response_class=Response,
+            tags=["stats"])
+def weekly_report(conn: ConnDep, scope: StatsScope, rules: RulesDep,
+                  week: Annotated[str, Query(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W47")]
+                  ) -> Response:
+    """The weekly briefing (研判报告) as a PDF: risk maps, top-10 tables, 考核 table, trends."""
+    briefing = weekly_briefing(conn, week=week, rules=rules, level_rules=load_level_rules(),
+                               weights=active_weights(conn), town_code=scope.town_code)
+    return Response(weekly_pdf(briefing), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="briefing-{week}.pdf"'})

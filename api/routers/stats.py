@@ -1,0 +1,89 @@
+"""考核 figures per unit and staff member, the weekly ranking, and the overdue / 督办 board."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import ConnDep, RulesDep, StatsScope
+from gis.hotspots.overdue import board_filter, overdue_board, supervision_list
+from gis.hotspots.query import hotspot_query, window
+from gis.hotspots.region import town_region
+from gis.hotspots.review import performance, rankings
+from gis.hotspots.service import active_weights, compute
+from gis.hotspots.units import parse_tier
+
+router = APIRouter(prefix="/api/v1", tags=["stats"])
+Since = Annotated[str | None, Query(description="2026-11-01, an ISO datetime, or 30d / 8w (default: 30 days)")]
+
+
+def _period(perf: Any) -> dict[str, Any]:
+    span = perf.until - perf.since
+    return {"by": perf.by, "since": perf.since.isoformat(), "until": perf.until.isoformat(),
+            "previous": {"since": (perf.since - span).isoformat(), "until": perf.since.isoformat()}}
+
+
+@router.get("/stats/units")
+def unit_stats(conn: ConnDep, scope: StatsScope,
+               tier: Literal["county", "town", "village", "grid"] = "town", since: Since = None,
+               until: str | None = None) -> dict[str, Any]:
+    """The loop's figures per unit for the period and the previous one (definitions: data/cases/README.md)."""
+    start, end = window(since, until)
+    perf = performance(conn, by=tier, since=start, until=end, region=town_region(scope.town_code),
+                       units=active_weights(conn).units)
+    return {**_period(perf), "units": perf.rows}
+
+
+@router.get("/stats/staff")
+def staff_stats(conn: ConnDep, scope: StatsScope, since: Since = None, until: str | None = None) -> dict[str, Any]:
+    """The loop's figures per staff member (credited with the cases where they held the lead order)."""
+    start, end = window(since, until)
+    perf = performance(conn, by="staff", since=start, until=end, region=town_region(scope.town_code), units=None)
+    return {**_period(perf), "staff": perf.rows}
+
+
+@router.get("/stats/rankings")
+def weekly_rankings(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Since = None, until: str | None = None,
+                    top: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+    """For the weekly meeting: towns with the most red grids, fastest-rising grids, lowest on-time rates."""
+    query = hotspot_query(rules, tier="grid", h3=None, since=since or "7d", until=until)
+    table, weights, _ = compute(conn, query, None)
+    perf = performance(conn, by="town", since=query.flt.since, until=query.flt.until,
+                       region=town_region(scope.town_code), units=weights.units)
+    ranked = rankings(table, perf, weights.units, top=top)
+    if scope.town_code:
+        ranked["most_red"] = [r for r in ranked["most_red"] if r["code"] == scope.town_code]
+        ranked["fastest_rising"] = [r for r in ranked["fastest_rising"] if r["code"].startswith(scope.town_code[:9])]
+    return {"since": query.flt.since.isoformat(), "until": query.flt.until.isoformat(), **ranked}
+
+
+@router.get("/overdue")
+def overdue(conn: ConnDep, scope: StatsScope, rules: RulesDep, town: str | None = None,
+            category: Annotated[str | None, Query(max_length=16)] = None,
+            tier: Annotated[list[str] | None, Query(description="handling tier(s)")] = None,
+            limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+            ) -> dict[str, Any]:
+    """Warning (yellow/red) and overdue cases by due time, oldest first; nothing drops off for age."""
+    if category:
+        rules.taxonomy.get(category)
+    tiers = tuple(int(parse_tier(t)) if not t.isdigit() else int(t) for t in tier or [])
+    page = overdue_board(conn, workflow=rules.workflow, flt=board_filter(town=town, category=category, tiers=tiers),
+                         region=town_region(scope.town_code), limit=limit, offset=offset)
+    for item in page.items:
+        item["status_label"] = rules.workflow.states.get(item["status"], {}).get("label", item["status"])
+        item["category_name"] = rules.taxonomy.get(item["category_code"]).name
+    return {"total": page.total, "limit": limit, "offset": offset, "items": page.items}
+
+
+@router.get("/supervisions")
+def supervisions(conn: ConnDep, scope: StatsScope, rules: RulesDep, town: str | None = None,
+                 category: Annotated[str | None, Query(max_length=16)] = None,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+                 ) -> dict[str, Any]:
+    """Supervision records (督办) with their case, newest first."""
+    if category:
+        rules.taxonomy.get(category)
+    page = supervision_list(conn, flt=board_filter(town=town, category=category, tiers=()),
+                            region=town_region(scope.town_code), limit=limit, offset=offset)
+    return {"total": page.total, "limit": limit, "offset": offset, "items": page.items}

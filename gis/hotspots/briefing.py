@@ -1,0 +1,70 @@
+"""The weekly briefing (研判报告): one ISO week against the week before, gathered for the PDF."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gis.cases.book import CaseRules
+from gis.hotspots.analysis import HotspotTable, hotspot_table
+from gis.hotspots.filters import CaseFilter, iso_week_window
+from gis.hotspots.levels import LevelRules
+from gis.hotspots.region import town_region
+from gis.hotspots.review import Performance, performance, rankings
+from gis.hotspots.weights import HotspotWeights
+from gis.models import Tier
+from gis.storage import stats
+from gis.storage.pool import Conn
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """Everything the weekly report prints."""
+
+    week: str
+    since: datetime
+    until: datetime
+    county_name: str
+    grids: HotspotTable
+    villages: HotspotTable
+    county: Performance
+    towns: Performance
+    rankings: dict[str, list[dict[str, Any]]]
+    groups: list[tuple[str, int, int]]  # 五情: label, this week, last week
+    classes: list[tuple[str, int, int]]  # category classes: name, this week, last week
+    weights: HotspotWeights
+    rules: LevelRules
+    town_code: str | None
+
+
+def weekly_briefing(conn: Conn, *, week: str, rules: CaseRules, level_rules: LevelRules, weights: HotspotWeights,
+                    town_code: str | None = None) -> Briefing:
+    """Gather the week ``2026-W47`` (Monday to Sunday, China time) and the week before it."""
+    since, until = iso_week_window(week)
+    flt = CaseFilter(since, until)
+    region = town_region(town_code)
+    grids = hotspot_table(conn, flt=flt, tier=Tier.GRID, h3_resolution=None, weights=weights, rules=level_rules,
+                          town_code=town_code)
+    villages = hotspot_table(conn, flt=flt, tier=Tier.VILLAGE, h3_resolution=None, weights=weights,
+                             rules=level_rules, town_code=town_code)
+    units = weights.units
+    county = performance(conn, by="county", since=since, until=until, region=region, units=units)
+    towns = performance(conn, by="town", since=since, until=until, region=region, units=units)
+    now = stats.breakdown(conn, flt=flt, region=region)
+    before = stats.breakdown(conn, flt=flt.previous(), region=region)
+    group_now, group_before = Counter[str](), Counter[str]()
+    class_now, class_before = Counter[str](), Counter[str]()
+    for rows, groups, classes in ((now, group_now, class_now), (before, group_before, class_before)):
+        for channel, cls, n in rows:
+            known = rules.channels.channels.get(channel)
+            groups[known.group_label if known else channel] += n
+            category = rules.taxonomy.categories.get(cls)
+            classes[category.name if category else cls] += n
+    group_rows = [(label, group_now[label], group_before[label]) for label in rules.channels.groups.values()]
+    class_rows = sorted(((k, class_now[k], class_before[k]) for k in set(class_now) | set(class_before)),
+                        key=lambda r: (-r[1], r[0]))
+    county_name = str(units.of(Tier.COUNTY).names[0]) if len(units.of(Tier.COUNTY)) else ""
+    return Briefing(week, since, until, county_name, grids, villages, county, towns,
+                    rankings(grids, towns, units), group_rows, class_rows, weights, level_rules, town_code)

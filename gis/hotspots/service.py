@@ -1,0 +1,77 @@
+"""Units and weights of the active generation, cached per process (one build per generation)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
+
+from gis.hotspots.analysis import HotspotTable, hotspot_table
+from gis.hotspots.levels import LevelRules, load_level_rules
+from gis.hotspots.query import HotspotQuery
+from gis.hotspots.units import UnitTable, build_units
+from gis.hotspots.weights import HotspotWeights, HotspotWeightsCache
+from gis.models import Tier
+from gis.storage import areas, stats
+from gis.storage.pool import Conn
+
+T = TypeVar("T")
+
+WEIGHTS = HotspotWeightsCache()
+RESULTS_KEPT = 32
+
+
+class ResultCache:
+    """Recent answers keyed by request and the cases' version (count, last update): a write invalidates."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[object, ...], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, conn: Conn, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """The cached answer for ``key`` at the current data version, or ``compute()``."""
+        full = (*key, stats.cases_version(conn))
+        with self._lock:
+            if full in self._items:
+                self._items.move_to_end(full)
+                return self._items[full]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._items[full] = value
+            while len(self._items) > RESULTS_KEPT:
+                self._items.popitem(last=False)
+        return value
+
+
+RESULTS = ResultCache()
+
+
+def load_units(conn: Conn, generation_id: int) -> UnitTable:
+    """Every area of a generation as arrays (see gis.hotspots.units)."""
+    return build_units(generation_id, stats.unit_rows(conn, generation_id=generation_id))
+
+
+def active_weights(conn: Conn, cache: HotspotWeightsCache | None = None) -> HotspotWeights:
+    """The cached weights of the active generation (built when it changed)."""
+    generation = areas.get_generation(conn)
+    return (cache or WEIGHTS).get(generation.id, lambda gid: load_units(conn, gid))
+
+
+def compute(conn: Conn, query: HotspotQuery, town_code: str | None) -> tuple[HotspotTable, HotspotWeights,
+                                                                             LevelRules]:
+    """The (cached) hotspot table of a query, cut to the caller's town."""
+    rules = load_level_rules().with_fdr(query.fdr)
+    weights = active_weights(conn)
+    key = ("hotspots", weights.generation_id, query, town_code)
+    table = RESULTS.get_or_compute(conn, key, lambda: hotspot_table(
+        conn, flt=query.flt, tier=query.tier, h3_resolution=query.h3, weights=weights, rules=rules,
+        town_code=town_code))
+    return table, weights, rules
+
+
+def warm(conn: Conn) -> None:
+    """Build the grid tier's weights and display layer (seconds, once per generation) before the first request."""
+    weights = active_weights(conn)
+    weights.for_tier(Tier.GRID)
+    weights.display_geometry(Tier.GRID)

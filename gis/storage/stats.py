@@ -1,0 +1,122 @@
+"""Queries behind the supervisors' statistics: counts per stored grid code, case facts, the overdue board."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from gis.hotspots.filters import CaseFilter
+from gis.hotspots.region import RegionFilter
+from gis.storage.pool import Conn, translate_pg_errors
+
+
+def _query(name: str) -> str:
+    return (resources.files("gis.storage") / "sql" / "queries" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _filters(flt: CaseFilter) -> tuple[str, list[Any]]:
+    parts: list[str] = []
+    params: list[Any] = []
+    if flt.category:
+        parts.append("left(c.category_code, %s) = %s")
+        params += [len(flt.category), flt.category]
+    for column, values in (("source_channel", flt.channels), ("status", flt.statuses),
+                           ("handling_tier", flt.handling_tiers)):
+        if values:
+            parts.append(f"c.{column} = ANY(%s)")
+            params.append(list(values))
+    if flt.town_code:
+        parts.append("c.town_code = %s")
+        params.append(flt.town_code)
+    return " AND ".join(parts) or "true", params
+
+
+def _compose(name: str, flt: CaseFilter, region: RegionFilter) -> tuple[sql.Composed, list[Any]]:
+    where, params = _filters(flt)
+    text = sql.SQL(_query(name)).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
+    return text, params + list(region.params)
+
+
+def unit_rows(conn: Conn, *, generation_id: int) -> list[tuple[str, str, int, str | None, float, float, bytes]]:
+    """Every area of a generation (code, name, tier, parent code, population, area m2, WKB)."""
+    with translate_pg_errors():
+        return conn.execute(_query("stats_units"), (generation_id,)).fetchall()
+
+
+def grid_counts(conn: Conn, *, flt: CaseFilter, region: RegionFilter) -> list[tuple[str, int]]:
+    """(grid code, cases) for the filtered cases, from the grid code stored on each case."""
+    query, params = _compose("stats_grid_counts", flt, region)
+    with translate_pg_errors():
+        return conn.execute(query, [flt.since, flt.until, *params]).fetchall()
+
+
+def grid_week_counts(conn: Conn, *, flt: CaseFilter, region: RegionFilter) -> list[tuple[str, int, int]]:
+    """(grid code, week number from ``since``, cases) for the filtered cases."""
+    query, params = _compose("stats_grid_weeks", flt, region)
+    with translate_pg_errors():
+        return conn.execute(query, [flt.since, flt.since, flt.until, *params]).fetchall()
+
+
+def case_points(conn: Conn, *, flt: CaseFilter, region: RegionFilter, limit: int) -> list[tuple[float, float]]:
+    """WGS84 (lon, lat) of the filtered, located cases (at most ``limit``)."""
+    query, params = _compose("stats_points", flt, region)
+    with translate_pg_errors():
+        return conn.execute(query, [flt.since, flt.until, *params, limit]).fetchall()
+
+
+def case_facts(conn: Conn, *, since: datetime, until: datetime, region: RegionFilter) -> list[dict[str, Any]]:
+    """``fq_case_facts`` rows (see functions/stats.sql) of the cases registered in the window."""
+    query = sql.SQL("SELECT * FROM fq_case_facts(%s, %s) c WHERE {}").format(sql.SQL(region.sql))
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, [since, until, *region.params]).fetchall()
+
+
+def staff_labels(conn: Conn, *, ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """(staff code, name, role) by staff id."""
+    with translate_pg_errors():
+        rows = conn.execute("SELECT id, staff_code, name, role FROM staff WHERE id = ANY(%s)", (ids,)).fetchall()
+    return {int(r[0]): (r[1], r[2], r[3]) for r in rows}
+
+
+def overdue_board(conn: Conn, *, flt: CaseFilter, region: RegionFilter, pending_states: list[str], now: datetime,
+                  limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Pending cases with a warning or past due, by due time; and how many there are in all."""
+    where, params = _filters(flt)
+    query = sql.SQL(_query("stats_overdue")).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, [now, pending_states, now, *params, *region.params, limit, offset]).fetchall()
+    total = int(rows[0].pop("total")) if rows else 0
+    for row in rows[1:]:
+        row.pop("total")
+    return rows, total
+
+
+def supervisions(conn: Conn, *, flt: CaseFilter, region: RegionFilter, limit: int, offset: int
+                 ) -> tuple[list[dict[str, Any]], int]:
+    """Supervision records with their case, newest first; and how many there are in all."""
+    where, params = _filters(flt)
+    query = sql.SQL(_query("stats_supervisions")).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, [*params, *region.params, limit, offset]).fetchall()
+    total = int(rows[0].pop("total")) if rows else 0
+    for row in rows[1:]:
+        row.pop("total")
+    return rows, total
+
+
+def cases_version(conn: Conn) -> tuple[int, str]:
+    """(number of cases, last update time): changes whenever a case is added or moved."""
+    with translate_pg_errors():
+        row = conn.execute("SELECT count(*), coalesce(max(updated_at)::text, '') FROM cases").fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, "")
+
+
+def breakdown(conn: Conn, *, flt: CaseFilter, region: RegionFilter) -> list[tuple[str, str, int]]:
+    """(source channel, category class, cases) in the window."""
+    query, params = _compose("stats_breakdown", flt, region)
+    with translate_pg_errors():
+        return conn.execute(query, [flt.since, flt.until, *params]).fetchall()
