@@ -93,6 +93,7 @@ def main() -> None:
     if len(ids) < 1000:
         raise SystemExit("load the sample roster first (fengqiao setup)")
     server = subprocess.Popen([str(ROOT / ".venv/bin/fengqiao"), "serve", "--port", str(PORT)],
+                              env={**os.environ, "FENGQIAO_DEMO": "1"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         with httpx.Client(base_url=BASE, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:

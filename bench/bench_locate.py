@@ -129,7 +129,7 @@ def postgis_single(conn: object, index: LocateIndex, n: int = 2000) -> None:
 
 def http(index: LocateIndex, n: int = 3000) -> None:
     port = 18765
-    env = dict(os.environ, FENGQIAO_PORT=str(port))
+    env = dict(os.environ, FENGQIAO_PORT=str(port), FENGQIAO_DEMO="1")
     server = subprocess.Popen([str(ROOT / ".venv/bin/fengqiao"), "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -35,7 +35,7 @@ class ApiServer:
 
     def start(self, timeout: float = 90) -> ApiServer:
         """Start it and wait until /readyz says ok."""
-        env = {**os.environ, "DATABASE_URL": self.db_url, **self.env}
+        env = {**os.environ, "FENGQIAO_DEMO": "1", "DATABASE_URL": self.db_url, **self.env}  # generated keys
         cmd = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(self.port), "--log-level", "warning", "--workers", str(self.workers)]
         self.log.parent.mkdir(parents=True, exist_ok=True)

@@ -100,12 +100,13 @@ def test_cli_locate_csv_has_a_bom_unless_told_not(tmp_path: Path, db_settings: D
     assert (tmp_path / "b.csv").read_bytes() == expected.encode("utf-8")
 
 
-def test_http_batch_is_plain_unless_a_bom_is_asked_for(app_client: TestClient) -> None:
+def test_http_batch_is_plain_unless_a_bom_is_asked_for(app_client: TestClient,
+                                                       admin_headers: dict[str, str]) -> None:
     body = b"lon,lat\n114.6471302,24.0688967\n"
-    plain = app_client.post("/api/v1/locate/batch", content=body, headers={"Content-Type": "text/csv"})
+    plain = app_client.post("/api/v1/locate/batch", content=body, headers={**admin_headers, "Content-Type": "text/csv"})
     assert plain.content.startswith(b"lon,lat,grid_code")
     marked = app_client.post("/api/v1/locate/batch", params={"bom": "true"}, content=body,
-                             headers={"Content-Type": "text/csv"})
+                             headers={**admin_headers, "Content-Type": "text/csv"})
     assert marked.content.startswith(codecs.BOM_UTF8 + b"lon,lat,grid_code")
 
 

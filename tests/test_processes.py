@@ -27,7 +27,7 @@ CASE_POINT = {"lon": 114.6471302, "lat": 24.0688967}  # grid 449901001008007 of 
 
 
 def start_server(db: DatabaseSettings, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": db.url, "FENGQIAO_SWEEP_EVERY_S": "1"}
+    env = {**os.environ, "DATABASE_URL": db.url, "FENGQIAO_SWEEP_EVERY_S": "1", "FENGQIAO_DEMO": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"], env=env, cwd=PROJECT_ROOT)
