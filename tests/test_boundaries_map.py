@@ -35,7 +35,7 @@ def test_problem_map_renders_offline_with_working_popups(conn: psycopg.Connectio
         text = page.inner_text(".leaflet-popup-content")
     assert errors == [] and remote == []  # folium popups call jQuery's $(): it must be there, inlined
     assert opened == 1
-    assert text.split("\n") == ["sibling_overlap 990101001001001", "overlaps 990101001001002", "112,599.8 m²"]  # geodesic (pyproj.Geod)
+    assert text.split("\n") == ["sibling_overlap 990101001001001", "overlaps 990101001001002", "112,599.8 m²"]
 
 
 def test_unvendored_plugin_assets_are_refused() -> None:

@@ -29,7 +29,8 @@ PUBLIC = {
     "/tiles/{layer}.json", "/docs",
     # signing in and out: the credentials are the request itself
     "/login", "/auth/login", "/auth/logout", "/api/v1/auth/token",
-    "/field", "/console/config.json", "/tiles/cases.json",  # page shells and a TileJSON (the tiles are scoped)
+    # page shells (their data comes from scoped routes) and a TileJSON (the tiles are scoped)
+    "/field", "/console/config.json", "/tiles/cases.json", "/maps/hotspots", "/maps/overdue",
     # OGC API Features over the boundaries (the cases collection has its own scoped routes)
     "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{collection_id}",
     "/ogc/collections/{collection_id}/items", "/ogc/collections/{collection_id}/items/{feature_id}",

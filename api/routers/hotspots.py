@@ -17,7 +17,9 @@ log = logging.getLogger("fengqiao.hotspots")
 router = APIRouter(prefix="/api/v1", tags=["hotspots"])
 
 
-@router.get("/hotspots", response_model=None)
+@router.get("/hotspots", response_class=Response,
+            responses={200: {"content": {"application/geo+json": {}, "text/csv": {}},
+                             "description": "units with counts, rates, z, p, risk level and trend"}})
 def hotspots(
     conn: ConnDep, scope: StatsScope, rules: RulesDep,
     tier: Annotated[Literal["grid", "village", "town", "county"] | None, Query()] = None,
