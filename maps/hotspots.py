@@ -119,8 +119,10 @@ def add_choropleth(m: folium.Map, data: HotspotMapData, tier: Tier, *, show: boo
 
 
 def add_h3_layer(m: folium.Map, data: HotspotMapData, *, show: bool = False) -> folium.Map:
-    """H3 cells coloured by cases per km2."""
+    """H3 cells coloured by cases per km2 (no layer when the period holds no case: a tooltip needs fields)."""
     rows = data.h3.rows()
+    if not rows:
+        return m
     values = np.array([r["per_km2"] for r in rows], dtype=float)
     breaks = class_breaks(values) if len(values) else [0.0]
     features = [{"type": "Feature", "properties": {"cell": r["code"], "count": r["count"], "per_km2": r["per_km2"]},

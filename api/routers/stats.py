@@ -62,7 +62,7 @@ def weekly_rankings(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Si
 def overdue(conn: ConnDep, scope: StatsScope, rules: RulesDep, town: str | None = None,
             category: Annotated[str | None, Query(max_length=16)] = None,
             tier: Annotated[list[str] | None, Query(description="handling tier(s)")] = None,
-            limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+            limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0
             ) -> dict[str, Any]:
     """Warning (yellow/red) and overdue cases by due time, oldest first; nothing drops off for age."""
     if category:
@@ -79,7 +79,7 @@ def overdue(conn: ConnDep, scope: StatsScope, rules: RulesDep, town: str | None 
 @router.get("/supervisions")
 def supervisions(conn: ConnDep, scope: StatsScope, rules: RulesDep, town: str | None = None,
                  category: Annotated[str | None, Query(max_length=16)] = None,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0
                  ) -> dict[str, Any]:
     """Supervision records (督办) with their case, newest first."""
     if category:
