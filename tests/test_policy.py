@@ -188,7 +188,7 @@ def test_who_may_be_sent_where(app_client: TestClient, two_towns: dict[str, Any]
 
 
 def test_related_cases_stay_inside_the_callers_town(app_client: TestClient, two_towns: dict[str, Any]) -> None:
-    party = [{"name": "张三", "id_number": "441624197001011111"}]
+    party = [{"name": "张三", "id_number": f"44162419700101{uuid.uuid4().int % 10_000:04d}"}]  # unique per run
     mine = new_case(app_client, two_towns["op_a"], parties=party)
     theirs = new_case(app_client, two_towns["county"], parties=party, lon=None, lat=None, grid_code=GRID_B)
     assert theirs["town_code"] == TOWN_B

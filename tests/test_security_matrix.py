@@ -82,7 +82,7 @@ APP_ROUTES = api_routes(create_app().routes)
 CALLS: list[tuple[str, str, Combined]] = sorted(
     ((method, r.path, rule) for r in APP_ROUTES if (rule := rule_of(r)) is not None for method in r.methods),
     key=lambda call: (call[0], call[1]))
-SCOPED_IDS = ("{case_id}", "{staff_id}", "{dispatch_id}", "{party_id}")
+SCOPED_IDS = ("{case_id}", "{staff_id}", "{dispatch_id}", "{party_id}", "/cases/items/{feature_id}")
 
 
 def test_every_route_declares_a_policy() -> None:
@@ -149,7 +149,8 @@ def bearer(db: DatabaseSettings, name: str, role: str, town: str | None, staff_c
 def url_for(path: str, world: dict[str, Any]) -> str:
     values = {"case_id": world["case_a"], "staff_id": world["staff_a"], "dispatch_id": world["order_a"],
               "party_id": world["party_a"], "user_id": world["user_a"], "name": "nokey", "ref": "sample-county",
-              "code": TOWN_A, "layer": "towns", "z": 8, "x": 209, "y": 110}
+              "code": TOWN_A, "layer": "towns", "z": 8, "x": 209, "y": 110, "collection_id": "towns",
+              "feature_id": world["case_a"]}  # an OGC feature id: the case's own id in the cases collection
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 
