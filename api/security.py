@@ -16,6 +16,8 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import RETRY_AFTER_S
+
 STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:;"
               " connect-src 'self'; worker-src 'self' blob:; font-src 'self' data:; object-src 'none';"
               " base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -65,6 +67,8 @@ class SecurityMiddleware:
                     headers.append((b"content-security-policy", csp.encode()))
                 if no_store and b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
+                if message.get("status") == 503 and b"retry-after" not in names:  # every 503 says when to retry
+                    headers.append((b"retry-after", RETRY_AFTER_S.encode()))
                 message["headers"] = headers
             await send(message)
 
