@@ -18,7 +18,7 @@ from gis.crypto import keys as crypto_keys
 from gis.errors import Forbidden, Unauthorized
 from gis.locate import LocateIndex
 from gis.models import User
-from gis.policy import Rule, Scope
+from gis.policy import Rule, Scope, database_scope
 from gis.policy import rule as policy_rule
 from gis.services import Services
 from gis.settings import AppSettings, SecuritySettings
@@ -27,6 +27,7 @@ from gis.staff.spatial import StaffPoints
 from gis.storage import access
 from gis.storage import cases as case_store
 from gis.storage.pool import Conn, Pool, translate_pg_errors
+from gis.storage.row_security import ScopedConnection
 
 bearer = HTTPBearer(auto_error=False)
 SESSION_COOKIE = "fengqiao_session"
@@ -139,6 +140,9 @@ def current_user(
         raise Unauthorized("sign in, or send Authorization: Bearer <access token or API key>",
                            reason="missing_token")
     request.state.user = user
+    # From here on every transaction of this request sees only the caller's region (row-level security).
+    if isinstance(conn, ScopedConnection):
+        conn.use_scope(database_scope(user))
     if request.method not in SAFE_METHODS:
         audit_request(conn, request, user)
     return user

@@ -15,8 +15,7 @@ from gis.sample.load_cases import load_sample_cases
 from gis.settings import DatabaseSettings
 from gis.staff.roster import read_roster
 from gis.storage import areas, cluster, history, staff
-from gis.storage.database import ensure_database
-from gis.storage.migrate import apply_migrations
+from gis.storage.database import prepare_database
 from gis.storage.pool import connect
 
 
@@ -35,10 +34,9 @@ def bootstrap(settings: DatabaseSettings, *, data_dir: Path, load_sample: bool =
     """Start the local cluster when no DATABASE_URL is set, migrate, and load the sample county once."""
     if settings.database_url is None:
         cluster.up(settings)
-    url = ensure_database(settings)
-    with connect(settings, url=url) as conn:
-        applied = apply_migrations(conn)
-        conn.commit()
+    applied = prepare_database(settings)
+    url = settings.owner_url
+    with connect(settings) as conn:
         generation = None
         counts: dict[int, int] = {}
         cases_loaded = 0

@@ -24,6 +24,7 @@ from typing import Any
 
 from gis.errors import Forbidden, NotFound
 from gis.models import User
+from gis.storage.row_security import DatabaseScope
 
 
 class Role(StrEnum):
@@ -147,6 +148,11 @@ class Scope:
         """Parties' details, staff positions, home bases and work phones unmasked (within the region)."""
         return self.role in PERSONAL_DATA_ROLES
 
+    @property
+    def database(self) -> DatabaseScope:
+        """The same region for the database's row-level security (schema 110); anonymous callers see no row."""
+        return database_scope(self.user)
+
     def require_user(self) -> User:
         """The signed-in user (rules other than public always have one)."""
         if self.user is None:
@@ -229,6 +235,17 @@ class Scope:
         if manage and not self.own_only and not self.manages_staff(staff_town=town, staff_role=role):
             raise Forbidden(f"{row['name']} belongs to a county-level unit managed by the county centre",
                             reason="staff_not_managed_here")
+
+
+def database_scope(user: User | None) -> DatabaseScope:
+    """A signed-in user's region as the settings the database's policies read (schema 110).
+
+    The policies restate this module's region rules in SQL so that a query which forgets its region
+    still leaks nothing; ``tests/test_row_security.py`` checks that both give the same rows.
+    """
+    if user is None:
+        return DatabaseScope("")
+    return DatabaseScope(user.role, user.town_code, user.id, user.staff_code)
 
 
 def may_serve(*, staff_role: str, staff_town: str | None, case_town: str) -> bool:

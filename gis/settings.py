@@ -15,9 +15,17 @@ class DatabaseSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="FENGQIAO_", extra="ignore")
 
+    # The application's connection: a role that owns nothing and is not a superuser, so row-level security
+    # binds it. Migrations and the CLI's administrative commands connect as the owner (its own URL, defaulting
+    # to DATABASE_URL where one role must do both; then row-level security is not in force).
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "FENGQIAO_DATABASE_URL")
     )
+    owner_database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_OWNER_URL", "FENGQIAO_OWNER_URL")
+    )
+    app_role: str = "fengqiao_app"  # the local cluster's roles (created by `fengqiao db up`)
+    owner_role: str = "fengqiao_owner"
     pg_data: Path = PROJECT_ROOT / "var" / "pgdata"
     pg_port: int = 55432
     pg_database: str = "fengqiao"
@@ -35,14 +43,44 @@ class DatabaseSettings(BaseSettings):
     query_deadline_s: float = 3.0
 
     @property
-    def local_url(self) -> str:
-        """URL of the project's own cluster (loopback TCP on its own port, trust auth)."""
-        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{self.pg_database}"
+    def local(self) -> bool:
+        """True when the project's own cluster is used (no DATABASE_URL)."""
+        return self.database_url is None
+
+    def local_url(self, user: str) -> str:
+        """URL of the project's own cluster for one role (loopback TCP on its own port, trust auth)."""
+        return f"postgresql://{user}@127.0.0.1:{self.pg_port}/{self.pg_database}"
 
     @property
     def url(self) -> str:
-        """The URL to use: DATABASE_URL when set, else the local cluster."""
-        return self.database_url or self.local_url
+        """The application's URL: DATABASE_URL when set, else the local cluster's application role."""
+        return self.database_url or self.local_url(self.app_role)
+
+    @property
+    def owner_url(self) -> str:
+        """Migrations and administration: the owner's URL, else DATABASE_URL, else the local owner role."""
+        return self.owner_database_url or self.database_url or self.local_url(self.owner_role)
+
+    @property
+    def superuser_url(self) -> str | None:
+        """The local cluster's superuser (creates roles and extensions); None for an external database."""
+        return self.local_url("postgres") if self.local else None
+
+    def for_database(self, dbname: str) -> DatabaseSettings:
+        """The same server and roles, another database (tests, restores)."""
+        if self.local:
+            return self.model_copy(update={"pg_database": dbname})
+        from gis.storage.database import url_for_database  # the driver's URL parser lives in storage
+
+        return self.model_copy(update={"database_url": url_for_database(self.url, dbname),
+                                       "owner_database_url": url_for_database(self.owner_url, dbname)})
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables that point a child process (server, CLI) at the same database and roles."""
+        if self.local:
+            return {"FENGQIAO_PG_PORT": str(self.pg_port), "FENGQIAO_PG_DATABASE": self.pg_database,
+                    "FENGQIAO_PG_DATA": str(self.pg_data)}
+        return {"DATABASE_URL": self.url, "FENGQIAO_OWNER_URL": self.owner_url}
 
 
 class AppSettings(BaseSettings):

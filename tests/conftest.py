@@ -19,8 +19,7 @@ from gis.models import Generation
 from gis.sample.load import ensure_sample_files, load_sample_county
 from gis.settings import PROJECT_ROOT, AppSettings, DatabaseSettings
 from gis.storage import access, cluster
-from gis.storage.database import drop_database, ensure_database
-from gis.storage.migrate import apply_migrations
+from gis.storage.database import drop_database, prepare_database
 from gis.storage.pool import connect
 
 
@@ -55,19 +54,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(scope="session")
 def db_settings() -> Iterator[DatabaseSettings]:
     """Settings pointing at a fresh per-session database with the schema and the sample county."""
-    base = DatabaseSettings()
-    if base.database_url is None:
-        cluster.up(base)
-    name = f"fengqiao_test_{os.getpid()}"
-    url = ensure_database(base, name)
-    settings = DatabaseSettings(database_url=url)
+    settings = fresh_database(f"fengqiao_test_{os.getpid()}")
     with connect(settings) as conn:
-        apply_migrations(conn)
-        conn.commit()
         load_sample_county(conn, gpkg=sample_gpkg_path())
         conn.commit()
     yield settings
-    drop_database(base, name)
+    drop_database(settings)
+
+
+def fresh_database(name: str) -> DatabaseSettings:
+    """A new database on the test server (the local cluster unless DATABASE_URL), migrated, with both roles:
+    ``connect(settings)`` is the owner (fixtures write freely), the app's pool the application role."""
+    base = DatabaseSettings()
+    if base.local:
+        cluster.up(base)
+    settings = base.for_database(name)
+    drop_database(settings)
+    prepare_database(settings)
+    return settings
+
+
+def use_database(monkeypatch: pytest.MonkeyPatch, settings: DatabaseSettings) -> None:
+    """Point servers and CLI commands started by the test at ``settings``' database."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    for key, value in settings.environment().items():
+        monkeypatch.setenv(key, value)
 
 
 def sample_gpkg_path() -> Path:

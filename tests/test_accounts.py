@@ -15,6 +15,7 @@ from gis.accounts import admin, passwords
 from gis.crypto import keys
 from gis.settings import DatabaseSettings
 from gis.storage.pool import connect
+from tests.conftest import use_database
 
 PASSWORD = "Correct-horse-9"
 
@@ -178,7 +179,7 @@ def test_disabling_ends_tokens_and_open_streams(app_client: TestClient, db_setti
 
 def test_users_cli(db_settings: DatabaseSettings, monkeypatch: pytest.MonkeyPatch,
                    capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    use_database(monkeypatch, db_settings)
     monkeypatch.setenv("FENGQIAO_NEW_PASSWORD", "Cli-password-7")
     assert cli(["users", "add", "cli-sup", "--role", "supervisor", "--town", "449901001000"]) == 0
     assert cli(["users", "key", "cli-sup", "--name", "loadtest"]) == 0

@@ -18,7 +18,7 @@ from gis.errors import InvalidInput
 from gis.settings import DatabaseSettings
 from gis.storage import access
 from gis.storage.pool import connect
-from tests.conftest import make_token
+from tests.conftest import make_token, use_database
 
 POINT = {"lon": 114.6471302, "lat": 24.0688967}
 
@@ -26,17 +26,12 @@ POINT = {"lon": 114.6471302, "lat": 24.0688967}
 @pytest.fixture
 def audit_db(db_settings: DatabaseSettings) -> Iterator[DatabaseSettings]:
     """A database of its own (tampering and purging must not touch the shared one)."""
-    from gis.storage.database import drop_database, ensure_database
-    from gis.storage.migrate import apply_migrations
+    from gis.storage.database import drop_database
+    from tests.conftest import fresh_database
 
-    name = f"fengqiao_audit_{uuid.uuid4().hex[:8]}"
-    url = ensure_database(DatabaseSettings(database_url=db_settings.url), name)
-    settings = DatabaseSettings(database_url=url)
-    with connect(settings) as c:
-        apply_migrations(c)
-        c.commit()
+    settings = fresh_database(f"fengqiao_audit_{uuid.uuid4().hex[:8]}")
     yield settings
-    drop_database(DatabaseSettings(database_url=db_settings.url), name)
+    drop_database(settings)
 
 
 def write_rows(c: psycopg.Connection, n: int, at: datetime | None = None, first: int = 0) -> None:
@@ -64,11 +59,11 @@ def test_chain_verifies_and_detects_change_and_removal(audit_db: DatabaseSetting
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             c.execute("DELETE FROM audit_log WHERE action = 'test.2'")
         c.rollback()
-        # an attacker with the owner's powers goes around the trigger: verification notices
-        c.execute("SET session_replication_role = replica")
+        # an attacker with the owner's powers switches the trigger off: verification notices
+        c.execute("ALTER TABLE audit_log DISABLE TRIGGER USER; ALTER TABLE audit_chain DISABLE TRIGGER USER")
         c.execute("UPDATE audit_log SET username = 'someone-else' WHERE action = 'test.2'")
         c.execute("DELETE FROM audit_log WHERE action = 'test.4'")
-        c.execute("SET session_replication_role = origin")
+        c.execute("ALTER TABLE audit_log ENABLE TRIGGER USER; ALTER TABLE audit_chain ENABLE TRIGGER USER")
         c.commit()
         report = verify(c, key=key)
     assert not report.ok
@@ -80,10 +75,10 @@ def test_removed_tail_is_detected_by_the_signed_head(audit_db: DatabaseSettings)
     with connect(audit_db) as c:
         write_rows(c, 4)
         seal_once(c, key=key)
-        c.execute("SET session_replication_role = replica")
+        c.execute("ALTER TABLE audit_log DISABLE TRIGGER USER; ALTER TABLE audit_chain DISABLE TRIGGER USER")
         c.execute("DELETE FROM audit_chain WHERE seq >= 3")
         c.execute("DELETE FROM audit_log WHERE id IN (3, 4)")
-        c.execute("SET session_replication_role = origin")
+        c.execute("ALTER TABLE audit_log ENABLE TRIGGER USER; ALTER TABLE audit_chain ENABLE TRIGGER USER")
         c.commit()
         report = verify(c, key=key)
     assert report.problems == ["links 3..4 were removed (a signed checkpoint names 4)"]
@@ -107,11 +102,11 @@ def test_purge_removes_whole_periods_and_verify_continues(audit_db: DatabaseSett
         report = verify(c, key=key)
         assert report.ok and report.checked == 2 and report.purged_upto == 6
         # removing a row after the purge point is still tampering, not a purge
-        c.execute("SET session_replication_role = replica")
+        c.execute("ALTER TABLE audit_log DISABLE TRIGGER USER; ALTER TABLE audit_chain DISABLE TRIGGER USER")
         c.execute("DELETE FROM audit_chain WHERE seq = 7")
-        c.execute("SET session_replication_role = origin")
+        c.execute("ALTER TABLE audit_log ENABLE TRIGGER USER; ALTER TABLE audit_chain ENABLE TRIGGER USER")
         c.commit()
-    monkeypatch.setenv("DATABASE_URL", audit_db.url)
+    use_database(monkeypatch, audit_db)
     assert cli(["audit", "verify"]) == 1
     out = capsys.readouterr().out
     assert "TAMPERED: links 7..7 are missing" in out and "after the purge checkpoint at 6" in out

@@ -21,7 +21,7 @@ from pyproj import Geod
 from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.errors import InvalidInput, TooLarge
 from gis.settings import DatabaseSettings
-from tests.conftest import SHARED, make_token, settle
+from tests.conftest import SHARED, make_token, settle, use_database
 from tests.fixtures.boundaries.make_fixtures import CORPUS, VARIANTS, write_corpus
 
 VILLAGES = ("449901001008", "449901001001")
@@ -335,7 +335,7 @@ def test_cli_load_dry_run_and_commit(db_settings: DatabaseSettings, corpus: dict
                                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from api.cli import main as cli_main
 
-    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    use_database(monkeypatch, db_settings)
     report = tmp_path / "report.json"
     assert cli_main(["boundaries", "load", str(corpus["gap"]), "--standalone", "--report-json", str(report)]) == 1
     assert json.loads(report.read_text(encoding="utf-8"))["summary"] == {"gap": 1}
@@ -363,7 +363,7 @@ def test_cli_list_export_and_relocate_guard(db_settings: DatabaseSettings, tmp_p
                                             ) -> None:
     from api.cli import main as cli_main
 
-    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    use_database(monkeypatch, db_settings)
     assert cli_main(["boundaries", "list"]) == 0
     assert "* sample-county" in capsys.readouterr().out
     out = tmp_path / "towns.shp"

@@ -14,6 +14,7 @@ from api.cli import main as cli_main
 from gis.boundaries.load import LoadOptions, prepare
 from gis.boundaries.preview import mojibake
 from gis.settings import DatabaseSettings
+from tests.conftest import use_database
 
 VILLAGES = ("449901001001", "449901001008")
 FIRST_ROWS = [
@@ -46,7 +47,7 @@ def test_dry_run_shows_the_first_rows_with_parent_names(conn: psycopg.Connection
 def test_cli_text_and_json_reports_carry_the_preview(db_settings: DatabaseSettings, gbk_shapefile: Path,
                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    use_database(monkeypatch, db_settings)
     out = tmp_path / "r.json"
     assert cli_main(["boundaries", "load", str(gbk_shapefile), "--tier", "grid", "--report-json", str(out)]) == 0
     text = capsys.readouterr().out.splitlines()

@@ -17,7 +17,7 @@ from api.cli import main as cli_main
 from gis.settings import DatabaseSettings
 from gis.storage import areas
 from gis.storage.pool import connect
-from tests.conftest import make_token
+from tests.conftest import make_token, use_database
 from tests.fixtures.boundaries.make_fixtures import clean_layers
 
 DX = 2.0  # the tiny county moved 2 degrees east, clear of the sample county (other tests' cases stay put)
@@ -126,7 +126,7 @@ def test_grid_code_cases_follow_a_boundary_update(app_client: TestClient, gis_he
     v3 = {name: frame.set_geometry([half]) for name, frame in v2.items() if name != "grids"}
     v3["grids"] = _grids([("009", _box(114.60, 24.11, 114.61, 24.12)), ("003", _box(114.60, 24.10, 114.61, 24.11))])
     _load(app_client, gis_headers, _write(v3, tmp_path / "v3.gpkg"), "trial-v3")
-    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    use_database(monkeypatch, db_settings)
     capsys.readouterr()
     assert cli_main(["boundaries", "relocate", "--dry-run"]) == 1  # 1: some cases could not be placed
     lines = capsys.readouterr().out.splitlines()

@@ -21,7 +21,7 @@ from gis.settings import DatabaseSettings
 from gis.storage.database import drop_database, ensure_database
 from gis.storage.pool import connect
 from gis.storage.schema import require_schema
-from tests.conftest import make_token
+from tests.conftest import make_token, use_database
 from tests.fixtures.boundaries.make_fixtures import CORPUS
 
 CLEAN = CORPUS / "clean"
@@ -29,18 +29,18 @@ BAD_ROSTER = ("staff_code,name,role\nA1,张三,grid_worker\nA2,,mediator\nA3,王
 
 
 @pytest.fixture
-def empty_database(db_settings: DatabaseSettings) -> Iterator[str]:
+def empty_database(db_settings: DatabaseSettings) -> Iterator[DatabaseSettings]:
     """A fresh database on the same server with no schema at all."""
-    server = DatabaseSettings(database_url=db_settings.url)
-    name = f"fengqiao_empty_{os.getpid()}"
-    yield ensure_database(server, name)
-    drop_database(server, name)
+    settings = db_settings.for_database(f"fengqiao_empty_{os.getpid()}")
+    ensure_database(settings)
+    yield settings
+    drop_database(settings)
 
 
-def test_every_schema_command_says_run_setup_on_an_empty_database(empty_database: str, tmp_path: Path,
+def test_every_schema_command_says_run_setup_on_an_empty_database(empty_database: DatabaseSettings, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("DATABASE_URL", empty_database)
+    use_database(monkeypatch, empty_database)
     with connect(DatabaseSettings()) as conn, pytest.raises(Unavailable) as err:
         require_schema(conn)
     assert err.value.reason == "schema_missing" and "run `fengqiao setup`" in err.value.message
@@ -89,7 +89,7 @@ def test_one_swapped_feature_is_a_finding_of_that_feature(conn: psycopg.Connecti
 
 def test_cli_locate_csv_has_a_bom_unless_told_not(tmp_path: Path, db_settings: DatabaseSettings,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    use_database(monkeypatch, db_settings)
     source = tmp_path / "points.csv"
     source.write_bytes("经度,纬度,名称\n114.6471302,24.0688967,甲\n".encode("gb18030"))
     expected = "经度,纬度,名称,grid_code,village_code,town_code,inside,error\n" \
@@ -112,7 +112,7 @@ def test_http_batch_is_plain_unless_a_bom_is_asked_for(app_client: TestClient,
 
 def test_cli_roster_import_lists_bad_rows(tmp_path: Path, db_settings: DatabaseSettings,
                                          monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    use_database(monkeypatch, db_settings)
     roster = tmp_path / "花名册.csv"
     roster.write_text(BAD_ROSTER, encoding="utf-8")
     assert cli_main(["staff", "import", str(roster)]) == 2

@@ -18,10 +18,9 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from api.main import create_app
 from gis.settings import AppSettings, DatabaseSettings
-from gis.storage.database import drop_database, ensure_database
-from gis.storage.migrate import apply_migrations
+from gis.storage.database import drop_database
 from gis.storage.pool import connect
-from tests.conftest import make_token, sample_gpkg_path
+from tests.conftest import fresh_database, make_token, sample_gpkg_path
 
 EXAMPLES_PER_OPERATION = 6
 SEED = 20261123
@@ -31,16 +30,12 @@ SEED = 20261123
 def fuzz_db(db_settings: DatabaseSettings) -> Iterator[DatabaseSettings]:
     from gis.sample.load import load_sample_county
 
-    base = DatabaseSettings()
-    name = f"fengqiao_fuzz_{os.getpid()}"
-    settings = DatabaseSettings(database_url=ensure_database(base, name))
+    settings = fresh_database(f"fengqiao_fuzz2_{os.getpid()}")
     with connect(settings) as conn:
-        apply_migrations(conn)
-        conn.commit()
         load_sample_county(conn, gpkg=sample_gpkg_path())
         conn.commit()
     yield settings
-    drop_database(base, name)
+    drop_database(settings)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from gis.sample.load_cases import load_sample_cases
 from gis.settings import DatabaseSettings
 from gis.storage.pool import connect
 from tests.browser_support import chromium
-from tests.conftest import make_token
+from tests.conftest import make_token, use_database
 
 UNTIL = date(2023, 6, 25)  # a Sunday; the week 2023-W25 ends that day
 WINDOW = "since=2023-05-26&until=2023-06-26"
@@ -152,7 +152,7 @@ def test_pages_are_served(app_client: TestClient, history: int, supervisor: dict
 
 def test_exported_map_opens_offline_with_its_layers(history: int, db_settings: DatabaseSettings, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    use_database(monkeypatch, db_settings)
     out = tmp_path / "hotspots.html"
     assert cli_main(["map", "hotspots", "--since", "2023-05-26", "--until", "2023-06-26", "--out", str(out)]) == 0
     html = out.read_text(encoding="utf-8")

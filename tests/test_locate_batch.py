@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.cli import main as cli_main
 from gis.settings import DatabaseSettings
+from tests.conftest import use_database
 
 ROWS = "经度,纬度,名称\n114.6471302,24.0688967,甲\nabc,24.1,乙\n24.0688967,114.6471302,丙\n114.0,24.0,丁\n"
 EXPECTED = [
@@ -78,7 +79,7 @@ def test_cli_locate(tmp_path: Path, db_settings: DatabaseSettings, monkeypatch: 
     source = tmp_path / "points.csv"
     source.write_bytes(ROWS.encode("gb18030"))
     out = tmp_path / "located.csv"
-    monkeypatch.setenv("DATABASE_URL", db_settings.url)  # type: ignore[attr-defined]
+    use_database(monkeypatch, db_settings)  # type: ignore[attr-defined]
     assert cli_main(["locate", str(source), "--out", str(out)]) == 0
     assert _rows(out.read_text(encoding="utf-8")) == EXPECTED
     assert cli_main(["locate", str(tmp_path / "missing.csv")]) == 2

@@ -19,7 +19,7 @@ from gis.staff.roster import StaffRecord
 from gis.storage import staff as staff_store
 from gis.storage.pool import connect
 from tests.browser_support import free_port
-from tests.conftest import make_token
+from tests.conftest import make_token, use_database
 
 TINY = Path(__file__).parent / "fixtures" / "boundaries" / "clean"
 TINY_POINT = {"lon": 114.605, "lat": 24.115}  # grid 990101001001001 of the tiny corpus
@@ -27,7 +27,8 @@ CASE_POINT = {"lon": 114.6471302, "lat": 24.0688967}  # grid 449901001008007 of 
 
 
 def start_server(db: DatabaseSettings, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": db.url, "FENGQIAO_SWEEP_EVERY_S": "1", "FENGQIAO_DEMO": "1"}
+    env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, **db.environment(),
+           "FENGQIAO_SWEEP_EVERY_S": "1", "FENGQIAO_DEMO": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"], env=env, cwd=PROJECT_ROOT)
@@ -72,7 +73,7 @@ def generation_at(url: str, point: dict[str, float]) -> str:
 
 def test_cli_activation_reaches_every_process(servers: list[str], db_settings: DatabaseSettings,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    use_database(monkeypatch, db_settings)
     name = f"tiny-{uuid.uuid4().hex[:6]}"
     assert cli_main(["boundaries", "load", str(TINY), "--standalone", "--commit", "--generation", name]) == 0
     assert [generation_at(url, TINY_POINT) for url in servers] == ["sample-county", "sample-county"]

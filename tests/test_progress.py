@@ -16,6 +16,7 @@ from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.locate.batch import locate_csv, locate_geojson
 from gis.settings import DatabaseSettings
 from gis.storage.locate import load_index
+from tests.conftest import use_database
 from tests.fixtures.boundaries.make_fixtures import CORPUS
 
 
@@ -75,7 +76,7 @@ def test_bars_are_drawn_in_a_terminal_and_nothing_otherwise() -> None:
 def test_cli_load_is_quiet_on_stderr_when_not_a_terminal(db_settings: DatabaseSettings,
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("DATABASE_URL", db_settings.url)
+    use_database(monkeypatch, db_settings)
     assert cli_main(["boundaries", "load", str(CORPUS / "clean"), "--standalone"]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and "OK (0 errors, 0 warnings)" in captured.out

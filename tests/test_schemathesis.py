@@ -17,26 +17,21 @@ from api.main import create_app
 from gis.policy import Role
 from gis.sample.load import load_sample_county
 from gis.settings import AppSettings, DatabaseSettings
-from gis.storage.database import drop_database, ensure_database
-from gis.storage.migrate import apply_migrations
+from gis.storage.database import drop_database
 from gis.storage.pool import connect
-from tests.conftest import make_token, sample_gpkg_path
+from tests.conftest import fresh_database, make_token, sample_gpkg_path
 
 TOWN = "449901001000"
 
 
 @pytest.fixture(scope="module")
 def fuzz_db(db_settings: DatabaseSettings) -> Iterator[DatabaseSettings]:
-    base = DatabaseSettings(database_url=db_settings.url)
-    name = f"fengqiao_fuzz_{os.getpid()}"
-    settings = DatabaseSettings(database_url=ensure_database(base, name))
+    settings = fresh_database(f"fengqiao_fuzz_{os.getpid()}")
     with connect(settings) as c:
-        apply_migrations(c)
-        c.commit()
         load_sample_county(c, gpkg=sample_gpkg_path())
         c.commit()
     yield settings
-    drop_database(base, name)
+    drop_database(settings)
 
 
 @pytest.fixture(scope="module")

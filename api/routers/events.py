@@ -30,9 +30,9 @@ RECHECK_S = 2.0  # a missed wake-up (listener reconnecting) delays an event by a
 ACCOUNT_CHECK_S = 2.0  # how often an open stream checks that its account is still enabled
 
 
-def _fetch(pool: Pool, after: int, town: str | None) -> list[Event]:
-    with pool.connection(timeout=5.0) as conn:
-        return events_after(conn, after_id=after, town_code=town)
+def _fetch(pool: Pool, after: int, scope: Scope) -> list[Event]:
+    with pool.scoped_connection(scope.database) as conn:  # the database shows this subscriber its rows only
+        return events_after(conn, after_id=after, town_code=scope.town_code)
 
 
 def _enabled(pool: Pool, user_id: int) -> bool:
@@ -40,8 +40,8 @@ def _enabled(pool: Pool, user_id: int) -> bool:
         return user_enabled(conn, user_id=user_id)
 
 
-def _latest(pool: Pool) -> int:
-    with pool.connection(timeout=5.0) as conn:
+def _latest(pool: Pool, scope: Scope) -> int:
+    with pool.scoped_connection(scope.database) as conn:
         return latest_event_id(conn)
 
 
@@ -69,7 +69,7 @@ async def stream_events(
     if start is None and last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit():
         start = int(last_event_id)
     if start is None:  # a new subscriber starts from now
-        start = await run_in_threadpool(_latest, pool)
+        start = await run_in_threadpool(_latest, pool, scope)
     hub: EventHub = request.app.state.hub
     return EventSourceResponse(_events(request, hub, pool, scope, start, max_events, once), ping=HEARTBEAT_S,
                                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -89,7 +89,7 @@ async def _events(request: Request, hub: EventHub, pool: Pool, scope: Scope, cur
                 checked = time.monotonic()
                 if not await run_in_threadpool(_enabled, pool, user_id):
                     return
-            batch = await run_in_threadpool(_fetch, pool, cursor, scope.town_code)
+            batch = await run_in_threadpool(_fetch, pool, cursor, scope)
             for event in batch:
                 cursor = event.id
                 if scope.sees_event(kind=event.kind, town_code=event.town_code, payload=event.payload):

@@ -124,7 +124,7 @@ class Sealer:
 
     def seal_now(self) -> int:
         """Seal synchronously (tests, the CLI)."""
-        with self._pool.connection(timeout=5.0) as conn:
+        with self._pool.system_connection(timeout=5.0) as conn:
             return seal_once(conn, key=self._key)
 
     def _loop(self) -> None:

@@ -60,7 +60,8 @@ def conditions(query: CaseQuery, *, region: RegionFilter, open_states: list[str]
         clause = "c.status = ANY(%s) AND c.due_at < now()"
         where.append((clause if query.overdue else f"NOT ({clause})", (open_states,)))
     if query.bbox:
-        where.append(("c.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", query.bbox))
+        # Candidates by the spatial index (fq_case_ids_in_box, schema 110), the rows under the region's policy.
+        where.append(("c.id IN (SELECT fq_case_ids_in_box(ST_MakeEnvelope(%s, %s, %s, %s, 4326)))", query.bbox))
     return where
 
 

@@ -42,7 +42,7 @@ class DeadlineSweeper:
 
     def sweep_once(self) -> dict[str, int] | None:
         """One round: the counts when this process held the lock, None when another process did."""
-        with self._pool.connection(timeout=5.0) as conn, conn.transaction():
+        with self._pool.system_connection(timeout=5.0) as conn, conn.transaction():
             if not try_advisory_xact_lock(conn, key=SWEEP_LOCK):
                 return None
             counts = sweep_deadlines(conn, rules=self._rules())

@@ -18,6 +18,7 @@ from psycopg import sql
 
 from gis.errors import Conflict, InvalidInput, Unavailable
 from gis.settings import DatabaseSettings
+from gis.storage import roles
 from gis.storage.cluster import pg_bindir
 from gis.storage.database import database_name, url_for_database
 from gis.storage.pool import connect, redact
@@ -65,9 +66,10 @@ def backup_database(settings: DatabaseSettings, *, out: Path) -> Backup:
         version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
         cases = int(conn.execute("SELECT count(*) FROM cases").fetchone()[0])  # type: ignore[index]
     dump = folder / DUMP_NAME
-    _tool("pg_dump", "--format=custom", "--compress=6", "--no-password", f"--file={dump}", f"--dbname={settings.url}")
-    record = Backup(str(folder), redact(settings.url), started.isoformat(), datetime.now(UTC).isoformat(), version,
-                    cases, dump.stat().st_size)
+    _tool("pg_dump", "--format=custom", "--compress=6", "--no-password", f"--file={dump}",
+          f"--dbname={settings.owner_url}")
+    record = Backup(str(folder), redact(settings.owner_url), started.isoformat(), datetime.now(UTC).isoformat(),
+                    version, cases, dump.stat().st_size)
     (folder / MANIFEST_NAME).write_text(json.dumps(asdict(record), indent=2))
     return record
 
@@ -81,9 +83,20 @@ def restore_database(settings: DatabaseSettings, *, source: Path, to_url: str | 
     dump = source / DUMP_NAME if source.is_dir() else source
     if not dump.is_file():
         raise InvalidInput(f"no backup at {source}: expected a folder holding {DUMP_NAME}", reason="no_backup")
-    target = to_url or settings.url
+    target = to_url or settings.owner_url
     _create_empty(settings, target)
-    _tool("pg_restore", "--no-owner", "--exit-on-error", "--jobs=2", f"--dbname={target}", str(dump))
+    # The local cluster restores as its superuser (PostGIS is not a trusted extension), then hands every
+    # object to the owner role; either way the application's role gets its grants again.
+    superuser = settings.superuser_url
+    restore_url = url_for_database(superuser, database_name(target)) if superuser else target
+    _tool("pg_restore", "--no-owner", "--exit-on-error", "--jobs=2", f"--dbname={restore_url}", str(dump))
+    if superuser:
+        with connect(settings, url=restore_url, autocommit=True) as conn:
+            roles.prepare_local_database(conn, roles.role_of(target))
+    if roles.separate_roles(settings):
+        with connect(settings, url=target) as conn:
+            roles.grant_application_role(conn, roles.role_of(settings.url))
+            conn.commit()
     with connect(settings, url=target) as conn:
         cases = int(conn.execute("SELECT count(*) FROM cases").fetchone()[0])  # type: ignore[index]
         generations = int(conn.execute("SELECT count(*) FROM generations").fetchone()[0])  # type: ignore[index]

@@ -64,7 +64,7 @@ def relocation_candidates(conn: Conn, *, to_generation: int, open_states: list[s
     with translate_pg_errors():
         if conn.execute("SELECT to_regclass('cases') IS NULL").fetchone() == (True,):
             return []
-        conn.execute("ANALYZE areas, area_pieces")  # a generation just stored has no statistics yet: bad plans
+        conn.execute("SELECT fq_analyze_boundaries()")  # a generation just stored has no statistics yet: bad plans
         rows = conn.execute(
             "SELECT id FROM cases WHERE status = ANY(%s) AND generation_id <> %s"
             " AND (%s::int IS NULL OR generation_id = %s::int) ORDER BY id",

@@ -13,8 +13,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 from gis.errors import Unavailable
 from gis.settings import DatabaseSettings
+from gis.storage import roles
+from gis.storage.database import url_for_database
 
 SERVER_CONF = """
 # Written by `fengqiao db up`; the project's private cluster.
@@ -95,6 +99,7 @@ def up(settings: DatabaseSettings) -> ClusterStatus:
         raise Unavailable("PostGIS is not installed for this PostgreSQL: run `make setup`")
     current = status(settings)
     if current.running:
+        _ensure_roles(settings)  # a cluster started by an older version has no application role yet
         return current
     if _port_busy(settings.pg_port):
         raise Unavailable(f"port {settings.pg_port} is taken by another server; set FENGQIAO_PG_PORT to a free port")
@@ -106,7 +111,17 @@ def up(settings: DatabaseSettings) -> ClusterStatus:
     if started.returncode != 0:
         log_tail = (data / "server.log").read_text(errors="replace")[-2000:]
         raise Unavailable(f"local PostGIS did not start: {started.stderr.strip()}\n{log_tail}")
+    _ensure_roles(settings)
     return status(settings)
+
+
+def _ensure_roles(settings: DatabaseSettings) -> None:
+    """The owner and application roles (see gis.storage.roles), created by the cluster's superuser."""
+    superuser_url = settings.superuser_url
+    assert superuser_url is not None
+    with psycopg.connect(url_for_database(superuser_url, "postgres"), autocommit=True,
+                         connect_timeout=max(1, int(settings.connect_timeout_s))) as conn:
+        roles.create_cluster_roles(conn, settings)
 
 
 def _init(bindir: Path, data: Path) -> None:

@@ -8,6 +8,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from gis.errors import Unavailable
 from gis.settings import DatabaseSettings
+from gis.storage import roles
+from gis.storage.migrate import apply_migrations
 from gis.storage.pool import connect, redact
 
 
@@ -23,21 +25,44 @@ def database_name(url: str) -> str:
     return str(conninfo_to_dict(url).get("dbname") or "postgres")
 
 
-def ensure_database(settings: DatabaseSettings, dbname: str | None = None) -> str:
-    """Create the target database if it does not exist; returns its URL."""
-    target = url_for_database(settings.url, dbname) if dbname else settings.url
+def ensure_database(settings: DatabaseSettings) -> str:
+    """Create the target database (as the owner) if it does not exist; returns the owner's URL of it.
+
+    On the local cluster the superuser then adds the extensions (PostGIS is not a trusted extension)
+    and hands an older database's objects to the owner role.
+    """
+    target = settings.owner_url
     name = database_name(target)
-    with connect(settings, url=url_for_database(settings.url, "postgres"), autocommit=True) as admin:
+    with connect(settings, url=url_for_database(target, "postgres"), autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name)))
+    if settings.superuser_url is not None:
+        with connect(settings, url=settings.superuser_url, autocommit=True) as superuser:
+            roles.prepare_local_database(superuser, roles.role_of(target))
     return target
 
 
-def drop_database(settings: DatabaseSettings, dbname: str) -> None:
-    """Drop a database (test clean-up), disconnecting its sessions."""
-    with connect(settings, url=url_for_database(settings.url, "postgres"), autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+def prepare_database(settings: DatabaseSettings) -> list[str]:
+    """The database brought to this version; returns the schema files applied now.
+
+    Created if missing, migrated as the owner, the application role's grants renewed.
+    """
+    ensure_database(settings)
+    with connect(settings) as conn:
+        applied = apply_migrations(conn)
+        if roles.separate_roles(settings):
+            roles.grant_application_role(conn, roles.role_of(settings.url))
+        conn.commit()
+    return applied
+
+
+def drop_database(settings: DatabaseSettings) -> None:
+    """Drop the settings' database (test clean-up), disconnecting its sessions (as the superuser when local)."""
+    name = database_name(settings.owner_url)
+    admin_url = url_for_database(settings.superuser_url or settings.owner_url, "postgres")
+    with connect(settings, url=admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def ping(conn: psycopg.Connection) -> None:
@@ -48,4 +73,5 @@ def ping(conn: psycopg.Connection) -> None:
         raise Unavailable(f"database did not answer: {exc}") from exc
 
 
-__all__ = ["database_name", "drop_database", "ensure_database", "ping", "redact", "url_for_database"]
+__all__ = ["database_name", "drop_database", "ensure_database", "ping", "prepare_database", "redact",
+           "url_for_database"]

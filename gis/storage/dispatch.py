@@ -32,11 +32,9 @@ def insert_order(conn: Conn, *, case_id: int, staff_id: int, role: str, note: st
                             (case_id, staff_id)).fetchone():
                 raise Conflict(f"staff {staff_id} is already dispatched to case {case_id}",
                                reason="already_dispatched", staff_id=staff_id)
-            slot = conn.execute(
-                "SELECT sl.slot FROM staff_slots sl WHERE sl.staff_id = %s AND NOT EXISTS (SELECT 1 FROM"
-                " dispatch_orders d WHERE d.staff_id = sl.staff_id AND d.slot = sl.slot AND d.active)"
-                " ORDER BY sl.slot LIMIT 1", (staff_id,)).fetchone()
-            if slot is None:
+            # Free slots count the staff member's orders in every town, not only the caller's (schema 110).
+            slot = conn.execute("SELECT fq_free_slot(%s)", (staff_id,)).fetchone()
+            if slot is None or slot[0] is None:
                 raise Conflict(f"staff {staff_id} is at capacity", reason="staff_at_capacity", staff_id=staff_id)
             row = conn.execute(
                 "INSERT INTO dispatch_orders (case_id, staff_id, slot, role, status, note, created_by)"

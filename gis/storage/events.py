@@ -33,10 +33,12 @@ def append_event(conn: Conn, *, kind: str, town_code: str | None, payload: dict[
     """Record an event in the caller's transaction (it becomes visible when that commits)."""
     with translate_pg_errors():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (EVENT_ORDER_LOCK,))
-        row = conn.execute(
-            "INSERT INTO events (kind, town_code, payload) VALUES (%s, %s, %s) RETURNING id",
+        # No RETURNING: the writer may append an event its own scope does not show (row-level security).
+        conn.execute(
+            "INSERT INTO events (kind, town_code, payload) VALUES (%s, %s, %s)",
             (kind, town_code, json.dumps(payload, ensure_ascii=False, default=str)),
-        ).fetchone()
+        )
+        row = conn.execute("SELECT currval(pg_get_serial_sequence('events', 'id'))").fetchone()
         conn.execute("SELECT pg_notify(%s, '')", (EVENT_CHANNEL,))
     assert row is not None
     return int(row[0])

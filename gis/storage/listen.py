@@ -16,11 +16,14 @@ from collections.abc import Callable
 import psycopg
 
 from gis.settings import DatabaseSettings
+from gis.storage.row_security import SYSTEM_ROLE
 
 log = logging.getLogger("fengqiao.listen")
 
 CHANGES_CHANNEL = "fq_changes"  # payload: generation | roster | positions
 EVENTS_CHANNEL = "fq_events"  # payload: empty; subscribers read the event log from their cursor
+# The listener reads only versions (positions' newest arrival included), under the server's own scope.
+SYSTEM_OPTIONS = f"-c fengqiao.role={SYSTEM_ROLE}"
 
 Callback = Callable[[str], None]
 
@@ -65,7 +68,7 @@ class ChangeListener:
         delay = 0.5
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._settings.url, autocommit=True,
+                with psycopg.connect(self._settings.url, autocommit=True, options=SYSTEM_OPTIONS,
                                      connect_timeout=max(1, int(self._settings.connect_timeout_s))) as conn:
                     conn.execute(f"LISTEN {CHANGES_CHANNEL}")
                     conn.execute(f"LISTEN {EVENTS_CHANNEL}")

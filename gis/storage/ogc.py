@@ -53,7 +53,8 @@ def case_features(conn: Conn, *, region: RegionFilter, bbox: Box | None, limit: 
     where = f"c.geom IS NOT NULL AND ({region.sql})"
     params: list[Any] = list(region.params)
     if bbox is not None:
-        where += " AND c.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
+        # Candidates by the spatial index (see fq_case_ids_in_box, schema 110), rows under the policy.
+        where += " AND c.id IN (SELECT fq_case_ids_in_box(ST_MakeEnvelope(%s, %s, %s, %s, 4326)))"
         params.extend(bbox)
     if case_id is not None:
         where += " AND c.id = %s"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from time import monotonic
 from typing import Any
 
@@ -16,6 +16,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gis.errors import Conflict, InvalidInput, NotFound, Unavailable
 from gis.settings import DatabaseSettings
+from gis.storage.row_security import SYSTEM, DatabaseScope, ScopedConnection
 from gis.storage.watchdog import Watchdog
 
 # Names the rest of the code uses, so only gis.storage imports the driver.
@@ -67,14 +68,37 @@ class Pool(ConnectionPool):
             conn = self.getconn(timeout=self.busy_timeout - self.request_timeout)
         try:
             with self.watchdog.watch(conn), conn:  # the closing COMMIT is watched too
-                yield conn
+                try:
+                    yield conn
+                finally:
+                    _release(conn)
         finally:
             self.putconn(conn)
+
+    @contextmanager
+    def scoped_connection(self, scope: DatabaseScope, timeout: float = 5.0) -> Iterator[psycopg.Connection]:
+        """A connection whose transactions see what ``scope`` may see (outside a request: event streams)."""
+        with self.connection(timeout=timeout) as conn:
+            try:
+                if isinstance(conn, ScopedConnection):
+                    conn.use_scope(scope)
+                yield conn
+            finally:
+                _release(conn)
+
+    def system_connection(self, timeout: float = 5.0) -> AbstractContextManager[psycopg.Connection]:
+        """A connection for the server's own background work (sweep, snapshots, sealing): every row in view."""
+        return self.scoped_connection(SYSTEM, timeout)
 
     def close(self, timeout: float = 5.0) -> None:
         """Close the pool and stop its watchdog."""
         self.watchdog.close()
         super().close(timeout)
+
+
+def _release(conn: psycopg.Connection) -> None:
+    if isinstance(conn, ScopedConnection):
+        conn.release_scope()
 
 
 class ShapelyDumper(Dumper):
@@ -91,8 +115,8 @@ def configure_connection(conn: psycopg.Connection) -> None:
 
 
 def connect(settings: DatabaseSettings, *, url: str | None = None, autocommit: bool = False) -> psycopg.Connection:
-    """One direct connection (CLI tools, migrations); ``url`` overrides the configured one."""
-    target = url or settings.url
+    """One direct connection as the owner (CLI tools, migrations); ``url`` overrides the owner's URL."""
+    target = url or settings.owner_url
     try:
         conn = psycopg.connect(target, connect_timeout=max(1, int(settings.connect_timeout_s)), autocommit=autocommit)
     except psycopg.OperationalError as exc:
@@ -120,6 +144,7 @@ def make_pool(settings: DatabaseSettings) -> Pool:
         max_size=settings.pool_max,
         kwargs={"connect_timeout": max(1, int(settings.connect_timeout_s)), "options": options},
         configure=configure_connection,
+        connection_class=ScopedConnection,
         open=False,
         timeout=10.0,
         reconnect_timeout=4.0,

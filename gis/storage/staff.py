@@ -18,7 +18,7 @@ STAFF_COLUMNS = (
     " s.duty_status, s.capacity, s.languages, s.active, s.town_code,"
     " ST_X(s.home) AS home_lon, ST_Y(s.home) AS home_lat,"
     " p.lon AS position_lon, p.lat AS position_lat, p.recorded_at AS position_at, p.accuracy_m,"
-    " (SELECT count(*) FROM dispatch_orders d WHERE d.staff_id = s.id AND d.active)::int AS active_orders"
+    " fq_active_orders(s.id) AS active_orders"  # county-wide load, whoever asks (schema 110)
 )
 STAFF_FROM = "FROM staff s LEFT JOIN staff_positions_latest p ON p.staff_id = s.id"
 
@@ -117,7 +117,7 @@ def located_staff(conn: Conn, *, stale_before: datetime) -> list[tuple[int, str,
 
 
 def ingest_positions(conn: Conn, *, rows: list[tuple[int, float, float, float | None, datetime]]) -> int:
-    """Store (staff id, lon, lat, accuracy, recorded_at) rows: history by COPY, latest by upsert.
+    """Store (staff id, lon, lat, accuracy, recorded_at) rows: history in one insert, latest by upsert.
 
     Positions are a high-volume, replaceable stream: this transaction commits without waiting for
     the WAL flush (synchronous_commit off, for this transaction only; cases and orders stay durable).
@@ -126,10 +126,11 @@ def ingest_positions(conn: Conn, *, rows: list[tuple[int, float, float, float | 
         return 0
     with translate_pg_errors():
         conn.execute("SET LOCAL synchronous_commit = off")
-        with conn.cursor() as cur, cur.copy(
-                "COPY staff_positions (staff_id, lon, lat, accuracy_m, recorded_at) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        # One INSERT of arrays, not COPY: COPY FROM does not run under row-level security (schema 110).
+        ids, lons, lats, accuracies, times = (list(column) for column in zip(*rows, strict=True))
+        conn.execute("INSERT INTO staff_positions (staff_id, lon, lat, accuracy_m, recorded_at)"
+                     " SELECT * FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::real[], %s::timestamptz[])",
+                     (ids, lons, lats, accuracies, times))
         latest: dict[int, tuple[int, float, float, float | None, datetime]] = {}
         for row in rows:
             if row[0] not in latest or row[4] >= latest[row[0]][4]:

@@ -1,5 +1,7 @@
 -- Keep staff_slots equal to 1..capacity for every staff member (slots held by active orders are never removed).
-CREATE OR REPLACE FUNCTION fq_sync_staff_slots() RETURNS integer LANGUAGE sql VOLATILE AS $$
+-- Runs as the owner: slots held by orders of any town count, whichever region the caller sees.
+CREATE OR REPLACE FUNCTION fq_sync_staff_slots() RETURNS integer LANGUAGE sql VOLATILE
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
     WITH added AS (
         INSERT INTO staff_slots (staff_id, slot)
         SELECT s.id, g FROM staff s, generate_series(1, s.capacity) g

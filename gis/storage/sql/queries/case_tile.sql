@@ -8,7 +8,9 @@ picked AS (
            (c.status = ANY(%(open_states)s)) AS open,
            ST_AsMVTGeom(ST_Transform(c.geom, 3857), bounds.env, 4096, 0, true) AS geom
     FROM cases c, bounds
-    WHERE c.geom IS NOT NULL AND c.geom && ST_Transform(bounds.env, 4326)
+    -- Candidates by the spatial index through fq_case_ids_in_box (schema 110: under row-level security the
+    -- planner may not use PostGIS operators as index conditions); the region applies to the rows read here.
+    WHERE c.geom IS NOT NULL AND c.id IN (SELECT fq_case_ids_in_box(ST_Transform(bounds.env, 4326)))
       AND ({region}) {status_filter}
 ),
 points AS (
