@@ -236,3 +236,17 @@ ReadableCase = Annotated[Case, Depends(readable_case)]
 ActableCase = Annotated[Case, Depends(actable_case)]
 
 StatsScope = Annotated[Scope, allow("stats.read")]
+
+
+def county_statistics_connection(services: ServicesDep, scope: StatsScope) -> Iterator[Conn]:
+    """A connection that counts every case of the county, for statistics whose units depend on their neighbours.
+
+    Gi* of a unit at a town's border needs the counts across it, and rankings compare towns. Only counts leave
+    these computations (nothing personal), and the route returns only the caller's units (``scope.town_code``).
+    """
+    with translate_pg_errors(), services.pool.system_connection() as conn:
+        yield conn
+
+
+# Statistics computed county-wide and cut to the caller's units (see county_statistics_connection).
+CountyStatsConn = Annotated[Conn, Depends(county_statistics_connection, scope="function")]

@@ -42,6 +42,7 @@ from api.security import SecurityMiddleware
 from gis.crypto import keys
 from gis.services import Services
 from gis.settings import AppSettings, DatabaseSettings
+from gis.storage import roles
 from gis.storage.pool import make_pool
 from maps import STATIC_DIR
 
@@ -85,6 +86,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         keys()  # refuse to start without the keys (the demo and the tests generate them under var/keys/)
+        roles.warn_if_not_enforced(db)
         pool = make_pool(db)
         pool.open(wait=False)
         services = Services(pool, db, sweep_every_s=settings.sweep_every_s, audit_key=keys().session)

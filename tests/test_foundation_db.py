@@ -49,6 +49,7 @@ def test_health_and_ready(app_client: TestClient) -> None:
     ready = app_client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"]["generation"] == "sample-county"
+    assert ready.json()["checks"]["row_security"] == "enforced"  # the server's role is bound by the policies
 
 
 def test_ready_fails_fast_when_database_is_down() -> None:

@@ -11,7 +11,7 @@ from api.deps import ServicesDep, allow
 from api.errors import RETRY_AFTER_S
 from api.schemas import Health, Readiness
 from gis.errors import GisError
-from gis.storage import areas
+from gis.storage import areas, roles
 from gis.storage.database import ping
 from gis.storage.pool import translate_pg_errors
 
@@ -36,6 +36,7 @@ def readyz(services: ServicesDep) -> JSONResponse:
             checks["database"] = "ok"
             generation = areas.get_generation(conn)
             checks["generation"] = generation.name
+            checks["row_security"] = "enforced" if roles.enforced(conn) else "not enforced (owner or superuser role)"
     except GisError as exc:
         checks.setdefault("database", "ok" if "database" in checks else exc.reason)
         return JSONResponse({"status": "unavailable", "checks": checks, "reason": exc.reason}, 503,

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import ConnDep, RulesDep, StatsScope
+from api.deps import CountyStatsConn, RulesDep, StatsScope
 from gis.hotspots.export import feature_collection, to_csv
 from gis.hotspots.query import hotspot_query
 from gis.hotspots.service import RESULTS, compute
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["hotspots"])
             responses={200: {"content": {"application/geo+json": {}, "text/csv": {}},
                              "description": "units with counts, rates, z, p, risk level and trend"}})
 def hotspots(
-    conn: ConnDep, scope: StatsScope, rules: RulesDep,
+    conn: CountyStatsConn, scope: StatsScope, rules: RulesDep,
     tier: Annotated[Literal["grid", "village", "town", "county"] | None, Query()] = None,
     h3: Annotated[int | None, Query(description="H3 resolution 7-10 instead of a tier")] = None,
     since: Annotated[str | None, Query(description="2026-11-01, an ISO datetime, or 30d / 8w")] = None,

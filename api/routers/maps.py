@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
-from api.deps import ConnDep, RulesDep, StatsScope, allow
+from api.deps import CountyStatsConn, RulesDep, StatsScope, allow
 from gis.hotspots.briefing import weekly_briefing
 from gis.hotspots.levels import load_level_rules
 from gis.hotspots.mapdata import map_data
@@ -34,7 +34,7 @@ def overdue_page() -> FileResponse:
 
 
 @router.get("/maps/hotspots/render", response_class=Response)
-def hotspots_render(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: str | None = None,
+def hotspots_render(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, since: str | None = None,
                     until: str | None = None, category: Annotated[str | None, Query(max_length=16)] = None,
                     channel: Annotated[list[str] | None, Query()] = None, fdr: bool = True) -> Response:
     """The hotspot map page itself (offline HTML: every asset inlined), for the caller's town."""
@@ -51,7 +51,7 @@ def hotspots_render(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: st
 
 @router.get("/api/v1/reports/weekly", response_class=Response,
             tags=["stats"])
-def weekly_report(conn: ConnDep, scope: StatsScope, rules: RulesDep,
+def weekly_report(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep,
                   week: Annotated[str, Query(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W47")]
                   ) -> Response:
     """The weekly briefing (研判报告) as a PDF: risk maps, top-10 tables, 考核 table, trends."""

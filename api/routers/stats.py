@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import ConnDep, RulesDep, StatsScope
+from api.deps import ConnDep, CountyStatsConn, RulesDep, StatsScope
 from gis.hotspots.overdue import board_filter, overdue_board, supervision_list
 from gis.hotspots.query import hotspot_query, window
 from gis.hotspots.region import town_region
@@ -44,8 +44,8 @@ def staff_stats(conn: ConnDep, scope: StatsScope, since: Since = None, until: st
 
 
 @router.get("/stats/rankings")
-def weekly_rankings(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Since = None, until: str | None = None,
-                    top: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+def weekly_rankings(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, since: Since = None,
+                    until: str | None = None, top: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
     """For the weekly meeting: towns with the most red grids, fastest-rising grids, lowest on-time rates."""
     query = hotspot_query(rules, tier="grid", h3=None, since=since or "7d", until=until)
     table, weights, _ = compute(conn, query, None)

@@ -14,7 +14,7 @@ from psycopg.adapt import Dumper
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from gis.errors import Conflict, InvalidInput, NotFound, Unavailable
+from gis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from gis.settings import DatabaseSettings
 from gis.storage.row_security import SYSTEM, DatabaseScope, ScopedConnection
 from gis.storage.watchdog import Watchdog
@@ -175,6 +175,9 @@ def translate_pg_errors() -> Iterator[None]:
         raise InvalidInput(_detail(exc), reason="unknown_reference") from exc
     except (pg_errors.CheckViolation, pg_errors.NotNullViolation, pg_errors.DataException) as exc:
         raise InvalidInput(_detail(exc), reason="constraint_violation") from exc
+    except pg_errors.InsufficientPrivilege as exc:  # a policy (schema 110) refused a row the code let through
+        raise Forbidden("outside your region or not permitted to the server's database role",
+                        reason="row_security") from exc
     except pg_errors.NoDataFound as exc:
         raise NotFound(_detail(exc)) from exc
     except (psycopg.OperationalError, PoolTimeout) as exc:

@@ -115,6 +115,15 @@ def grant_application_role(owner: psycopg.Connection, app_role: str) -> None:
         owner.execute(sql.SQL(statement).format(role=role))
 
 
+def enforced(conn: psycopg.Connection) -> bool:
+    """True when the policies bind this connection: not a superuser, not BYPASSRLS, not the tables' owner."""
+    row = conn.execute(
+        "SELECT NOT (r.rolsuper OR r.rolbypassrls) AND pg_get_userbyid(c.relowner) <> current_user"
+        " FROM pg_roles r, pg_class c WHERE r.rolname = current_user AND c.oid = to_regclass('public.cases')"
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def warn_if_not_enforced(settings: DatabaseSettings) -> None:
     """A log line at start-up when one role does both jobs (then the policies do not bind the server)."""
     if not separate_roles(settings):
