@@ -228,3 +228,18 @@ def test_staff_markers_move_and_overdue_case_is_pinned(browser: Browser, base_ur
     page.screenshot(path=str(ARTIFACTS / "console-staff-overdue.png"))
     assert external == []
     page.context.close()
+
+
+def test_an_ended_session_goes_back_to_sign_in(browser: Browser, base_url: str, db_settings: DatabaseSettings) -> None:
+    """A console whose token stops working (timed out, revoked, account disabled) sends the operator to /login."""
+    token = make_token(db_settings, "console-expiring", "operator")
+    with connect(db_settings) as c:
+        c.execute("UPDATE api_tokens SET revoked_at = now() WHERE user_id = (SELECT id FROM users"
+                  " WHERE username = 'console-expiring')")
+        c.commit()
+    page = new_page(browser, base_url, [])
+    page.goto(f"{base_url}/?token={token}")
+    page.wait_for_url("**/login?next=*", timeout=15_000)
+    assert page.url.endswith("/login?next=%2F")
+    assert page.evaluate("sessionStorage.getItem('fengqiao.token')") is None
+    page.context.close()

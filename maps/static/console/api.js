@@ -24,6 +24,15 @@ export function authorize(init = {}) {
   return Object.assign({}, init, { headers, credentials: "same-origin" });
 }
 
+/** A signed-in page got 401 (the session timed out, was signed out elsewhere, or the account was disabled):
+ * drop the token and go to the sign-in page, which brings the operator back here. The anonymous public map
+ * (no token) stays where it is. */
+export function signInAgain() {
+  if (!signedIn()) return;
+  sessionStorage.removeItem(TOKEN_KEY);
+  window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+}
+
 /** fetch a JSON API path; resolves to {ok, status, body} and never rejects on HTTP errors. */
 export async function api(path, options = {}) {
   const init = Object.assign({}, options);
@@ -36,6 +45,7 @@ export async function api(path, options = {}) {
   try {
     const response = await fetch(path, authorize(init));
     const body = await response.json().catch(() => ({}));
+    if (response.status === 401) signInAgain();
     return { ok: response.ok, status: response.status, body };
   } catch (err) {
     return { ok: false, status: 0, body: { error: { reason: "network", message: "网络不可用" } } };

@@ -1,6 +1,6 @@
 // The live event stream (text/event-stream read with fetch, so the token never appears in a URL).
 // Reconnects from the last event id it saw, so nothing is missed while the connection was down.
-import { authorize } from "./api.js";
+import { authorize, signInAgain } from "./api.js";
 
 export function openStream({ onEvent, onState, after = null }) {
   let last = after;
@@ -22,6 +22,7 @@ export function openStream({ onEvent, onState, after = null }) {
     const url = "/api/v1/events" + (last !== null ? "?after=" + last : "");
     try {
       const response = await fetch(url, authorize({ signal: controller.signal, headers: { Accept: "text/event-stream" } }));
+      if (response.status === 401) { signInAgain(); return; }
       if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
       onState("on");
       const reader = response.body.getReader();
