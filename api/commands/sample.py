@@ -13,6 +13,7 @@ from gis.hotspots.filters import local_day
 from gis.sample.cases import HistorySpec
 from gis.sample.load_cases import load_sample_cases
 from gis.settings import DatabaseSettings
+from gis.storage import history
 from gis.storage.pool import connect
 
 
@@ -53,6 +54,8 @@ def run_sample(args: argparse.Namespace) -> int:
                        scale=args.scale)
     with connect(DatabaseSettings()) as conn:
         result = load_sample_cases(conn, rules=load_rules(), spec=spec)
+        conn.commit()
+        history.analyze_cases(conn)
         conn.commit()
     print(f"{result.cases} cases, {result.transitions} transitions, {result.supervisions} supervisions, "
           f"{result.orders} lead orders up to {spec.until}")

@@ -97,3 +97,9 @@ def staff_pool_rows(conn: Conn) -> list[tuple[int, str, tuple[str, ...], tuple[i
             " FROM staff s LEFT JOIN staff_slots sl ON sl.staff_id = s.id WHERE s.active GROUP BY s.id"
             " ORDER BY s.id").fetchall()
     return [(int(r[0]), str(r[1]), tuple(r[2] or ()), tuple(int(x) for x in r[3])) for r in rows]
+
+
+def analyze_cases(conn: Conn) -> None:
+    """Planner statistics of the case tables after a bulk load (the owner's right)."""
+    with translate_pg_errors():
+        conn.execute("ANALYZE cases, case_parties, case_transitions, case_supervisions, dispatch_orders")
