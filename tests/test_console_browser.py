@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page
 
 from gis.settings import DatabaseSettings
@@ -242,4 +243,29 @@ def test_an_ended_session_goes_back_to_sign_in(browser: Browser, base_url: str, 
     page.wait_for_url("**/login?next=*", timeout=15_000)
     assert page.url.endswith("/login?next=%2F")
     assert page.evaluate("sessionStorage.getItem('fengqiao.token')") is None
+    page.context.close()
+
+
+def test_a_live_change_keeps_a_dispatch_in_progress(browser: Browser, base_url: str, db_settings: DatabaseSettings,
+                                                    app_client: TestClient, crew: dict[str, int]) -> None:
+    """Another operator moves the open case on while this one is picking staff: the picks stay."""
+    operator = make_token(db_settings, "console-op-2", "operator")
+    headers = {"Authorization": f"Bearer {operator}"}
+    body = {"category": "0201", "source_channel": "walk_in", "description": "并发派单测试", "lon": POINT[0],
+            "lat": POINT[1]}
+    created = app_client.post("/api/v1/cases", headers={**headers, "Idempotency-Key": str(uuid.uuid4())}, json=body)
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    page = new_page(browser, base_url, [])
+    page.goto(f"{base_url}/?token={operator}")
+    page.wait_for_function("document.getElementById('live').textContent === '实时：已连接'")
+    page.evaluate(f"window.fengqiaoConsole.selectCase({case_id})")
+    page.click("#recommend")
+    pick = f"li[data-staff='{crew['BROWSER1']}'] select.pick"
+    page.select_option(pick, "lead")
+    moved = app_client.post(f"/api/v1/cases/{case_id}/transitions", headers=headers, json={"action": "triage"})
+    assert moved.status_code == 200, moved.text
+    page.wait_for_function("document.getElementById('case-status').textContent === '已分流'")  # the refresh came
+    assert page.input_value(pick) == "lead"
+    assert page.is_enabled("#send-dispatch")
     page.context.close()

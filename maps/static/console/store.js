@@ -58,10 +58,14 @@ export async function loadStaff() {
   if (res.ok) set({ staff: new Map(res.body.staff.map((s) => [s.id, s])) });
 }
 
-export async function selectCase(id) {
+/** Open a case (the case tab, recommendations closed); ``refresh``: a live event re-reads the open case and
+ * leaves the operator where they are (tab, recommendations and picks of a dispatch in progress). */
+export async function selectCase(id, { refresh = false } = {}) {
   const [detail, orders] = await Promise.all([api("/api/v1/cases/" + id), api("/api/v1/cases/" + id + "/dispatches")]);
   if (!detail.ok) { note("error", "案件读取失败：" + detail.status); return; }
-  set({ selected: id, detail: detail.body, orders: orders.ok ? orders.body.orders : [], recommendations: null, tab: "case" });
+  if (refresh && state.selected !== id) return;  // the operator has moved on to another case meanwhile
+  const keep = refresh ? { recommendations: state.recommendations, tab: state.tab } : { recommendations: null, tab: "case" };
+  set({ selected: id, detail: detail.body, orders: orders.ok ? orders.body.orders : [], ...keep });
 }
 
 export function note(kind, text, caseId = null) {
@@ -84,7 +88,7 @@ export function applyEvent(kind, data) {
   } else if (kind === "case.transition") {
     const patch = (c) => (c.id === data.case_id ? { ...c, status: data.to, status_label: stateLabel(data.to) } : c);
     set({ list: { ...state.list, items: state.list.items.map(patch) }, watch: state.watch.map(patch) });
-    if (state.selected === data.case_id) soon("detail", () => selectCase(data.case_id));
+    if (state.selected === data.case_id) soon("detail", () => selectCase(data.case_id, { refresh: true }));
     soon("tiles", () => window.dispatchEvent(new Event("fengqiao:cases-changed")));
   } else if (kind === "case.warning") {
     note(data.level === "red" ? "overdue" : "warning",
