@@ -54,12 +54,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(scope="session")
 def db_settings() -> Iterator[DatabaseSettings]:
     """Settings pointing at a fresh per-session database with the schema and the sample county."""
-    settings = fresh_database(f"fengqiao_test_{os.getpid()}")
+    settings = sample_database(f"fengqiao_test_{os.getpid()}")
+    yield settings
+    drop_database(settings)
+
+
+def sample_database(name: str) -> DatabaseSettings:
+    """A fresh database (see ``fresh_database``) with the sample county loaded and active."""
+    settings = fresh_database(name)
     with connect(settings) as conn:
         load_sample_county(conn, gpkg=sample_gpkg_path())
         conn.commit()
-    yield settings
-    drop_database(settings)
+    return settings
 
 
 def fresh_database(name: str) -> DatabaseSettings:

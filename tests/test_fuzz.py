@@ -19,8 +19,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from api.main import create_app
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage.database import drop_database
-from gis.storage.pool import connect
-from tests.conftest import fresh_database, make_token, sample_gpkg_path
+from tests.conftest import make_token, sample_database
 
 EXAMPLES_PER_OPERATION = 6
 SEED = 20261123
@@ -28,12 +27,7 @@ SEED = 20261123
 
 @pytest.fixture(scope="module")
 def fuzz_db(db_settings: DatabaseSettings) -> Iterator[DatabaseSettings]:
-    from gis.sample.load import load_sample_county
-
-    settings = fresh_database(f"fengqiao_fuzz2_{os.getpid()}")
-    with connect(settings) as conn:
-        load_sample_county(conn, gpkg=sample_gpkg_path())
-        conn.commit()
+    settings = sample_database(f"fengqiao_fuzz2_{os.getpid()}")
     yield settings
     drop_database(settings)
 

@@ -15,21 +15,16 @@ from hypothesis import HealthCheck, given, settings
 
 from api.main import create_app
 from gis.policy import Role
-from gis.sample.load import load_sample_county
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage.database import drop_database
-from gis.storage.pool import connect
-from tests.conftest import fresh_database, make_token, sample_gpkg_path
+from tests.conftest import make_token, sample_database
 
 TOWN = "449901001000"
 
 
 @pytest.fixture(scope="module")
 def fuzz_db(db_settings: DatabaseSettings) -> Iterator[DatabaseSettings]:
-    settings = fresh_database(f"fengqiao_fuzz_{os.getpid()}")
-    with connect(settings) as c:
-        load_sample_county(c, gpkg=sample_gpkg_path())
-        c.commit()
+    settings = sample_database(f"fengqiao_fuzz_{os.getpid()}")
     yield settings
     drop_database(settings)
 

@@ -21,6 +21,7 @@ from gis.locate.service import locate_point
 from gis.policy import database_scope
 from gis.storage import access, responsible
 from gis.storage.pool import Pool, translate_pg_errors
+from gis.storage.row_security import scoped
 
 router = APIRouter(prefix="/api/v1", tags=["locate"])
 
@@ -53,10 +54,9 @@ async def locate(
 def responsible_for_caller(pool: Pool, token: str, grid_code: str, village_code: str
                            ) -> dict[str, list[dict[str, Any]]]:
     """Who answers for a grid, for a caller whose token is valid (401 otherwise)."""
-    with translate_pg_errors():
-        with pool.connection(timeout=5.0) as conn:
-            user = access.user_for_token(conn, token=token)
-        with pool.scoped_connection(database_scope(user)) as conn:  # staff of the caller's region only
+    with translate_pg_errors(), pool.connection(timeout=5.0) as conn:
+        user = access.user_for_token(conn, token=token)
+        with scoped(conn, database_scope(user)):  # staff of the caller's region only
             return responsible.responsible_for(conn, grid_code=grid_code, village_code=village_code)
 
 

@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from gis.settings import DatabaseSettings
-from gis.storage.row_security import SYSTEM, DatabaseScope, ScopedConnection
+from gis.storage.row_security import SYSTEM, DatabaseScope, ScopedConnection, scoped
 from gis.storage.watchdog import Watchdog
 
 # Names the rest of the code uses, so only gis.storage imports the driver.
@@ -78,13 +78,8 @@ class Pool(ConnectionPool):
     @contextmanager
     def scoped_connection(self, scope: DatabaseScope, timeout: float = 5.0) -> Iterator[psycopg.Connection]:
         """A connection whose transactions see what ``scope`` may see (outside a request: event streams)."""
-        with self.connection(timeout=timeout) as conn:
-            try:
-                if isinstance(conn, ScopedConnection):
-                    conn.use_scope(scope)
-                yield conn
-            finally:
-                _release(conn)
+        with self.connection(timeout=timeout) as conn, scoped(conn, scope):
+            yield conn
 
     def system_connection(self, timeout: float = 5.0) -> AbstractContextManager[psycopg.Connection]:
         """A connection for the server's own background work (sweep, snapshots, sealing): every row in view."""

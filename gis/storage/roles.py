@@ -8,6 +8,7 @@ for the owner). Where one role must do both, row-level security is not in force 
 
 from __future__ import annotations
 
+import getpass
 import logging
 
 import psycopg
@@ -27,8 +28,6 @@ OWNER_ONLY_FUNCTIONS = ("audit_purge(bigint, bytea, bytea)",)
 
 def role_of(url: str) -> str:
     """The role a connection string signs in as (libpq's default: the operating-system user)."""
-    import getpass
-
     return str(conninfo_to_dict(url).get("user") or getpass.getuser())
 
 
@@ -60,17 +59,19 @@ def prepare_local_database(superuser: psycopg.Connection, owner: str) -> None:
     dbname = superuser.info.dbname
     superuser.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(dbname), sql.Identifier(owner)))
     superuser.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner)))
+    superuser.execute("SELECT set_config('fengqiao.new_owner', %s, false)", (owner,))  # read by the block below
     superuser.execute(
         """
         DO $$
         DECLARE
             obj record;
+            new_owner text := current_setting('fengqiao.new_owner');
         BEGIN
             FOR obj IN
                 SELECT c.oid, c.relkind, format('%I.%I', n.nspname, c.relname) AS name
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
-                  AND pg_get_userbyid(c.relowner) <> %(owner)s
+                  AND pg_get_userbyid(c.relowner) <> new_owner
                   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                                   AND d.objid = c.oid AND d.deptype = 'e')
                   AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
@@ -78,18 +79,18 @@ def prepare_local_database(superuser: psycopg.Connection, owner: str) -> None:
             LOOP
                 EXECUTE format('ALTER %s %s OWNER TO %I',
                                CASE obj.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
-                                                WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, obj.name, %(owner)s);
+                                                WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, obj.name, new_owner);
             END LOOP;
             FOR obj IN
                 SELECT p.oid::regprocedure::text AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> %(owner)s
+                WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> new_owner
                   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
                                   AND d.objid = p.oid AND d.deptype = 'e')
             LOOP
-                EXECUTE format('ALTER ROUTINE %s OWNER TO %I', obj.name, %(owner)s);
+                EXECUTE format('ALTER ROUTINE %s OWNER TO %I', obj.name, new_owner);
             END LOOP;
         END $$
-        """.replace("%(owner)s", sql.quote(owner))
+        """
     )
 
 

@@ -8,6 +8,8 @@ deadline sweep, the staff snapshots, the audit sealer) runs under ``SYSTEM``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,3 +72,17 @@ class ScopedConnection(psycopg.Connection[Any]):
     def _rescope(self) -> None:
         if self.database_scope is not None and not self.closed and not self.broken:
             apply_scope(self, self.database_scope)
+
+
+@contextmanager
+def scoped(conn: psycopg.Connection[Any], scope: DatabaseScope) -> Iterator[psycopg.Connection[Any]]:
+    """Scope a pooled connection's transactions for a block, then release it (before it goes back to the pool)."""
+    if not isinstance(conn, ScopedConnection):  # a plain connection (CLI, tests): scope this transaction only
+        apply_scope(conn, scope)
+        yield conn
+        return
+    conn.use_scope(scope)
+    try:
+        yield conn
+    finally:
+        conn.release_scope()
