@@ -191,3 +191,16 @@ def test_users_cli(db_settings: DatabaseSettings, monkeypatch: pytest.MonkeyPatc
     line = next(row for row in listing.splitlines() if row.startswith("cli-sup"))
     assert "supervisor" in line and "449901001000" in line and "disabled" in line and "keys=1" in line
     assert cli(["users", "passwd", "nobody-at-all"]) == 2
+
+
+def test_locate_names_responsible_staff_for_an_access_token(app_client: TestClient, db_settings: DatabaseSettings,
+                                                            ) -> None:
+    """The console signed in by the password flow sends a JWT to the public locate: it is a valid caller there too."""
+    make_user(db_settings, "locate-jwt-op", "operator", "449901001000")
+    token = sign_in(app_client, "locate-jwt-op")
+    point = {"lon": 114.6471302, "lat": 24.0688967}  # 坪湾社区第7网格 of 隆联街道, the caller's town
+    answer = app_client.get("/api/v1/locate", params=point, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    assert set(answer.json()["responsible"]) == {"grid_workers", "mediators"}
+    forged = app_client.get("/api/v1/locate", params=point, headers={"Authorization": f"Bearer {token}x"})
+    assert forged.status_code == 401

@@ -15,11 +15,13 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import LocateDep, PublicLookupDep, SettingsDep, allow, bearer
 from api.errors import error_responses
 from api.schemas import LocationView
+from gis.accounts import sessions
+from gis.crypto import keys as crypto_keys
 from gis.errors import InvalidInput, TooLarge
 from gis.locate.batch import locate_csv, locate_geojson
 from gis.locate.service import locate_point
 from gis.policy import database_scope
-from gis.storage import access, responsible
+from gis.storage import responsible
 from gis.storage.pool import Pool, translate_pg_errors
 from gis.storage.row_security import scoped
 
@@ -55,7 +57,7 @@ def responsible_for_caller(pool: Pool, token: str, grid_code: str, village_code:
                            ) -> dict[str, list[dict[str, Any]]]:
     """Who answers for a grid, for a caller whose token is valid (401 otherwise)."""
     with translate_pg_errors(), pool.connection(timeout=5.0) as conn:
-        user = access.user_for_token(conn, token=token)
+        user = sessions.bearer_user(conn, token=token, keys=crypto_keys())  # access token, API key or legacy token
         with scoped(conn, database_scope(user)):  # staff of the caller's region only
             return responsible.responsible_for(conn, grid_code=grid_code, village_code=village_code)
 
