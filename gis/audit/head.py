@@ -189,8 +189,9 @@ class HeadKeeper:
             except ValueError as exc:
                 log.error("audit head %s unreadable (%s): writing a new one", path, exc)
                 on_file = None
-            known = [h for h in (on_file, self._last)
-                     if h is not None and (h.database, h.instance) == (database, instance) and h.genuine(self._key)]
+            known = list(dict.fromkeys(  # the file's head and the one this process last wrote (usually the same)
+                h for h in (on_file, self._last)
+                if h is not None and (h.database, h.instance) == (database, instance) and h.genuine(self._key)))
             if on_file is not None and on_file not in known:
                 log.warning("audit head %s is not this database's (forged, or the database was recreated or"
                             " restored): replacing it; the previous head was %s", path, on_file.to_json())
