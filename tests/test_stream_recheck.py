@@ -19,6 +19,8 @@ from fastapi.testclient import TestClient
 from api.deps import security_settings
 from gis.accounts import admin, tokens
 from gis.crypto import keys
+from gis.models import User
+from gis.policy import RULES, Scope
 from gis.settings import DatabaseSettings
 from gis.storage.pool import connect
 from tests.conftest import make_token
@@ -191,6 +193,10 @@ def test_the_gis_role_gets_no_case_or_order_events(app_client: TestClient, db_se
     assert kinds == ["boundaries.activated"]
     operator_kinds = [line[7:] for line in seen_by_operator.splitlines() if line.startswith("event: ")]
     assert operator_kinds == ["case.created", "case.transition", "dispatch.status", "boundaries.activated"]
+    # the policy says the same as the database (schema 147), whichever filters first
+    gis_scope = Scope(RULES["events.read"], User(1, "gis-user", "gis", None))
+    assert [k for k in ("case.created", "dispatch.status", "staff.position", "boundaries.activated", "other.kind")
+            if gis_scope.sees_event(kind=k, town_code=None, payload={})] == ["boundaries.activated"]
 
 
 def test_an_open_stream_is_not_a_time_limit(app_client: TestClient, db_settings: DatabaseSettings) -> None:
