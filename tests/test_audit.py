@@ -215,6 +215,12 @@ def test_checkpoints_are_append_only_like_rows(audit_db: DatabaseSettings) -> No
                 c.execute(statement)
             c.rollback()
         assert c.execute("SELECT count(*) FROM audit_checkpoints").fetchone() == (1,)
+    with connect(audit_db, url=audit_db.url) as app:  # the application's role has no such rights at all
+        for statement in ("UPDATE audit_checkpoints SET upto_seq = 1", "DELETE FROM audit_checkpoints",
+                          "DELETE FROM audit_chain"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+                app.execute(statement)
+            app.rollback()
 
 
 def test_the_head_is_signed_logged_and_renewed_by_the_heartbeat(audit_db: DatabaseSettings, head_file: Path,
