@@ -99,6 +99,13 @@ RULES: dict[str, Rule] = {
 }
 
 
+# Which rule a live event's kind needs (by prefix); schema 147's fq_sees_event restates it.
+EVENT_RULES: tuple[tuple[str, str], ...] = (
+    ("case.", "cases.read"), ("dispatch.", "dispatch.read"), ("staff.", "staff.read"),
+    ("boundaries.", "boundaries.read"),
+)
+
+
 @dataclass(frozen=True)
 class RegionFilter:
     """The region of a scope as a SQL condition (on ``cases c`` or ``staff s``) and its parameters."""
@@ -212,9 +219,13 @@ class Scope:
     def sees_event(self, *, kind: str, town_code: str | None, payload: dict[str, Any]) -> bool:
         """Whether a live event reaches the caller.
 
-        Town users get their town's; positions go only to county-wide personal-data roles; field users
-        get only the steps of their own orders.
+        An event needs the rule that reads its kind (``EVENT_RULES``; unknown kinds reach nobody), so a
+        GIS user gets no case or order events. Town users get their town's; positions go only to county-wide
+        personal-data roles; field users get only the steps of their own orders.
         """
+        rule_name = next((name for prefix, name in EVENT_RULES if kind.startswith(prefix)), None)
+        if rule_name is None or self.role is None or not RULES[rule_name].admits(self.role):
+            return False
         if self.own_only:
             return kind.startswith("dispatch.") and payload.get("staff_code") == self.require_user().staff_code
         if kind.startswith("staff.position"):

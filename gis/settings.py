@@ -105,6 +105,8 @@ class AppSettings(BaseSettings):
     # Start the live position simulator with the demo (movement on the map on first start).
     demo_positions: bool = True
     sweep_every_s: float = 60.0  # deadline warnings are raised inside the server this often (one process at a time)
+    # An open event stream re-checks its caller's credential and scope this often (and ends when they changed).
+    stream_check_s: float = 2.0
 
 
 class SecuritySettings(BaseSettings):
@@ -132,3 +134,26 @@ class SecuritySettings(BaseSettings):
     reveal_per_hour: int = 30
     secure_cookies: bool = False
     audit_retention_days: int = 200
+
+
+class AuditSettings(BaseSettings):
+    """Where the audit chain's signed head is kept outside the database, and how often it is renewed.
+
+    ``FENGQIAO_AUDIT_HEAD_FILE`` (default ``var/audit/<database>.head.json``) should sit where the database's
+    owner cannot write, e.g. on the server's own disk; every head is also logged (logger ``fengqiao.audit.head``).
+    ``FENGQIAO_AUDIT_HEARTBEAT_S``: the head is re-signed at least this often, so a stale head is a finding.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FENGQIAO_AUDIT_", extra="ignore")
+
+    head_file: Path | None = None
+    heartbeat_s: float = 300.0
+
+    def head_path(self, database: str) -> Path:
+        """The head file of one database."""
+        return self.head_file or PROJECT_ROOT / "var" / "audit" / f"{database}.head.json"
+
+    @property
+    def stale_after_s(self) -> float:
+        """A head older than this means the sealer stopped or an old head was put back."""
+        return 2 * self.heartbeat_s + 60

@@ -146,3 +146,10 @@ def settle(client: TestClient, timeout: float = 10.0) -> None:
     services = client.app.state.services  # type: ignore[attr-defined]
     for service in services.refreshing:
         assert service.wait_current(timeout), f"{service.name} did not catch up: {service.last_error}"
+
+
+@pytest.fixture(scope="session")
+def row_security_enforced(app_client: TestClient) -> None:
+    """The security tests' server enforces row-level security, as a deployment does (its /readyz says so)."""
+    checks = app_client.get("/readyz").json()["checks"]
+    assert checks["row_security"] == "enforced", checks

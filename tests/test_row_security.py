@@ -23,6 +23,8 @@ from gis.storage.pool import connect, make_pool
 from gis.storage.roles import role_of
 from gis.storage.row_security import SYSTEM, DatabaseScope, ScopedConnection, apply_scope
 
+pytestmark = pytest.mark.usefixtures("row_security_enforced")  # the server under test enforces it
+
 TOWN_A, TOWN_B = "449901001000", "449901100000"
 POLICED = ("cases", "case_parties", "case_transitions", "case_supervisions", "staff", "staff_positions",
            "staff_positions_latest", "dispatch_orders", "events", "audit_log")

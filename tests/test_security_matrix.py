@@ -31,6 +31,8 @@ from gis.storage import staff as staff_store
 from gis.storage.pool import connect
 from tests.conftest import make_token, settle
 
+pytestmark = pytest.mark.usefixtures("row_security_enforced")  # the server under test enforces it
+
 TOWN_A, TOWN_B = "449901001000", "449901100000"
 POINT_A = {"lon": 114.6471302, "lat": 24.0688967}
 GRID_B = "449901100001001"

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import ConnDep, allow
-from gis.audit.chain import verify
+from gis.audit.chain import report, verify_with_head
 from gis.crypto import keys as crypto_keys
 from gis.policy import Scope
+from gis.settings import AuditSettings
 from gis.storage import audit as store
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -33,7 +34,10 @@ def audit_log(
 
 @router.get("/verify")
 def audit_verify(conn: ConnDep, scope: Auditor) -> dict[str, object]:
-    """Recompute the hash chain: ok, links checked, problems, where the last purge left off."""
-    report = verify(conn, key=crypto_keys().session)
-    return {"ok": report.ok, "checked": report.checked, "problems": report.problems[:100],
-            "purged_upto": report.purged_upto, "unsealed_older_than_a_minute": report.unsealed}
+    """Recompute the hash chain and compare it with the signed head kept outside the database.
+
+    ok, links checked, where the last purge left off, the external head, and each problem (``reason``,
+    a Chinese ``message``, ``seq``): changed or removed rows, missing links, a cut-off end, a stale head.
+    """
+    settings = AuditSettings()
+    return report(verify_with_head(conn, key=crypto_keys().session, settings=settings), settings)

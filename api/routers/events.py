@@ -1,8 +1,12 @@
 """Live events as Server-Sent Events (sse-starlette), with replay from Last-Event-ID.
 
-Streams never poll: the process's one LISTEN connection wakes them (api/live.py) and each reads the
-event log from its cursor, under its caller's scope. Event ids commit in order (gis/storage/events.py),
+Streams never poll for events: the process's one LISTEN connection wakes them (api/live.py) and each reads
+the event log from its cursor, under its caller's scope. Event ids commit in order (gis/storage/events.py),
 so a reconnecting client that sends Last-Event-ID misses nothing.
+
+Every ``stream_check_s`` an open stream re-checks the credential it was opened with (gis/accounts/recheck.py:
+a read that does not keep a session alive) and ends with an ``end`` event naming the reason when the
+caller signed out, changed password, expired, was disabled or got another role or town.
 """
 
 from __future__ import annotations
@@ -11,23 +15,25 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PoolDep, allow
+from api.deps import SESSION_COOKIE, PoolDep, SettingsDep, allow, bearer, security_settings
 from api.live import EventHub
+from gis.accounts.recheck import Credential, recheck
+from gis.crypto import keys as crypto_keys
+from gis.models import User
 from gis.policy import Scope
-from gis.storage.accounts import user_enabled
 from gis.storage.events import Event, events_after, latest_event_id
 from gis.storage.pool import Pool
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 HEARTBEAT_S = 15
 RECHECK_S = 2.0  # a missed wake-up (listener reconnecting) delays an event by at most this
-ACCOUNT_CHECK_S = 2.0  # how often an open stream checks that its account is still enabled
 
 
 def _fetch(pool: Pool, after: int, scope: Scope) -> list[Event]:
@@ -35,9 +41,18 @@ def _fetch(pool: Pool, after: int, scope: Scope) -> list[Event]:
         return events_after(conn, after_id=after, town_code=scope.town_code)
 
 
-def _enabled(pool: Pool, user_id: int) -> bool:
+def _ended(pool: Pool, credential: Credential, user: User) -> str | None:
+    """Why the stream's credential no longer signs in its user with the same scope (None: it still does)."""
     with pool.connection(timeout=5.0) as conn:
-        return user_enabled(conn, user_id=user_id)
+        return recheck(conn, credential=credential, user=user, keys=crypto_keys(), settings=security_settings())
+
+
+async def _credential(request: Request) -> Credential:
+    """The credential the caller was identified by (api.deps.current_user's order: bearer first, then cookie)."""
+    credentials = await bearer(request)
+    if credentials is not None and credentials.credentials:
+        return Credential("bearer", credentials.credentials)
+    return Credential("session", request.cookies.get(SESSION_COOKIE, ""))
 
 
 def _latest(pool: Pool, scope: Scope) -> int:
@@ -54,7 +69,7 @@ def message(event: Event) -> ServerSentEvent:
 @router.get("/events", response_class=EventSourceResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "a stream of events"}})
 async def stream_events(
-    request: Request, pool: PoolDep, scope: Annotated[Scope, allow("events.read")],
+    request: Request, pool: PoolDep, settings: SettingsDep, scope: Annotated[Scope, allow("events.read")],
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
     after: Annotated[int | None, Query(ge=0, le=2**62, description="replay events after this id")] = None,
     max_events: Annotated[int | None, Query(ge=1, le=100_000)] = None,
@@ -71,23 +86,39 @@ async def stream_events(
     if start is None:  # a new subscriber starts from now
         start = await run_in_threadpool(_latest, pool, scope)
     hub: EventHub = request.app.state.hub
-    return EventSourceResponse(_events(request, hub, pool, scope, start, max_events, once), ping=HEARTBEAT_S,
-                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    watch = Watch(await _credential(request), scope.require_user(), settings.stream_check_s)
+    return EventSourceResponse(_events(request, hub, pool, scope, watch, start, max_events, once),
+                               ping=HEARTBEAT_S, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-async def _events(request: Request, hub: EventHub, pool: Pool, scope: Scope, cursor: int, max_events: int | None,
-                  once: bool) -> AsyncIterator[ServerSentEvent]:
+@dataclass(frozen=True)
+class Watch:
+    """What an open stream re-checks, and how often."""
+
+    credential: Credential
+    user: User
+    every_s: float
+
+
+def ended(reason: str) -> ServerSentEvent:
+    """The last message of a stream whose caller's credential or scope changed (then the server closes it)."""
+    return ServerSentEvent(data=json.dumps({"reason": reason}), event="end")
+
+
+async def _events(request: Request, hub: EventHub, pool: Pool, scope: Scope, watch: Watch, cursor: int,
+                  max_events: int | None, once: bool) -> AsyncIterator[ServerSentEvent]:
     flag = hub.subscribe()
     sent = 0
-    user_id = scope.require_user().id
     checked = time.monotonic()
     try:
         yield ServerSentEvent(retry=3000, comment="connected")
         while True:
             flag.clear()
-            if time.monotonic() - checked >= ACCOUNT_CHECK_S:  # a disabled account's stream ends within seconds
+            if time.monotonic() - checked >= watch.every_s:
                 checked = time.monotonic()
-                if not await run_in_threadpool(_enabled, pool, user_id):
+                reason = await run_in_threadpool(_ended, pool, watch.credential, watch.user)
+                if reason is not None:
+                    yield ended(reason)
                     return
             batch = await run_in_threadpool(_fetch, pool, cursor, scope)
             for event in batch:
@@ -102,7 +133,7 @@ async def _events(request: Request, hub: EventHub, pool: Pool, scope: Scope, cur
             if once or await request.is_disconnected():
                 return
             try:
-                await asyncio.wait_for(flag.wait(), RECHECK_S)
+                await asyncio.wait_for(flag.wait(), min(RECHECK_S, watch.every_s))
             except TimeoutError:
                 pass
     finally:

@@ -33,6 +33,22 @@ def chain_head(conn: Conn) -> tuple[int, bytes] | None:
     return (int(row[0]), bytes(row[1])) if row else None
 
 
+def database_identity(conn: Conn) -> tuple[str, int]:
+    """The database's name and oid (a recreated or restored database of the same name has another oid)."""
+    with translate_pg_errors():
+        row = conn.execute("SELECT datname, oid::bigint FROM pg_database WHERE datname = current_database()").fetchone()
+    assert row is not None
+    return str(row[0]), int(row[1])
+
+
+def purge_point(conn: Conn) -> tuple[int, bytes] | None:
+    """(seq, head) of the last purge checkpoint: the chain continues from there."""
+    with translate_pg_errors():
+        row = conn.execute("SELECT upto_seq, head_hash FROM audit_checkpoints WHERE kind = 'purge'"
+                           " ORDER BY upto_seq DESC LIMIT 1").fetchone()
+    return (int(row[0]), bytes(row[1])) if row else None
+
+
 def unsealed(conn: Conn, *, limit: int) -> list[tuple[int, str]]:
     """(id, canonical text) of committed audit rows not yet in the chain, oldest id first."""
     with translate_pg_errors():
