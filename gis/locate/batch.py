@@ -110,7 +110,9 @@ def _csv_chunks(index: LocateIndex, first: pd.DataFrame, reader: Iterator[pd.Dat
         for name, values in locate_arrays(index, x, y, crs).items():
             chunk[name] = values
         # The caller's own cells come back: made safe for spreadsheets like every CSV export.
-        chunk = chunk.apply(lambda col: col.map(safe_cell) if col.dtype == object else col)
+        for name in chunk.columns:
+            if not (pd.api.types.is_numeric_dtype(chunk[name]) or pd.api.types.is_bool_dtype(chunk[name])):
+                chunk[name] = chunk[name].map(safe_cell)
         chunk.columns = [str(safe_cell(c)) for c in chunk.columns]
         yield chunk.to_csv(index=False, header=header).encode("utf-8")
         header = False
