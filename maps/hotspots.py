@@ -66,17 +66,23 @@ def _colour(value: float, breaks: list[float]) -> str:
 
 
 def risk_tip(row: dict[str, Any], rules: LevelRules) -> str:
-    """The tooltip of a unit on the 蓝黄红 layer: the statistic behind its colour (short for quiet units)."""
-    head = (f"{row['name']}<br>风险等级：{rules.label(str(row['level']))}"
-            f"<br>案件数：{row['count']}　Gi* z：{row['z']:.2f}")
+    """The tooltip of a unit on the 蓝黄红 layer: the statistic behind its colour, as far as the caller may see it.
+
+    A town user's rows carry no z, p, expected value or neighbourhood sum (gis/stats_cut.py).
+    """
+    head = f"{row['name']}<br>风险等级：{rules.label(str(row['level']))}<br>案件数：{row['count']}"
+    if row.get("z") is not None:
+        head += f"　Gi* z：{row['z']:.2f}"
     if row.get("level") == "blue" and row.get("trend") in (None, "no_pattern"):
         return head
+    extra = ""
     p_name = "p（FDR校正）" if rules.fdr else "p"
-    p_value = row["p_fdr"] if rules.fdr else row["p"]
-    extra = f"<br>{p_name}：{p_value:.4f}　期望值：{row['expected']:.2f}　邻域合计：{row['local_sum']:.0f}"
+    p_value = row.get("p_fdr") if rules.fdr else row.get("p")
+    if p_value is not None and row.get("expected") is not None and row.get("local_sum") is not None:
+        extra += f"<br>{p_name}：{p_value:.4f}　期望值：{row['expected']:.2f}　邻域合计：{row['local_sum']:.0f}"
     if row.get("p_sim") is not None:
         extra += f"<br>置换检验 p：{row['p_sim']:.3f}"
-    return head + extra + f"<br>趋势：{row.get('trend_label', '')}　每千人：{row['per_1000']}"
+    return head + extra + f"<br>趋势：{row.get('trend_label', '')}　每千人：{row.get('per_1000')}"
 
 
 def add_risk_layer(m: folium.Map, data: HotspotMapData, *, tier: Tier = Tier.GRID, show: bool = True) -> folium.Map:

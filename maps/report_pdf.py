@@ -100,6 +100,15 @@ def _summary(b: Briefing) -> list[Any]:
 
 def _top_grids(b: Briefing) -> Table:
     rows = [r for r in b.grids.rows() if r["level"] != "blue"]
+    if b.town_code is not None:  # a town user's rows carry levels and counts only (gis/stats_cut.py)
+        rows.sort(key=lambda r: (r["level"] != "red", -r["count"], r["code"]))
+        body = [["网格", "案件数", "周变化", "等级", "趋势"]]
+        for r in rows[:10]:
+            body.append([r["name"], str(r["count"]), f"{r.get('week_change', 0):+g}", b.rules.label(r["level"]),
+                         PATTERNS.get(str(r.get("trend")), "")])
+        if len(body) == 1:
+            body.append(["本周无红色、黄色网格", "", "", "", ""])
+        return _table(body, [60 * mm, 20 * mm, 20 * mm, 30 * mm, 30 * mm])
     rows.sort(key=lambda r: -(r["z"] or 0))
     body = [["网格", "案件数", "Gi* z", "p（FDR）", "期望值", "等级", "趋势"]]
     for r in rows[:10]:
@@ -142,27 +151,33 @@ def _classes(b: Briefing) -> Table:
 
 
 def _rankings(b: Briefing) -> list[Any]:
-    out: list[Any] = [Paragraph("周调度排名", H2)]
+    out: list[Any] = [Paragraph("周调度排名" if b.town_code is None else "本乡镇（街道）周调度情况", H2)]
     red = "；".join(f"{r['name']} 红{r['red_grids']}黄{r['yellow_grids']}" for r in b.rankings["most_red"][:5]) or "无"
     rising = "；".join(f"{r['name']}（+{r['change']}）" for r in b.rankings["fastest_rising"][:5]) or "无"
     low = "；".join(f"{r['name']} {_pct(r['on_time_rate'])}" for r in b.rankings["lowest_on_time"][:5]) or "无"
-    for label, text in (("红色网格最多的乡镇", red), ("上升最快的网格", rising), ("按期办结率最低的乡镇", low)):
+    labels = ("红色网格最多的乡镇", "上升最快的网格", "按期办结率最低的乡镇") if b.town_code is None else (
+        "本乡镇红色、黄色网格", "本乡镇上升最快的网格", "本乡镇按期办结率")
+    for label, text in zip(labels, (red, rising, low), strict=True):
         out.append(Paragraph(f"<b>{label}</b>：{text}", BODY))
     return out
+
+
+def _method_note(b: Briefing) -> str:
+    where = ("对全县单元做 Benjamini-Hochberg 错误发现率校正，" if b.town_code is None else
+             "仅用本乡镇（街道）的案件、在本乡镇单元之间计算并做 Benjamini-Hochberg 错误发现率校正，")
+    return ("红色：99% 置信度的热点；黄色：95%；蓝色：其他。判定基于 Getis-Ord Gi*（Queen 邻接，含自身），"
+            f"{where}并要求 999 次置换检验一致、案件数不少于 {b.rules.min_count} 件。")
 
 
 def weekly_pdf(b: Briefing) -> bytes:
     """The briefing as PDF bytes (A4, four pages)."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title=f"{b.county_name} 矛盾纠纷风险研判周报 {b.week}",
+                            bottomMargin=16 * mm, title=f"{b.region_name} 矛盾纠纷风险研判周报 {b.week}",
                             author="Fengqiao")
-    story: list[Any] = [Paragraph(f"{b.county_name}矛盾纠纷风险研判周报（{b.week}）", TITLE), *_summary(b),
+    story: list[Any] = [Paragraph(f"{b.region_name}矛盾纠纷风险研判周报（{b.week}）", TITLE), *_summary(b),
                         Paragraph("网格风险地图（蓝黄红）", H2), risk_map(b, Tier.GRID),
-                        Paragraph("红色：99% 置信度的热点；黄色：95%；蓝色：其他。判定基于 Getis-Ord Gi*（Queen 邻接，"
-                                  "含自身），对全县单元做 Benjamini-Hochberg 错误发现率校正，"
-                                  "并要求 999 次置换检验一致、"
-                                  f"案件数不少于 {b.rules.min_count} 件。", SMALL),
+                        Paragraph(_method_note(b), SMALL),
                         PageBreak(), Paragraph("村（社区）风险地图", H2), risk_map(b, Tier.VILLAGE, height=120 * mm),
                         Paragraph("风险网格前十", H2), _top_grids(b), PageBreak(),
                         Paragraph("案件最多的村（社区）前十", H2), _top_villages(b),

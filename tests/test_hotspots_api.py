@@ -68,13 +68,14 @@ def test_grid_hotspots_as_geojson(app_client: TestClient, history: int, supervis
     assert expected <= set(first["properties"])
 
 
-def test_town_supervisor_sees_their_units_of_the_county_wide_statistics(
+def test_town_supervisor_sees_their_units_levels_and_counts_only(
         app_client: TestClient, history: int, supervisor: dict[str, str], town_supervisor: dict[str, str]) -> None:
     county = app_client.get(f"/api/v1/hotspots?tier=village&geometry=false&{WINDOW}", headers=supervisor).json()
     mine = app_client.get(f"/api/v1/hotspots?tier=village&geometry=false&{WINDOW}", headers=town_supervisor).json()
     assert mine["features"] and all(f["id"].startswith(TOWN[:9]) for f in mine["features"])
-    same = {f["id"]: f["properties"]["z"] for f in county["features"]}
-    assert all(same[f["id"]] == f["properties"]["z"] for f in mine["features"])  # no edge effect at the border
+    counts = {f["id"]: f["properties"]["count"] for f in county["features"]}
+    assert all(counts[f["id"]] == f["properties"]["count"] for f in mine["features"])  # own cases, same counts
+    assert not {"z", "p", "p_fdr", "expected", "local_sum"} & set(mine["features"][0]["properties"])
     assert mine["features"][0]["geometry"] is None
 
 

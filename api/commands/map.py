@@ -12,6 +12,7 @@ from gis.hotspots.mapdata import map_data
 from gis.hotspots.query import case_filter
 from gis.hotspots.service import active_weights
 from gis.settings import DatabaseSettings
+from gis.stats_cut import check_window
 from gis.storage.pool import connect
 from maps.hotspots import hotspot_map
 
@@ -22,7 +23,7 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", default=None, help="end of the window (default now)")
     p.add_argument("--category", default=None, help="a class (03) or item (0303) code")
     p.add_argument("--channel", action="append", default=None, help="a source channel (repeatable)")
-    p.add_argument("--town", default=None, help="only this town's units (statistics stay county-wide)")
+    p.add_argument("--town", default=None, help="the map a user of this town gets (own units' levels and counts)")
     p.add_argument("--no-fdr", action="store_true", help="judge levels on uncorrected p-values")
     p.add_argument("--out", type=Path, required=True, help="HTML file to write")
 
@@ -32,6 +33,7 @@ def run_map(args: argparse.Namespace) -> int:
     """Export a map as a standalone HTML page (opens with no internet)."""
     rules = load_rules()
     flt = case_filter(rules, since=args.since, until=args.until, category=args.category, channels=args.channel)
+    check_window(args.town, flt.since, flt.until)
     with connect(DatabaseSettings()) as conn:
         weights = active_weights(conn)
         data = map_data(conn, flt=flt, weights=weights, rules=load_level_rules().with_fdr(not args.no_fdr),

@@ -24,7 +24,7 @@ def _last_week() -> str:
 def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("what", choices=["weekly"])
     p.add_argument("--week", default=None, help="ISO week such as 2026-W47 (default: this week)")
-    p.add_argument("--town", default=None, help="a town's briefing (statistics stay county-wide)")
+    p.add_argument("--town", default=None, help="the briefing a user of this town gets (its own figures only)")
     p.add_argument("--out", type=Path, required=True, help="PDF file to write")
 
 

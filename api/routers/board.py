@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import ConnDep, allow
 from api.schemas import Model
 from gis.policy import Scope
-from gis.staff.privacy import WHEREABOUTS_FIELDS, staff_view
+from gis.staff.privacy import POSITION_FIELDS, staff_views
 from gis.storage import board
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
@@ -42,7 +42,8 @@ def positions(conn: ConnDep, scope: Annotated[Scope, allow("staff.read")],
               limit: Annotated[int, Query(ge=1, le=20_000)] = 5000) -> Positions:
     """Last positions of active staff in the caller's region with role, duty status and workload.
 
-    Whereabouts are personal data: callers who may not see them get no row (see gis/staff/privacy.py).
+    Whereabouts are personal data: callers who may not see them get no row (see gis/staff/privacy.py; a town
+    user sees county-level staff only while they serve the town).
     """
-    rows = [staff_view(r, scope) for r in board.live_positions(conn, staff=scope.staff_filter(), limit=limit)]
-    return Positions(staff=[r for r in rows if all(k in r for k in WHEREABOUTS_FIELDS[:3])])
+    rows = staff_views(conn, scope, board.live_positions(conn, staff=scope.staff_filter(), limit=limit))
+    return Positions(staff=[r for r in rows if all(k in r for k in POSITION_FIELDS[:3])])

@@ -12,6 +12,7 @@ from api.deps import CountyStatsConn, RulesDep, StatsScope
 from gis.hotspots.export import feature_collection, to_csv
 from gis.hotspots.query import hotspot_query
 from gis.hotspots.service import RESULTS, compute
+from gis.stats_cut import check_window
 
 log = logging.getLogger("fengqiao.hotspots")
 router = APIRouter(prefix="/api/v1", tags=["hotspots"])
@@ -36,10 +37,13 @@ def hotspots(
 ) -> Any:
     """Units of a tier (or H3 cells) with counts, rates, Gi* z, p, risk level and emerging trend.
 
-    Computed county-wide; a town user gets their town's units. ``format=csv`` for spreadsheets.
+    County-wide callers get the county's analysis. A town user gets their town's units' levels and counts only,
+    computed from their town's cases, over windows of at least a week (gis/stats_cut.py; shorter: 422
+    ``window_too_short``). ``format=csv`` for spreadsheets.
     """
     query = hotspot_query(rules, tier=tier, h3=h3, fdr=fdr, since=since, until=until, category=category,
                           channels=channel, statuses=status, handling_tiers=handling_tier)
+    check_window(scope.town_code, query.flt.since, query.flt.until)
 
     def render() -> bytes:
         table, weights, level_rules = compute(conn, query, scope.town_code)

@@ -13,6 +13,7 @@ from gis.hotspots.levels import load_level_rules
 from gis.hotspots.mapdata import map_data
 from gis.hotspots.query import case_filter
 from gis.hotspots.service import RESULTS, active_weights
+from gis.stats_cut import check_window
 from maps import STATIC_DIR
 from maps.hotspots import hotspot_map
 from maps.report_pdf import weekly_pdf
@@ -37,8 +38,9 @@ def overdue_page() -> FileResponse:
 def hotspots_render(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, since: str | None = None,
                     until: str | None = None, category: Annotated[str | None, Query(max_length=16)] = None,
                     channel: Annotated[list[str] | None, Query()] = None, fdr: bool = True) -> Response:
-    """The hotspot map page itself (offline HTML: every asset inlined), for the caller's town."""
+    """The hotspot map page itself (offline HTML: every asset inlined), cut for the caller (gis/stats_cut.py)."""
     flt = case_filter(rules, since=since, until=until, category=category, channels=channel)
+    check_window(scope.town_code, flt.since, flt.until)
 
     def render() -> bytes:
         data = map_data(conn, flt=flt, weights=active_weights(conn), rules=load_level_rules().with_fdr(fdr),
@@ -54,7 +56,10 @@ def hotspots_render(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, s
 def weekly_report(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep,
                   week: Annotated[str, Query(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W47")]
                   ) -> Response:
-    """The weekly briefing (研判报告) as a PDF: risk maps, top-10 tables, 考核 table, trends."""
+    """The weekly briefing (研判报告) as a PDF: risk maps, top-10 tables, 考核 table, trends.
+
+    Every figure follows the caller's region: a town user's briefing holds their town's figures only.
+    """
     briefing = weekly_briefing(conn, week=week, rules=rules, level_rules=load_level_rules(),
                                weights=active_weights(conn), town_code=scope.town_code)
     return Response(weekly_pdf(briefing), media_type="application/pdf",

@@ -16,7 +16,7 @@ from api.schemas import Model, StaffView
 from gis.errors import Forbidden
 from gis.policy import Scope
 from gis.staff.positions import Fix, record_fixes
-from gis.staff.privacy import staff_view
+from gis.staff.privacy import staff_views
 from gis.staff.roster import read_roster
 from gis.storage import staff as store
 
@@ -101,17 +101,20 @@ def list_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.read")],
                duty: Annotated[str | None, Query(max_length=16)] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> StaffList:
-    """Staff in the caller's region by role, town and duty status; whereabouts masked for some roles."""
+    """Staff in the caller's region by role, town and duty status, as gis/staff/privacy.py lets the caller see them.
+
+    A town user sees county-level staff's phone and position only while they serve the town, their home never.
+    """
     rows, total = store.list_staff(conn, role=role, town=town, duty=duty, limit=limit, offset=offset,
                                    region=scope.staff_filter())
-    return StaffList.model_validate({"total": total, "items": [staff_view(r, scope) for r in rows]})
+    return StaffList.model_validate({"total": total, "items": staff_views(conn, scope, rows)})
 
 
 @router.get("/{staff_id}", responses=error_responses(404))
 def get_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.read")], staff_id: int) -> StaffView:
     """One staff member in the caller's region."""
-    return StaffView.model_validate(staff_view(store.get_staff(conn, staff_id=staff_id, region=scope.staff_filter()),
-                                               scope))
+    row = store.get_staff(conn, staff_id=staff_id, region=scope.staff_filter())
+    return StaffView.model_validate(staff_views(conn, scope, [row])[0])
 
 
 @router.patch("/{staff_id}", responses=error_responses(403, 404, 422))
@@ -121,7 +124,7 @@ def patch_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.write")], st
     scope.check_staff(store.get_staff(conn, staff_id=staff_id, region=scope.staff_filter()), manage=True)
     store.update_staff(conn, staff_id=staff_id, fields=body.model_dump(exclude_none=True))
     conn.commit()
-    return StaffView.model_validate(staff_view(store.get_staff(conn, staff_id=staff_id), scope))
+    return StaffView.model_validate(staff_views(conn, scope, [store.get_staff(conn, staff_id=staff_id)])[0])
 
 
 @router.delete("/{staff_id}", status_code=204, responses=error_responses(403, 404))

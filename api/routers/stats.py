@@ -13,6 +13,7 @@ from gis.hotspots.region import town_region
 from gis.hotspots.review import performance, rankings
 from gis.hotspots.service import active_weights, compute
 from gis.hotspots.units import parse_tier
+from gis.stats_cut import check_window, computed_from_own_cases, cut, cut_rankings, own_units
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
 Since = Annotated[str | None, Query(description="2026-11-01, an ISO datetime, or 30d / 8w (default: 30 days)")]
@@ -30,31 +31,36 @@ def unit_stats(conn: ConnDep, scope: StatsScope,
                until: str | None = None) -> dict[str, Any]:
     """The loop's figures per unit for the period and the previous one (definitions: data/cases/README.md)."""
     start, end = window(since, until)
-    perf = performance(conn, by=tier, since=start, until=end, region=town_region(scope.town_code),
-                       units=active_weights(conn).units)
-    return {**_period(perf), "units": perf.rows}
+    check_window(scope.town_code, start, end)
+    units = active_weights(conn).units
+    perf = performance(conn, by=tier, since=start, until=end, region=town_region(scope.town_code), units=units)
+    own = computed_from_own_cases if tier == "county" else own_units(scope.town_code, units.town_of, key="unit")
+    return {**_period(perf), "units": cut(scope.town_code, perf.rows, own=own)}
 
 
 @router.get("/stats/staff")
 def staff_stats(conn: ConnDep, scope: StatsScope, since: Since = None, until: str | None = None) -> dict[str, Any]:
     """The loop's figures per staff member (credited with the cases where they held the lead order)."""
     start, end = window(since, until)
+    check_window(scope.town_code, start, end)
     perf = performance(conn, by="staff", since=start, until=end, region=town_region(scope.town_code), units=None)
-    return {**_period(perf), "staff": perf.rows}
+    # Figures from the caller's own cases only (the region), credited to whoever led them.
+    return {**_period(perf), "staff": cut(scope.town_code, perf.rows, own=computed_from_own_cases)}
 
 
 @router.get("/stats/rankings")
 def weekly_rankings(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, since: Since = None,
                     until: str | None = None, top: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
-    """For the weekly meeting: towns with the most red grids, fastest-rising grids, lowest on-time rates."""
+    """For the weekly meeting: towns with the most red grids, fastest-rising grids, lowest on-time rates.
+
+    A town user gets at most their own town's entries and their own grids (no rank among other towns).
+    """
     query = hotspot_query(rules, tier="grid", h3=None, since=since or "7d", until=until)
-    table, weights, _ = compute(conn, query, None)
+    check_window(scope.town_code, query.flt.since, query.flt.until)
+    table, weights, _ = compute(conn, query, scope.town_code)
     perf = performance(conn, by="town", since=query.flt.since, until=query.flt.until,
                        region=town_region(scope.town_code), units=weights.units)
-    ranked = rankings(table, perf, weights.units, top=top)
-    if scope.town_code:
-        ranked["most_red"] = [r for r in ranked["most_red"] if r["code"] == scope.town_code]
-        ranked["fastest_rising"] = [r for r in ranked["fastest_rising"] if r["code"].startswith(scope.town_code[:9])]
+    ranked = cut_rankings(scope.town_code, rankings(table, perf, weights.units, top=top), weights.units.town_of)
     return {"since": query.flt.since.isoformat(), "until": query.flt.until.isoformat(), **ranked}
 
 

@@ -1,7 +1,8 @@
 """The hotspot answer for one window: counts, rates, Gi*, 蓝黄红 level, emerging pattern and change per unit.
 
-Statistics are computed over the whole county (no edge effects at a town's border) and only then cut to
-the caller's town, so a town supervisor sees their units of the county-wide analysis.
+County-wide callers get statistics over the whole county. A town user's are computed from their town's
+cases among their town's units only and cut by gis.stats_cut (levels and counts, no test statistics), so a
+case in a neighbouring town changes nothing they see.
 """
 
 from __future__ import annotations
@@ -18,13 +19,19 @@ from gis.hotspots.emerging import PATTERNS, emerging_hotspots
 from gis.hotspots.filters import CaseFilter
 from gis.hotspots.gistar import gi_star
 from gis.hotspots.levels import LevelRules, risk_levels
-from gis.hotspots.region import COUNTY_WIDE, town_region
-from gis.hotspots.weights import HotspotWeights
+from gis.hotspots.region import RegionFilter, town_region
+from gis.hotspots.weights import HotspotWeights, TierWeights
 from gis.models import Tier
+from gis.stats_cut import computed_from_own_cases, cut
 from gis.storage import stats
 from gis.storage.pool import Conn
 
 MAX_POINTS = 200_000
+
+
+def _kept(row: dict[str, Any]) -> bool:
+    """Rows of a tier table are already only the kept (own) units."""
+    return True
 
 
 @dataclass
@@ -37,9 +44,15 @@ class HotspotTable:
     counts: UnitCounts
     columns: dict[str, NDArray] = field(default_factory=dict)
     keep: NDArray[np.bool_] | None = None
+    town_code: str | None = None  # the caller's town: rows() applies the statistics cut for it
 
     def rows(self) -> list[dict[str, Any]]:
-        """Visible units as dicts (JSON-ready: NaN becomes None, floats rounded)."""
+        """Visible units as the caller may see them (gis.stats_cut), JSON-ready: NaN becomes None, floats rounded."""
+        own = computed_from_own_cases if self.tier is None else _kept
+        return cut(self.town_code, self.all_rows(), own=own)
+
+    def all_rows(self) -> list[dict[str, Any]]:
+        """The kept units with every statistic (before the cut)."""
         idx = np.flatnonzero(self.keep) if self.keep is not None else np.arange(len(self.counts.codes))
         rate = self.counts.per_1000
         cols: dict[str, list[Any]] = {
@@ -63,60 +76,73 @@ class HotspotTable:
 def hotspot_table(conn: Conn, *, flt: CaseFilter, tier: Tier | None, h3_resolution: int | None,
                   weights: HotspotWeights, rules: LevelRules, town_code: str | None = None,
                   trend_weeks: int = 12) -> HotspotTable:
-    """Everything the hotspot map and CSV show for one window (see data/cases/README.md)."""
+    """Everything the hotspot map and CSV show for one window (see data/cases/README.md).
+
+    County-wide callers get the county's analysis. For a town user (``town_code``) everything is computed
+    from the town's cases among the town's units only (Gi* on the town's contiguity), so nothing they see
+    depends on a neighbouring town's cases; ``rows()`` then cuts the fields (gis.stats_cut).
+    """
     units = weights.units
+    region = town_region(town_code)
     if tier is None:
         assert h3_resolution is not None
-        region = town_region(town_code)
         pts = np.array(stats.case_points(conn, flt=flt, region=region, limit=MAX_POINTS), dtype=float).reshape(-1, 2)
-        return HotspotTable(None, h3_resolution, flt, h3_counts(pts[:, 0], pts[:, 1], h3_resolution))
-    grid_counts, unmapped = grid_vector(units, stats.grid_counts(conn, flt=flt, region=COUNTY_WIDE))
+        return HotspotTable(None, h3_resolution, flt, h3_counts(pts[:, 0], pts[:, 1], h3_resolution),
+                            town_code=town_code)
+    grid_counts, unmapped = grid_vector(units, stats.grid_counts(conn, flt=flt, region=region))
     counts = tier_counts(units, grid_counts, tier, unmapped)
-    table = HotspotTable(tier, None, flt, counts)
+    keep = None if town_code is None else units.in_town(tier, town_code)
+    table = HotspotTable(tier, None, flt, counts, keep=keep, town_code=town_code)
+    columns: dict[str, NDArray] = {}
     if tier != Tier.COUNTY:
-        tw = weights.for_tier(tier)
-        gi = gi_star(tw, counts.counts, permutations=rules.permutations)
-        table.columns.update(z=gi.z, p=gi.p, p_fdr=gi.p_fdr, expected=gi.expected, local_sum=gi.local_sum,
-                             level=risk_levels(gi, counts.counts, rules))
+        tw = weights.for_tier(tier) if town_code is None else weights.for_town(tier, town_code)
+        y = counts.counts if keep is None else counts.counts[keep]
+        gi = gi_star(tw, y, permutations=rules.permutations)
+        columns.update(z=gi.z, p=gi.p, p_fdr=gi.p_fdr, expected=gi.expected, local_sum=gi.local_sum,
+                       level=risk_levels(gi, y, rules))
         if gi.p_sim is not None:
-            table.columns["p_sim"] = gi.p_sim
-        table.columns.update(_trend_columns(conn, flt, tier, weights, trend_weeks))
-    table.columns.update(_change_columns(conn, flt, tier, weights))
-    if town_code is not None:
-        table.keep = units.of(Tier.TOWN).codes[units.up[Tier.TOWN]] == town_code if tier == Tier.GRID else (
-            _in_town(weights, tier, town_code))
+            columns["p_sim"] = gi.p_sim
+        columns.update(_trend_columns(conn, flt, tier, weights, trend_weeks, region, tw, keep))
+    table.columns.update(_spread(columns, keep))
+    table.columns.update(_change_columns(conn, flt, tier, weights, region))
     return table
 
 
-def _in_town(weights: HotspotWeights, tier: Tier, town_code: str) -> NDArray[np.bool_]:
-    units = weights.units
-    if tier == Tier.TOWN:
-        return units.of(Tier.TOWN).codes == town_code
-    if tier == Tier.VILLAGE:
-        return units.of(Tier.VILLAGE).parent_codes == town_code
-    return np.zeros(len(units.of(tier)), dtype=bool)
+def _spread(columns: dict[str, NDArray], keep: NDArray[np.bool_] | None) -> dict[str, NDArray]:
+    """Columns computed over the kept units as full-length arrays (other units: NaN, 0 or '')."""
+    if keep is None:
+        return columns
+    out: dict[str, NDArray] = {}
+    for name, part in columns.items():
+        fill: object = np.nan if part.dtype.kind == "f" else 0 if part.dtype.kind in "iub" else ""
+        full = np.full(len(keep), fill, dtype=part.dtype if part.dtype.kind != "U" else object)
+        full[keep] = part
+        out[name] = full.astype(part.dtype) if part.dtype.kind == "U" else full
+    return out
 
 
-def _trend_columns(conn: Conn, flt: CaseFilter, tier: Tier, weights: HotspotWeights, weeks: int
-                   ) -> dict[str, NDArray]:
-    """Emerging-hotspot pattern over the ``weeks`` weeks ending at the window's end."""
+def _trend_columns(conn: Conn, flt: CaseFilter, tier: Tier, weights: HotspotWeights, weeks: int,
+                   region: RegionFilter, tw: TierWeights, keep: NDArray[np.bool_] | None) -> dict[str, NDArray]:
+    """Emerging-hotspot pattern over the ``weeks`` weeks ending at the window's end (kept units only)."""
     span = CaseFilter(flt.until - timedelta(weeks=weeks), flt.until, flt.category, flt.channels, flt.statuses,
                       flt.handling_tiers)
-    grid_matrix = grid_week_matrix(weights.units, stats.grid_week_counts(conn, flt=span, region=COUNTY_WIDE), weeks)
-    result = emerging_hotspots(weights.for_tier(tier).matrix, roll_up_matrix(weights.units, grid_matrix, tier))
+    grid_matrix = grid_week_matrix(weights.units, stats.grid_week_counts(conn, flt=span, region=region), weeks)
+    weekly = roll_up_matrix(weights.units, grid_matrix, tier)
+    result = emerging_hotspots(tw.matrix, weekly if keep is None else weekly[keep])
     labels = np.array([PATTERNS[p] for p in result.pattern])
     return {"trend": result.pattern, "trend_label": labels, "trend_z": result.trend.z, "trend_p": result.trend.p,
             "hot_weeks": result.hot.sum(axis=1)}
 
 
-def _change_columns(conn: Conn, flt: CaseFilter, tier: Tier, weights: HotspotWeights) -> dict[str, NDArray]:
+def _change_columns(conn: Conn, flt: CaseFilter, tier: Tier, weights: HotspotWeights, region: RegionFilter
+                    ) -> dict[str, NDArray]:
     """Cases in the last 7 and 30 days of the window against the 7 and 30 days before them."""
     out: dict[str, NDArray] = {}
     for name, days in (("week", 7), ("month", 30)):
         now = CaseFilter(flt.until - timedelta(days=days), flt.until, flt.category, flt.channels, flt.statuses,
                          flt.handling_tiers)
-        cur, _ = grid_vector(weights.units, stats.grid_counts(conn, flt=now, region=COUNTY_WIDE))
-        prev, _ = grid_vector(weights.units, stats.grid_counts(conn, flt=now.previous(), region=COUNTY_WIDE))
+        cur, _ = grid_vector(weights.units, stats.grid_counts(conn, flt=now, region=region))
+        prev, _ = grid_vector(weights.units, stats.grid_counts(conn, flt=now.previous(), region=region))
         out[f"last_{name}"] = weights.units.roll_up(cur, tier)
         out[f"{name}_change"] = weights.units.roll_up(cur - prev, tier)
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from gis.hotspots.region import town_region
 from gis.hotspots.review import Performance, performance, rankings
 from gis.hotspots.weights import HotspotWeights
 from gis.models import Tier
+from gis.stats_cut import computed_from_own_cases, cut, cut_rankings, own_units
 from gis.storage import stats
 from gis.storage.pool import Conn
 
@@ -27,6 +29,7 @@ class Briefing:
     since: datetime
     until: datetime
     county_name: str
+    region_name: str  # the county's name, or the caller's town's
     grids: HotspotTable
     villages: HotspotTable
     county: Performance
@@ -50,8 +53,11 @@ def weekly_briefing(conn: Conn, *, week: str, rules: CaseRules, level_rules: Lev
     villages = hotspot_table(conn, flt=flt, tier=Tier.VILLAGE, h3_resolution=None, weights=weights,
                              rules=level_rules, town_code=town_code)
     units = weights.units
-    county = performance(conn, by="county", since=since, until=until, region=region, units=units)
-    towns = performance(conn, by="town", since=since, until=until, region=region, units=units)
+    # Every figure of the briefing follows the caller's region and goes through the statistics cut.
+    county = _cut(town_code, performance(conn, by="county", since=since, until=until, region=region, units=units),
+                  computed_from_own_cases)
+    towns = _cut(town_code, performance(conn, by="town", since=since, until=until, region=region, units=units),
+                 own_units(town_code, units.town_of, key="unit"))
     now = stats.breakdown(conn, flt=flt, region=region)
     before = stats.breakdown(conn, flt=flt.previous(), region=region)
     group_now, group_before = Counter[str](), Counter[str]()
@@ -66,5 +72,14 @@ def weekly_briefing(conn: Conn, *, week: str, rules: CaseRules, level_rules: Lev
     class_rows = sorted(((k, class_now[k], class_before[k]) for k in set(class_now) | set(class_before)),
                         key=lambda r: (-r[1], r[0]))
     county_name = str(units.of(Tier.COUNTY).names[0]) if len(units.of(Tier.COUNTY)) else ""
-    return Briefing(week, since, until, county_name, grids, villages, county, towns,
-                    rankings(grids, towns, units), group_rows, class_rows, weights, level_rules, town_code)
+    region_name = county_name
+    if town_code is not None:
+        town = units.of(Tier.TOWN).index.get(town_code)
+        region_name = str(units.of(Tier.TOWN).names[town]) if town is not None else town_code
+    ranked = cut_rankings(town_code, rankings(grids, towns, units), units.town_of)
+    return Briefing(week, since, until, county_name, region_name, grids, villages, county, towns, ranked,
+                    group_rows, class_rows, weights, level_rules, town_code)
+
+
+def _cut(town_code: str | None, perf: Performance, own: Callable[[dict[str, Any]], bool]) -> Performance:
+    return Performance(perf.by, perf.since, perf.until, cut(town_code, perf.rows, own=own))

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import h3
 import numpy as np
 import shapely
 
+from gis.export_cells import csv_text
 from gis.hotspots.analysis import HotspotTable
 from gis.hotspots.levels import LevelRules
 from gis.hotspots.weights import HotspotWeights
+
+METHOD = "Getis-Ord Gi* (binary Queen contiguity, self included), Benjamini-Hochberg FDR"
+TOWN_METHOD = (METHOD + "; computed from the town's own cases among the town's units; levels and counts only"
+               " (see the README's security section)")
 
 
 def feature_collection(table: HotspotTable, weights: HotspotWeights, rules: LevelRules, *, geometry: bool = True
@@ -54,16 +57,10 @@ def meta(table: HotspotTable, rules: LevelRules) -> dict[str, Any]:
             "unmapped_cases": table.counts.unmapped,
             "levels": {"red_p": rules.red_p, "yellow_p": rules.yellow_p, "fdr": rules.fdr,
                        "min_count": rules.min_count, "permutations": rules.permutations},
-            "method": "Getis-Ord Gi* (binary Queen contiguity, self included), Benjamini-Hochberg FDR"}
+            "method": METHOD if table.town_code is None else TOWN_METHOD}
 
 
 def to_csv(table: HotspotTable, rules: LevelRules) -> str:
-    """One row per unit, every statistic as a column."""
+    """One row per unit, every statistic the caller may see as a column (cells made safe for spreadsheets)."""
     rows = table.rows()
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return buffer.getvalue()
+    return csv_text(rows, list(rows[0]) if rows else [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -55,6 +56,34 @@ class UnitTable:
         if tier == Tier.GRID:
             return grid_counts
         return np.bincount(self.up[tier], weights=grid_counts, minlength=len(self.tiers[tier])).astype(float)
+
+    @cached_property
+    def town_of(self) -> dict[str, str]:
+        """Unit code -> the code of its town, for the town, village and grid tiers (who owns a statistic)."""
+        towns = self.tiers[Tier.TOWN].codes
+        out = {str(c): str(c) for c in towns}
+        if len(towns) == 0:
+            return out
+        for tier in (Tier.VILLAGE, Tier.GRID):
+            up = self.up[Tier.TOWN] if tier == Tier.GRID else self.tiers[Tier.TOWN].positions(
+                self.tiers[Tier.VILLAGE].parent_codes)
+            for code, i in zip(self.tiers[tier].codes, up, strict=True):
+                if i >= 0:
+                    out[str(code)] = str(towns[i])
+        return out
+
+    def in_town(self, tier: Tier, town_code: str) -> NDArray[np.bool_]:
+        """Which units of a tier lie in a town (none for the county tier)."""
+        if tier == Tier.TOWN:
+            return np.asarray(self.tiers[Tier.TOWN].codes == town_code)
+        if tier == Tier.VILLAGE:
+            return np.asarray(self.tiers[Tier.VILLAGE].parent_codes == town_code)
+        if tier == Tier.GRID:
+            towns = self.tiers[Tier.TOWN].codes
+            up = self.up[Tier.TOWN]
+            return np.asarray((up >= 0) & (towns[np.maximum(up, 0)] == town_code)) if len(towns) else \
+                np.zeros(len(up), dtype=bool)
+        return np.zeros(len(self.tiers[tier]), dtype=bool)
 
 
 def parse_tier(value: str) -> Tier:

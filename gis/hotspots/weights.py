@@ -67,6 +67,7 @@ class HotspotWeights:
     units: UnitTable
     _built: dict[Tier, TierWeights] = field(default_factory=dict)
     _display: dict[Tier, np.ndarray] = field(default_factory=dict)
+    _towns: dict[tuple[Tier, str], TierWeights] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -85,6 +86,17 @@ class HotspotWeights:
                 self._built[tier] = queen_weights(self.units.of(tier))
             return self._built[tier]
 
+    def for_town(self, tier: Tier, town_code: str) -> TierWeights:
+        """The tier's weights among one town's units only (``units.in_town`` order).
+
+        A town user's statistics never look across the town's border (built on first use, cached per town).
+        """
+        whole = self.for_tier(tier)
+        with self._lock:
+            key = (tier, town_code)
+            if key not in self._towns:
+                self._towns[key] = subset_weights(whole, np.flatnonzero(self.units.in_town(tier, town_code)))
+            return self._towns[key]
 
     def display_geometry(self, tier: Tier) -> np.ndarray:
         """The tier's polygons coverage-simplified for maps (shared edges stay shared; never per polygon)."""
@@ -94,6 +106,15 @@ class HotspotWeights:
                 simplified = shapely.coverage_simplify(geoms, DISPLAY_TOLERANCE[tier]) if len(geoms) else geoms
                 self._display[tier] = shapely.set_precision(simplified, 1e-5)
             return self._display[tier]
+
+
+def subset_weights(weights: TierWeights, idx: np.ndarray) -> TierWeights:
+    """The weights among the units ``idx`` only (links to other units dropped; self-links kept for esda)."""
+    matrix = sparse.csr_matrix(weights.matrix[idx][:, idx])
+    matrix.eliminate_zeros()
+    w = libpysal.weights.WSP(matrix).to_W(silence_warnings=True)
+    w.transform = "B"
+    return TierWeights(matrix, libpysal.weights.fill_diagonal(w, 1.0), 0)
 
 
 class HotspotWeightsCache:

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from gis.crs import parse_crs, to_wgs84
 from gis.errors import InvalidInput
+from gis.export_cells import safe_cell
 from gis.geodesy import CHINA_LAT, CHINA_LON
 from gis.locate.index import LocateIndex
 from gis.progress import Progress
@@ -108,6 +109,11 @@ def _csv_chunks(index: LocateIndex, first: pd.DataFrame, reader: Iterator[pd.Dat
         y = pd.to_numeric(chunk[lat_col].str.strip(), errors="coerce").to_numpy(dtype=float)
         for name, values in locate_arrays(index, x, y, crs).items():
             chunk[name] = values
+        # The caller's own cells come back: made safe for spreadsheets like every CSV export.
+        for name in chunk.columns:
+            if not (pd.api.types.is_numeric_dtype(chunk[name]) or pd.api.types.is_bool_dtype(chunk[name])):
+                chunk[name] = chunk[name].map(safe_cell)
+        chunk.columns = [str(safe_cell(c)) for c in chunk.columns]
         yield chunk.to_csv(index=False, header=header).encode("utf-8")
         header = False
 
