@@ -32,13 +32,16 @@ class AlertRule:
 
     def __post_init__(self) -> None:
         if self.recent_weeks < 1 or self.baseline_weeks < 1 or not 0 < self.fdr < 1 or self.min_count < 1:
-            raise InvalidInput("alert rule: weeks and minimum count must be positive and fdr in (0, 1)",
+            raise InvalidInput("预警规则：周数和最小案件数须为正数，错误发现率须在 0 与 1 之间",
                                reason="bad_alert_rule")
 
     @property
     def weeks(self) -> int:
         """Weeks of history one test reads."""
         return self.recent_weeks + self.baseline_weeks
+
+
+DEFAULT_RULE = AlertRule()
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,10 @@ def bh_adjust(p: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def rising_trend(counts: NDArray[np.float64], rule: AlertRule = AlertRule()) -> RisingTrend:
+def rising_trend(counts: NDArray[np.float64], rule: AlertRule = DEFAULT_RULE) -> RisingTrend:
     """Test the last ``rule.weeks`` columns of (units x weeks) reported counts; the last column is the newest."""
     if counts.ndim != 2 or counts.shape[1] < rule.weeks:
-        raise InvalidInput(f"a rising-trend test needs {rule.weeks} weeks of counts", reason="short_history")
+        raise InvalidInput(f"上升趋势检验需要 {rule.weeks} 周的数据", reason="short_history")
     recent = counts[:, -rule.recent_weeks:].sum(axis=1)
     baseline = counts[:, -rule.weeks: -rule.recent_weeks].sum(axis=1)
     per_week_then = baseline.sum() / rule.baseline_weeks
