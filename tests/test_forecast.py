@@ -59,7 +59,7 @@ def test_benjamini_hochberg_known_answer() -> None:
     p = np.array([0.01, 0.04, 0.03, 0.005, 0.5])
     # Sorted 0.005, 0.01, 0.03, 0.04, 0.5 times 5/rank: 0.025, 0.025, 0.05, 0.05, 0.5 (already monotone).
     assert bh_adjust(p).tolist() == pytest.approx([0.025, 0.05, 0.05, 0.025, 0.5])
-    # A later small p lifts an earlier one down: 0.02*3/2=0.03 > 0.06*3/3... min over j >= rank.
+    # Scaled 0.06, 0.0315, 0.022: each takes the minimum over the ranks above it, so all become 0.022.
     assert bh_adjust(np.array([0.02, 0.021, 0.022])).tolist() == pytest.approx([0.022, 0.022, 0.022])
     assert bh_adjust(np.array([0.9, 0.95])).tolist() == pytest.approx([0.95, 0.95])
 
