@@ -92,6 +92,7 @@ RULES: dict[str, Rule] = {
         _rule("plans.make", {Role.OPERATOR, Role.SUPERVISOR}, "assignment plans for many cases"),
         _rule("events.read", _WORKERS, "the live event stream, scoped"),
         _rule("stats.read", {Role.OPERATOR, Role.SUPERVISOR}, "hotspots, statistics, overdue board, reports"),
+        _rule("forecast.read", {Role.OPERATOR, Role.SUPERVISOR}, "next week's expected cases, rising-trend alerts"),
         _rule("audit.read", {Role.AUDITOR}, "the audit log"),
         _rule("users.manage", set(), "accounts and keys (admin only)"),
         _rule("account.self", set(Role), "one's own account: who am I, sign out"),

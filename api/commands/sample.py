@@ -33,6 +33,8 @@ def _args(p: argparse.ArgumentParser) -> None:
     cases.add_argument("--days", type=int, default=365)
     cases.add_argument("--scale", type=float, default=1.0, help="multiply every rate (0.1: a tenth of the cases)")
     cases.add_argument("--seed", type=int, default=20261123)
+    cases.add_argument("--no-stories", action="store_true",
+                       help="the same county without the planted stories (the null history of the forecast backtest)")
     positions = sub.add_parser("positions", help="simulated positions of on-duty staff, through the normal ingest")
     positions.add_argument("--live", action="store_true", help="keep posting every --interval seconds")
     positions.add_argument("--interval", type=float, default=3.0, help="seconds between rounds")
@@ -51,7 +53,7 @@ def run_sample(args: argparse.Namespace) -> int:
     if not 1 <= args.days <= 3660 or not 0 < args.scale <= 100:
         raise InvalidInput("--days must be 1-3660 and --scale in (0, 100]", reason="bad_argument")
     spec = HistorySpec(until=args.until or local_day(datetime.now(UTC)), days=args.days, seed=args.seed,
-                       scale=args.scale)
+                       scale=args.scale, stories=not args.no_stories)
     with connect(DatabaseSettings()) as conn:
         result = load_sample_cases(conn, rules=load_rules(), spec=spec)
         conn.commit()

@@ -4,7 +4,9 @@ Rates are per 1,000 residents of each grid (population from the sample county), 
 (rural village or urban community) and category class, shaped over the year by a season profile.
 Three planted stories make the supervisors' pages worth reading: a village whose land-acquisition
 disputes (征地) rise over the last eight weeks, a town that cooled down over the last three months and a
-persistent hotspot in the county seat. ``gis.sample.history`` walks every case through the loop.
+persistent hotspot in the county seat. ``HistorySpec(stories=False)`` draws the same county without them
+(the background and the traffic corridors only), the null history on which false alarms are counted.
+``gis.sample.history`` walks every case through the loop.
 See data/cases/README.md for every rate, profile and story.
 """
 
@@ -55,12 +57,13 @@ POINTS_PER_GRID = 24
 
 @dataclass(frozen=True)
 class HistorySpec:
-    """What to generate: the last day (inclusive), how many days, the seed and a scale on every rate."""
+    """What to generate: the last day (inclusive), how many days, the seed, a scale on every rate, the stories."""
 
     until: date
     days: int = 365
     seed: int = 20261123
     scale: float = 1.0
+    stories: bool = True
 
 
 @dataclass
@@ -176,6 +179,10 @@ def draw_cases(units: UnitTable, rules: CaseRules, spec: HistorySpec) -> Draws:
     mult, stories = place_multipliers(units, rng)
     cooled_town = units.of(Tier.TOWN).index[str(stories["cooled_town"])]
     in_cooled = units.up[Tier.TOWN] == cooled_town
+    if not spec.stories:  # the same places and rates, with nothing planted
+        mult = {"07": mult["07"]}
+        in_cooled = np.zeros(len(grids), dtype=bool)
+        stories = {"corridor_grids": stories["corridor_grids"]}
     cool_from = spec.days - 90  # the cooled town: 2.2x the rate until 90 days ago, half of it since
     classes = sorted({c.class_code for c in rules.taxonomy.categories.values()})
     parts: list[tuple[NDArray[np.int64], NDArray[np.int64], str]] = []
@@ -189,7 +196,8 @@ def draw_cases(units: UnitTable, rules: CaseRules, spec: HistorySpec) -> Draws:
         day_of = rng.choice(spec.days, size=len(grid_of), p=weights / weights.sum())
         keep = ~(in_cooled[grid_of] & (day_of >= cool_from)) | (rng.random(len(grid_of)) < 0.5 / 2.2)
         parts.append((grid_of[keep], day_of[keep], cls))
-    zhengdi = _land_acquisition(units, str(stories["land_acquisition_village"]), spec, rng)
+    zhengdi = (_land_acquisition(units, str(stories["land_acquisition_village"]), spec, rng) if spec.stories
+               else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
     grid_of = np.concatenate([p[0] for p in parts] + [zhengdi[0]])
     day_of = np.concatenate([p[1] for p in parts] + [zhengdi[1]])
     class_of = np.concatenate([np.full(len(p[0]), p[2]) for p in parts] + [np.full(len(zhengdi[0]), "03")])

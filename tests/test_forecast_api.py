@@ -1,0 +1,103 @@
+"""The early-warning routes over a stored sample history: county-wide answers, a town's cut, roles and bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gis.cases.book import load_rules
+from gis.sample.cases import HistorySpec
+from gis.sample.load_cases import load_sample_cases
+from gis.settings import DatabaseSettings
+from gis.storage.pool import connect
+from tests.conftest import make_token
+
+UNTIL = date(2022, 11, 27)  # a Sunday: the week 2022-W47 ends that day, and with it the 征地 ramp
+TOWN = "449901110000"  # 永合镇
+STORY_VILLAGE = "449901110244"  # the village whose land-acquisition disputes rise over the last 8 weeks
+
+
+@pytest.fixture(scope="module")
+def history(db_settings: DatabaseSettings) -> Iterator[int]:
+    """A committed sample history in 2022 (no staff credited), removed after the module."""
+    with connect(db_settings) as conn:
+        loaded = load_sample_cases(conn, rules=load_rules(), spec=HistorySpec(until=UNTIL, days=182, scale=0.5),
+                                   credit_staff=False)
+        conn.commit()
+    yield loaded.cases
+    with connect(db_settings) as conn:
+        conn.execute("DELETE FROM cases c USING users u WHERE u.id = c.created_by AND u.username = 'sample'"
+                     " AND c.created_at >= '2022-01-01' AND c.created_at < '2023-01-01'")
+        conn.commit()
+
+
+def bearer(db_settings: DatabaseSettings, name: str, role: str, town: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_token(db_settings, name, role, town)}"}
+
+
+def test_forecast_county_wide_and_reconciled(app_client: TestClient, history: int,
+                                             db_settings: DatabaseSettings) -> None:
+    headers = bearer(db_settings, "fc-sup", "supervisor")
+    villages = app_client.get("/api/v1/forecast?tier=village&week=2022-W48", headers=headers)
+    assert villages.status_code == 200, villages.text
+    body = villages.json()
+    assert body["data_until"] == "2022-11-27" and len(body["units"]) == 1026
+    weekly = history / 26
+    assert 0.6 * weekly < body["expected_total"] < 1.5 * weekly  # about one week's cases
+    towns = app_client.get("/api/v1/forecast?tier=town&week=2022-W48", headers=headers).json()
+    town_total = {u["code"]: u["expected"] for u in towns["units"]}
+    in_town = sum(u["expected"] for u in body["units"] if u["town_code"] == TOWN)
+    assert town_total[TOWN] == pytest.approx(in_town, abs=0.01)  # villages add up to their town
+    assert sum(town_total.values()) == pytest.approx(body["expected_total"], abs=0.05)
+
+
+def test_town_user_sees_its_own_units_only(app_client: TestClient, history: int,
+                                           db_settings: DatabaseSettings) -> None:
+    county = app_client.get("/api/v1/forecast?tier=grid&week=2022-W48",
+                            headers=bearer(db_settings, "fc-sup", "supervisor")).json()
+    town_headers = bearer(db_settings, "fc-town", "supervisor", TOWN)
+    mine = app_client.get("/api/v1/forecast?tier=grid&week=2022-W48", headers=town_headers).json()
+    assert mine["units"] and {u["town_code"] for u in mine["units"]} == {TOWN}
+    same = {u["code"]: u["expected"] for u in county["units"]}
+    assert all(same[u["code"]] == u["expected"] for u in mine["units"])  # the county-wide model, cut
+    assert all(set(u) == {"code", "name", "town_code", "expected"} for u in mine["units"])
+    alerts = app_client.get("/api/v1/forecast/alerts?tier=village&week=2022-W47", headers=town_headers).json()
+    assert alerts["units"] and {u["town_code"] for u in alerts["units"]} == {TOWN}
+    assert not any({"p", "q"} & set(u) for u in alerts["units"])  # no test statistics for a town
+    assert [u["code"] for u in alerts["units"] if u["alert"]] == [STORY_VILLAGE]
+    county_of_town = app_client.get("/api/v1/forecast?tier=county&week=2022-W48", headers=town_headers).json()
+    assert county_of_town["units"] == [] and county_of_town["expected_total"] == 0
+
+
+def test_rising_village_is_alerted_county_wide(app_client: TestClient, history: int,
+                                               db_settings: DatabaseSettings) -> None:
+    r = app_client.get("/api/v1/forecast/alerts?tier=village&week=2022-W47",
+                       headers=bearer(db_settings, "fc-op", "operator"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["rule"] == {"recent_weeks": 4, "baseline_weeks": 13, "fdr": 0.01, "min_count": 5}
+    flagged = {u["code"]: u for u in body["units"] if u["alert"]}
+    assert STORY_VILLAGE in flagged and body["alerted"] <= 10  # at most 1 % of 1,026 villages
+    story = flagged[STORY_VILLAGE]
+    assert story["q"] <= 0.01 and story["recent"] >= 5 and story["recent"] > 2 * story["expected"]
+    before = app_client.get("/api/v1/forecast/alerts?tier=village&week=2022-W38",
+                            headers=bearer(db_settings, "fc-op", "operator")).json()
+    assert STORY_VILLAGE not in {u["code"] for u in before["units"] if u["alert"]}  # before the ramp began
+
+
+def test_roles_and_bad_input(app_client: TestClient, history: int, db_settings: DatabaseSettings) -> None:
+    field = bearer(db_settings, "fc-field", "field", TOWN)
+    r = app_client.get("/api/v1/forecast?tier=village", headers=field)
+    assert r.status_code == 403 and r.json()["error"]["reason"] == "role_not_allowed"
+    assert app_client.get("/api/v1/forecast/alerts").status_code == 401
+    sup = bearer(db_settings, "fc-sup", "supervisor")
+    r = app_client.get("/api/v1/forecast/alerts?tier=village&week=2999-W01", headers=sup)
+    assert r.status_code == 422 and r.json()["error"]["reason"] == "week_not_ended"
+    r = app_client.get("/api/v1/forecast?tier=village&week=2999-W01", headers=sup)
+    assert r.status_code == 422 and r.json()["error"]["reason"] == "week_not_forecastable"
+    assert app_client.get("/api/v1/forecast/alerts?tier=grid", headers=sup).status_code == 422
+    r = app_client.get("/api/v1/forecast?tier=village&week=2022-W60", headers=sup)
+    assert r.status_code == 422 and r.json()["error"]["reason"] == "bad_week"
