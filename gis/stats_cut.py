@@ -30,7 +30,8 @@ TOWN_FIELDS = frozenset({
     "count", "population", "area_km2", "per_1000", "per_km2",
     "level", "level_label", "trend", "trend_label", "hot_weeks",
     "last_week", "week_change", "last_month", "month_change",
-    "red_grids", "yellow_grids", "change",
+    "red_grids", "yellow_grids", "change", "town_code",
+    "forecast", "alert", "recent", "baseline", "discovered_recent", "discovered_rising",  # from own cases only
     *_KPI, *(f"{k}_prev" for k in _KPI), *(f"{k}_change" for k in _KPI)})
 
 Row = dict[str, Any]

@@ -46,30 +46,70 @@ def test_forecast_county_wide_and_reconciled(app_client: TestClient, history: in
     body = villages.json()
     assert body["data_until"] == "2022-11-27" and len(body["units"]) == 1026
     weekly = history / 26
-    assert 0.6 * weekly < body["expected_total"] < 1.5 * weekly  # about one week's cases
+    assert 0.6 * weekly < body["forecast_total"] < 1.5 * weekly  # about one week's cases
     towns = app_client.get("/api/v1/forecast?tier=town&week=2022-W48", headers=headers).json()
-    town_total = {u["code"]: u["expected"] for u in towns["units"]}
-    in_town = sum(u["expected"] for u in body["units"] if u["town_code"] == TOWN)
+    town_total = {u["code"]: u["forecast"] for u in towns["units"]}
+    in_town = sum(u["forecast"] for u in body["units"] if u["town_code"] == TOWN)
     assert town_total[TOWN] == pytest.approx(in_town, abs=0.01)  # villages add up to their town
-    assert sum(town_total.values()) == pytest.approx(body["expected_total"], abs=0.05)
+    assert sum(town_total.values()) == pytest.approx(body["forecast_total"], abs=0.05)
+
+
+def _neighbour_town(db_settings: DatabaseSettings) -> str:
+    """A town whose outline touches TOWN (its border grids are spatial-lag neighbours of TOWN's)."""
+    with connect(db_settings) as conn:
+        row = conn.execute(
+            "SELECT o.code FROM areas t JOIN generations g ON g.id = t.generation_id AND g.is_active"
+            " JOIN areas o ON o.generation_id = t.generation_id AND o.tier = 2 AND o.code <> t.code"
+            "  AND ST_Intersects(o.geom, t.geom) WHERE t.tier = 2 AND t.code = %s ORDER BY o.code LIMIT 1",
+            (TOWN,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _shift_town_history(db_settings: DatabaseSettings, town: str, years: int) -> int:
+    """Move a town's 2022 sample cases out of (or back into) the history window; returns the cases moved."""
+    with connect(db_settings) as conn:
+        moved = conn.execute(
+            "UPDATE cases SET created_at = created_at + make_interval(years => %s), updated_at = now()"
+            " WHERE town_code = %s AND created_at >= make_date(2022 - greatest(%s, 0), 1, 1)"
+            " AND created_at < make_date(2023 - greatest(%s, 0), 1, 1)", (years, town, years, years)).rowcount
+        conn.commit()
+    return moved
 
 
 def test_town_user_sees_its_own_units_only(app_client: TestClient, history: int,
                                            db_settings: DatabaseSettings) -> None:
-    county = app_client.get("/api/v1/forecast?tier=grid&week=2022-W48",
-                            headers=bearer(db_settings, "fc-sup", "supervisor")).json()
     town_headers = bearer(db_settings, "fc-town", "supervisor", TOWN)
     mine = app_client.get("/api/v1/forecast?tier=grid&week=2022-W48", headers=town_headers).json()
     assert mine["units"] and {u["town_code"] for u in mine["units"]} == {TOWN}
-    same = {u["code"]: u["expected"] for u in county["units"]}
-    assert all(same[u["code"]] == u["expected"] for u in mine["units"])  # the county-wide model, cut
-    assert all(set(u) == {"code", "name", "town_code", "expected"} for u in mine["units"])
+    assert all(set(u) == {"code", "name", "town_code", "forecast"} for u in mine["units"])
     alerts = app_client.get("/api/v1/forecast/alerts?tier=village&week=2022-W47", headers=town_headers).json()
     assert alerts["units"] and {u["town_code"] for u in alerts["units"]} == {TOWN}
-    assert not any({"p", "q"} & set(u) for u in alerts["units"])  # no test statistics for a town
+    assert not any({"p", "q", "expected"} & set(u) for u in alerts["units"])  # no test statistics for a town
     assert [u["code"] for u in alerts["units"] if u["alert"]] == [STORY_VILLAGE]
     county_of_town = app_client.get("/api/v1/forecast?tier=county&week=2022-W48", headers=town_headers).json()
-    assert county_of_town["units"] == [] and county_of_town["expected_total"] == 0
+    assert county_of_town["units"] == [] and county_of_town["forecast_total"] == 0
+
+
+def test_a_neighbouring_towns_cases_change_nothing_a_town_user_sees(app_client: TestClient, history: int,
+                                                                    db_settings: DatabaseSettings) -> None:
+    town_headers = bearer(db_settings, "fc-town", "supervisor", TOWN)
+    county_headers = bearer(db_settings, "fc-sup", "supervisor")
+    paths = ["/api/v1/forecast?tier=grid&week=2022-W48", "/api/v1/forecast?tier=village&week=2022-W48",
+             "/api/v1/forecast/alerts?tier=village&week=2022-W47", "/api/v1/forecast/alerts?tier=town&week=2022-W47"]
+    before = [app_client.get(p, headers=town_headers).content for p in paths]
+    county_before = app_client.get(paths[0], headers=county_headers).json()["forecast_total"]
+    neighbour = _neighbour_town(db_settings)
+    moved = _shift_town_history(db_settings, neighbour, -3)
+    try:
+        assert moved > 100
+        county_after = app_client.get(paths[0], headers=county_headers).json()["forecast_total"]
+        assert county_after < county_before  # the county's model saw the neighbour's cases go
+        after = [app_client.get(p, headers=town_headers).content for p in paths]
+    finally:
+        assert _shift_town_history(db_settings, neighbour, 3) == moved
+    for path, old, new in zip(paths, before, after, strict=True):
+        assert old == new, path
 
 
 def test_rising_village_is_alerted_county_wide(app_client: TestClient, history: int,

@@ -1,8 +1,7 @@
 """Early warning (预警): next week's expected cases and rising-trend alerts per unit, scoped like the hotspots.
 
-Both are computed county-wide (the spatial lag and the county's own change read every town) and cut here to
-what the caller may see: a town user gets its own units only, and never a value that mixes in other towns'
-counts unit by unit (no spatial lag, no test statistics).
+County-wide callers get the county's model. A town user's forecast and alerts are computed from their own
+town's grids only (gis.forecast.service) and cut by gis.stats_cut: their own units, no test statistics.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from gis.hotspots.service import active_weights
 from gis.hotspots.units import UnitTable, parse_tier
 from gis.models import Tier
 from gis.policy import Scope
+from gis.stats_cut import cut, own_units
 from gis.storage.pool import Conn, translate_pg_errors
 
 router = APIRouter(prefix="/api/v1", tags=["forecast"])
@@ -32,7 +32,7 @@ WeekParam = Annotated[str | None, Query(pattern=r"^\d{4}-W\d{2}$", description="
 def county_forecast_connection(services: ServicesDep, scope: ForecastScope) -> Iterator[Conn]:
     """A connection counting every case of the county (the model and the trend test need all towns).
 
-    Only counts leave, cut to the caller's units by ``own_units``.
+    A town user's figures are computed from their own town's grids only and cut by gis.stats_cut.
     """
     with translate_pg_errors(), services.pool.system_connection() as conn:
         yield conn
@@ -45,23 +45,6 @@ def _iso_week(moment: datetime) -> str:
     local = moment.astimezone(UTC) + timedelta(hours=8)
     year, week, _ = local.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def own_units(units: UnitTable, tier: Tier, town_code: str | None) -> NDArray[np.int64]:
-    """Positions of the units a caller may see: all for county-wide users, its own town's for a town user.
-
-    The minimal cut of these routes (own units only; no lag, z or p fields are ever added for a town user).
-    """
-    n = len(units.of(tier))
-    if town_code is None:
-        return np.arange(n)
-    if tier == Tier.GRID:
-        return np.flatnonzero(units.of(Tier.TOWN).codes[units.up[Tier.TOWN]] == town_code)
-    if tier == Tier.VILLAGE:
-        return np.flatnonzero(units.of(Tier.VILLAGE).parent_codes == town_code)
-    if tier == Tier.TOWN:
-        return np.flatnonzero(units.of(Tier.TOWN).codes == town_code)
-    return np.zeros(0, dtype=np.int64)  # the county as a whole is not a town user's unit
 
 
 def _town_of(units: UnitTable, tier: Tier) -> NDArray[np.str_]:
@@ -85,14 +68,15 @@ def forecast(conn: CountyConn, scope: ForecastScope,
     now = datetime.now(UTC)
     level = parse_tier(tier)
     weights = active_weights(conn)
-    result: TierForecast = forecast_week(conn, weights, tier=level, week=week or _iso_week(now), now=now)
+    result: TierForecast = forecast_week(conn, weights, tier=level, week=week or _iso_week(now), now=now,
+                                         town_code=scope.town_code)
     units = weights.units.of(level)
     towns = _town_of(weights.units, level)
-    keep = own_units(weights.units, level, scope.town_code)
-    rows = [{"code": str(units.codes[i]), "name": str(units.names[i]), "town_code": str(towns[i]),
-             "expected": round(float(result.expected[i]), 3)} for i in keep]
+    rows: list[dict[str, Any]] = [{"code": str(units.codes[i]), "name": str(units.names[i]),
+                                   "town_code": str(towns[i]), "forecast": round(float(value), 3)} for i, value in zip(result.positions, result.expected, strict=True)]
+    rows = cut(scope.town_code, rows, own=own_units(scope.town_code, weights.units.town_of))
     return {"tier": tier, "week": result.week, "data_until": result.data_until, "units": rows,
-            "expected_total": round(float(result.expected[keep].sum()), 3)}
+            "forecast_total": round(float(result.expected.sum()), 3)}
 
 
 @router.get("/forecast/alerts", responses=error_responses(401, 403, 422))
@@ -109,22 +93,17 @@ def forecast_alerts(conn: CountyConn, scope: ForecastScope,
     level = parse_tier(tier)
     weights = active_weights(conn)
     result: TierAlerts = alerts_week(conn, weights, tier=level, week=week or _iso_week(now - timedelta(days=7)),
-                                     now=now)
+                                     now=now, town_code=scope.town_code)
     units = weights.units.of(level)
     towns = _town_of(weights.units, level)
-    county_wide = scope.town_code is None
-    rows = []
-    for i in own_units(weights.units, level, scope.town_code):
-        rep, found = result.reported, result.discovered
-        row: dict[str, Any] = {
-            "code": str(units.codes[i]), "name": str(units.names[i]), "town_code": str(towns[i]),
-            "alert": bool(rep.alert[i]), "recent": int(rep.recent[i]), "baseline": int(rep.baseline[i]),
-            "expected": round(float(rep.expected[i]), 3), "discovered_recent": int(found.recent[i]),
-            "discovered_rising": bool(found.alert[i]),
-        }
-        if county_wide:
-            row.update(p=float(rep.p[i]), q=float(rep.q[i]))
-        rows.append(row)
+    rep, found = result.reported, result.discovered
+    rows: list[dict[str, Any]] = [{
+        "code": str(units.codes[i]), "name": str(units.names[i]), "town_code": str(towns[i]),
+        "alert": bool(rep.alert[k]), "recent": int(rep.recent[k]), "baseline": int(rep.baseline[k]),
+        "expected": round(float(rep.expected[k]), 3), "p": float(rep.p[k]), "q": float(rep.q[k]),
+        "discovered_recent": int(found.recent[k]), "discovered_rising": bool(found.alert[k]),
+    } for k, i in enumerate(result.positions)]
+    rows = cut(scope.town_code, rows, own=own_units(scope.town_code, weights.units.town_of))
     rule = result.rule
     return {"tier": tier, "week": result.week,
             "rule": {"recent_weeks": rule.recent_weeks, "baseline_weeks": rule.baseline_weeks, "fdr": rule.fdr,

@@ -1,7 +1,9 @@
-"""Forecasts and alerts of the stored cases, for the API: one ISO week, one tier, county-wide.
+"""Forecasts and alerts of the stored cases, for the API: one ISO week, one tier.
 
-Both are computed on the whole county (the spatial lag and the county's own change need every town) and
-cut to the caller's units by the route. Answers are cached per request and data version.
+County-wide callers get the county's model. For a town user everything is computed from the town's own grids
+(the spatial lag over the town's contiguity, the trend test and its false discovery rate over the town's
+units), so nothing they see depends on a neighbouring town's cases (gis.stats_cut states the rule). Answers
+are cached per data version.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class TierForecast:
     tier: Tier
     week: str
     data_until: str  # last day (China time) of the data used
-    expected: NDArray[np.float64]
+    positions: NDArray[np.int64]  # the tier's units covered (all, or one town's), in tier order
+    expected: NDArray[np.float64]  # aligned with ``positions``
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,16 @@ class TierAlerts:
     tier: Tier
     week: str
     rule: AlertRule
+    positions: NDArray[np.int64]  # the tier's units tested (all, or one town's); the trends are aligned with it
     reported: RisingTrend
     discovered: RisingTrend
+
+
+def covered(units: UnitTable, tier: Tier, town_code: str | None) -> NDArray[np.int64]:
+    """Positions of the tier's units a computation covers: every unit county-wide, a town's own otherwise."""
+    if town_code is None:
+        return np.arange(len(units.of(tier)))
+    return np.flatnonzero(units.in_town(tier, town_code))
 
 
 def stored_weeks(conn: Conn, units: UnitTable, end: datetime, weeks: int) -> WeeklyCounts:
@@ -66,8 +77,9 @@ def stored_weeks(conn: Conn, units: UnitTable, end: datetime, weeks: int) -> Wee
     return WeeklyCounts(total - discovered, discovered, local_day(end) - timedelta(days=1))
 
 
-def forecast_week(conn: Conn, weights: HotspotWeights, *, tier: Tier, week: str, now: datetime) -> TierForecast:
-    """Expected cases of ISO ``week`` (at most the current one) per unit of ``tier``."""
+def forecast_week(conn: Conn, weights: HotspotWeights, *, tier: Tier, week: str, now: datetime,
+                  town_code: str | None = None) -> TierForecast:
+    """Expected cases of ISO ``week`` (at most the current one) per unit of ``tier`` (a town's own for a town)."""
     start, _ = iso_week_window(week)
     if start > now:
         raise InvalidInput(f"{week} 尚未开始：预测最远到本周",
@@ -76,20 +88,27 @@ def forecast_week(conn: Conn, weights: HotspotWeights, *, tier: Tier, week: str,
     def compute() -> TierForecast:
         units = weights.units
         counts = stored_weeks(conn, units, start, HISTORY_WEEKS)
-        total = counts.total
-        if total.sum() == 0:
-            grid = np.zeros(len(units.of(Tier.GRID)))
-        else:
-            grid = forecast_next_week(total, HISTORY_WEEKS - 1, weights.for_tier(Tier.GRID).matrix,
-                                      units.of(Tier.GRID).population).grid
-        return TierForecast(tier, week, counts.last_day.isoformat(), units.roll_up(grid, tier))
+        grids = covered(units, Tier.GRID, town_code)
+        total = counts.total[grids]
+        grid = np.zeros(len(units.of(Tier.GRID)))
+        if total.sum() > 0:
+            neighbours = (weights.for_tier(Tier.GRID) if town_code is None
+                          else weights.for_town(Tier.GRID, town_code)).matrix
+            grid[grids] = forecast_next_week(total, HISTORY_WEEKS - 1, neighbours,
+                                             units.of(Tier.GRID).population[grids]).grid
+        positions = covered(units, tier, town_code)
+        return TierForecast(tier, week, counts.last_day.isoformat(), positions,
+                            units.roll_up(grid, tier)[positions])
 
-    return RESULTS.get_or_compute(conn, ("forecast", weights.generation_id, tier, week), compute)
+    return RESULTS.get_or_compute(conn, ("forecast", weights.generation_id, tier, week, town_code), compute)
 
 
 def alerts_week(conn: Conn, weights: HotspotWeights, *, tier: Tier, week: str, now: datetime,
-                rule: AlertRule = DEFAULT_RULE) -> TierAlerts:
-    """The rising-trend test of ``tier`` over the weeks ending with ISO ``week`` (a finished week)."""
+                rule: AlertRule = DEFAULT_RULE, town_code: str | None = None) -> TierAlerts:
+    """The rising-trend test of ``tier`` over the weeks ending with ISO ``week`` (a finished week).
+
+    For a town user only the town's units are tested (their own change, their own false discovery rate).
+    """
     if tier not in ALERT_TIERS:
         raise InvalidInput("上升预警只在村（社区）和镇（街道）两级计算：tier 用 village 或 town", reason="bad_tier")
     _, end = iso_week_window(week)
@@ -99,9 +118,10 @@ def alerts_week(conn: Conn, weights: HotspotWeights, *, tier: Tier, week: str, n
     def compute() -> TierAlerts:
         units = weights.units
         counts = stored_weeks(conn, units, end, rule.weeks)
-        reported = rising_trend(roll_up_matrix(units, counts.reported, tier), rule)
-        discovered = rising_trend(roll_up_matrix(units, counts.discovered, tier), rule)
-        return TierAlerts(tier, week, rule, reported, discovered)
+        positions = covered(units, tier, town_code)
+        reported = rising_trend(roll_up_matrix(units, counts.reported, tier)[positions], rule)
+        discovered = rising_trend(roll_up_matrix(units, counts.discovered, tier)[positions], rule)
+        return TierAlerts(tier, week, rule, positions, reported, discovered)
 
-    return RESULTS.get_or_compute(conn, ("alerts", weights.generation_id, tier, week, rule), compute)
+    return RESULTS.get_or_compute(conn, ("alerts", weights.generation_id, tier, week, rule, town_code), compute)
 
