@@ -40,7 +40,7 @@ from api.routers import (
     tiles,
     users,
 )
-from api.security import SecurityMiddleware, trusted_proxies
+from api.security import SecurityMiddleware, proxy_list, trusted_proxies
 from gis.crypto import keys
 from gis.services import Services
 from gis.settings import AppSettings, DatabaseSettings, SecuritySettings
@@ -78,6 +78,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     settings = settings or AppSettings()
     db = db or DatabaseSettings()
     install_redaction()
+    proxy_list(settings.trusted_proxies)  # a bad setting stops the start, not the first request
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -38,6 +38,14 @@ def client_address(scope: Scope) -> str:
     return str(client[0]) if client else ""
 
 
+def proxy_list(proxies: str) -> list[str]:
+    """``FENGQIAO_TRUSTED_PROXIES`` as a list (ValueError for ``*``: anyone could choose their own address)."""
+    hosts = [h.strip() for h in proxies.split(",") if h.strip()]
+    if "*" in hosts:
+        raise ValueError("FENGQIAO_TRUSTED_PROXIES cannot be '*': anyone could choose their own address")
+    return hosts
+
+
 def trusted_proxies(app: ASGIApp, proxies: str) -> ASGIApp:
     """Believe ``X-Forwarded-For``/``-Proto`` only from the listed proxies (addresses or CIDRs, comma-separated).
 
@@ -45,10 +53,7 @@ def trusted_proxies(app: ASGIApp, proxies: str) -> ASGIApp:
     a trusted proxy. With no proxies listed the headers are ignored and the client is the connection's peer.
     Servers are started with their own proxy handling off (``proxy_headers=False``), so this is the only one.
     """
-    hosts = [h.strip() for h in proxies.split(",") if h.strip()]
-    if "*" in hosts:
-        raise ValueError("FENGQIAO_TRUSTED_PROXIES cannot be '*': anyone could choose their own address")
-    return cast(ASGIApp, ProxyHeadersMiddleware(app, trusted_hosts=hosts))  # type: ignore[arg-type]
+    return cast(ASGIApp, ProxyHeadersMiddleware(app, trusted_hosts=proxy_list(proxies)))  # type: ignore[arg-type]
 
 
 def _has_nul(scope: Scope) -> bool:
