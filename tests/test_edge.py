@@ -143,6 +143,11 @@ def edge_app(db_settings: DatabaseSettings) -> Iterator[FastAPI]:
         yield app
 
 
+def test_the_servers_under_test_enforce_row_security(app_client: TestClient, edge_app: FastAPI) -> None:
+    for client in (app_client, TestClient(edge_app)):
+        assert client.get("/readyz").json()["checks"]["row_security"] == "enforced"
+
+
 def test_public_intake_has_its_own_size_and_per_address_limits(edge_app: FastAPI) -> None:
     proxy = TestClient(edge_app, client=("10.1.2.3", 4000))
     url = PUBLIC_INTAKE_PREFIX + "echo"
