@@ -23,6 +23,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import SESSION_COOKIE, security_settings
 from api.errors import RETRY_AFTER_S, error_body, status_for
 from api.security import BODY_CLASS_KEY, COMMON, STRICT_CSP
 from gis.accounts import lockout, sessions
@@ -30,7 +31,7 @@ from gis.crypto import keys as crypto_keys
 from gis.errors import Forbidden, GisError, Unauthorized
 from gis.models import User
 from gis.policy import rule as policy_rule
-from gis.settings import AppSettings, SecuritySettings
+from gis.settings import AppSettings
 from gis.storage.pool import Pool, translate_pg_errors
 
 # Routes whose bodies are files: (method, path) -> the policy rule the route declares (a test keeps them in step).
@@ -42,7 +43,6 @@ UPLOAD_ROUTES: dict[tuple[str, str], str] = {
 # The one anonymous write the platform accepts: residents' reports. Routes go under this prefix and nowhere else.
 PUBLIC_INTAKE_PREFIX = "/api/v1/public-intake/"
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small form fields around an uploaded file
-SESSION_COOKIE = "fengqiao_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HEADERS = [*COMMON, (b"content-security-policy", STRICT_CSP.encode()), (b"cache-control", b"no-store")]
 
@@ -118,7 +118,7 @@ def _caller(pool: Pool, scope: Scope) -> User:
         if scheme.lower() == "bearer" and credentials.strip():
             return sessions.bearer_user(conn, token=credentials.strip(), keys=crypto_keys())
         if cookie:
-            return sessions.session_user(conn, session_id=cookie, keys=crypto_keys(), settings=SecuritySettings())
+            return sessions.session_user(conn, session_id=cookie, keys=crypto_keys(), settings=security_settings())
     raise Unauthorized("sign in, or send Authorization: Bearer <access token or API key>", reason="missing_token")
 
 

@@ -220,13 +220,15 @@ def test_cross_site_sign_in_forms_are_refused(app_client: TestClient, db_setting
         c.commit()
     client = TestClient(app_client.app, base_url="http://testserver", client=("192.0.2.91", 1))
     form = {"username": "edge-form", "password": PASSWORD}
-    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                    {"Origin": "null", "Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}):
         refused = client.post("/auth/login", data=form, headers=headers, follow_redirects=False)
         assert refused.status_code == 403 and refused.json()["error"]["reason"] == "cross_site"
         assert "fengqiao_session" not in refused.headers.get("set-cookie", "")
-    own = client.post("/auth/login", data=form, follow_redirects=False,
-                      headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"})
-    assert own.status_code == 303 and "fengqiao_session=" in own.headers["set-cookie"]
+    for headers in ({"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+                    {"Origin": "null", "Sec-Fetch-Site": "same-origin"}):  # our own form (no-referrer: Origin null)
+        own = client.post("/auth/login", data=form, follow_redirects=False, headers=headers)
+        assert own.status_code == 303 and "fengqiao_session=" in own.headers["set-cookie"]
 
 
 def test_api_keys_end_with_a_password_change(app_client: TestClient, db_settings: DatabaseSettings,

@@ -36,7 +36,11 @@ def _safe_next(target: str) -> str:
 
 
 def _refuse_cross_site(request: Request) -> None:
-    """Login CSRF: a sign-in form posted from another site would sign the victim into the attacker's account."""
+    """Login CSRF: a sign-in form posted from another site would sign the victim into the attacker's account.
+
+    ``Sec-Fetch-Site`` decides where browsers send it. ``Origin: null`` is not evidence either way: under this
+    site's ``Referrer-Policy: no-referrer`` browsers send it for our own form too.
+    """
     fetch_site = request.headers.get("sec-fetch-site")
     origin = request.headers.get("origin")
     own = {f"{request.url.scheme}://{request.url.netloc}"}
@@ -44,7 +48,7 @@ def _refuse_cross_site(request: Request) -> None:
     if public_url:
         scheme, _, rest = public_url.partition("://")
         own.add(f"{scheme}://{rest.split('/')[0]}")
-    if fetch_site in ("cross-site", "same-site") or (origin is not None and origin not in own):
+    if fetch_site in ("cross-site", "same-site") or (origin not in (None, "null") and origin not in own):
         raise Forbidden("a sign-in form posted from another site is refused", reason="cross_site")
 
 
