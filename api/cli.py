@@ -103,11 +103,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
         cert, key = self_signed(host)
         tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    # proxy_headers=False: the app believes forwarded headers only from FENGQIAO_TRUSTED_PROXIES (api.security)
     if getattr(args, "workers", 1) > 1:  # each worker process builds its app from the environment
         uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=args.workers,
-                    log_level="info", **tls)  # type: ignore[arg-type]
+                    log_level="info", proxy_headers=False, **tls)  # type: ignore[arg-type]
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **tls)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                    proxy_headers=False, **tls)  # type: ignore[arg-type]
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.security import client_address
 from gis.accounts import sessions
 from gis.accounts.sessions import Client
 from gis.cases.book import CaseRules
@@ -108,8 +109,8 @@ SettingsDep = Annotated[AppSettings, Depends(get_settings)]
 
 
 def client_of(request: Request) -> Client:
-    """The caller's address and user agent (for audit rows and rate limits)."""
-    return Client(request.client.host if request.client else "", request.headers.get("user-agent", "")[:300])
+    """The caller's address (``api.security.client_address``: proxies only if trusted) and user agent."""
+    return Client(client_address(request.scope), request.headers.get("user-agent", "")[:300])
 
 
 def audit_request(conn: Conn, request: Request, user: User, *, result: str = "ok") -> None:

@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp
 
+from api.bodylimit import BodyLimit
 from api.errors import error_body, install_error_handlers
 from api.live import EventHub
 from api.logs import install_redaction
@@ -39,10 +41,10 @@ from api.routers import (
     tiles,
     users,
 )
-from api.security import SecurityMiddleware
+from api.security import SecurityMiddleware, proxy_list, trusted_proxies
 from gis.crypto import keys
 from gis.services import Services
-from gis.settings import AppSettings, DatabaseSettings
+from gis.settings import AppSettings, DatabaseSettings, SecuritySettings
 from gis.storage import roles
 from gis.storage.pool import make_pool
 from maps import STATIC_DIR
@@ -58,25 +60,19 @@ ROUTERS = [
 ]
 
 
-class DeclaredBodyLimit:
-    """Refuse declared bodies over the upload limit before reading them (Starlette has no limit).
+class Fengqiao(FastAPI):
+    """FastAPI with an outer edge around Starlette's whole stack (its error middleware included).
 
-    A plain ASGI middleware: ``@app.middleware("http")`` costs a task and a stream per request.
+    Outermost first: the trusted-proxy rewrite (so everything inside sees the real client address and scheme),
+    then the streaming body limit (nothing inside may buffer more than it allows).
     """
 
-    def __init__(self, app: ASGIApp, *, limit_bytes: int) -> None:
-        self.app = app
-        self.limit_bytes = limit_bytes
+    settings: AppSettings
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer 413 at once for a Content-Length over the limit."""
-        if scope["type"] == "http":
-            declared = dict(scope["headers"]).get(b"content-length", b"")
-            if declared.isascii() and declared.isdigit() and int(declared) > self.limit_bytes:
-                body = error_body("too_large", f"request body over {self.limit_bytes // 2**20} MB")
-                await JSONResponse(body, 413)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack wrapped in the edge guards."""
+        inner = BodyLimit(super().build_middleware_stack(), settings=self.settings, state=self.state)
+        return trusted_proxies(inner, self.settings.trusted_proxies)
 
 
 def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None = None) -> FastAPI:
@@ -84,6 +80,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
     settings = settings or AppSettings()
     db = db or DatabaseSettings()
     install_redaction()
+    proxy_list(settings.trusted_proxies)  # a bad setting stops the start, not the first request
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -104,7 +101,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
             services.stop()
             pool.close()
 
-    app = FastAPI(
+    app = Fengqiao(
         title="Fengqiao",
         version="0.1.0",
         lifespan=lifespan,
@@ -112,19 +109,20 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
         redoc_url=None,
         description="Grid management and dispatch for county social-governance centres",
     )
-    app.state.settings = settings
+    app.state.settings = app.settings = settings
     app.openapi = lambda: contract(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
 
-    app.add_middleware(DeclaredBodyLimit, limit_bytes=settings.max_upload_mb * 2**20)
-
-    app.add_middleware(SecurityMiddleware)
+    app.add_middleware(SecurityMiddleware, hsts=SecuritySettings().secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, ClientDisconnect):  # the client left (or was answered 413 mid-body): nothing to fix
+            log.info("client disconnected before the request was read")
+            return JSONResponse(error_body("client_disconnected", "the client disconnected"), 400)
         log.exception("unhandled error", exc_info=exc)
         return JSONResponse(error_body("internal_error", "an unexpected error occurred"), 500)
 

@@ -37,7 +37,7 @@ class ApiServer:
         """Start it and wait until /readyz says ok."""
         env = {**os.environ, "FENGQIAO_DEMO": "1", "DATABASE_URL": self.db_url, **self.env}  # generated keys
         cmd = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(self.port), "--log-level", "warning", "--workers", str(self.workers)]
+               "--port", str(self.port), "--log-level", "warning", "--no-proxy-headers", "--workers", str(self.workers)]
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -91,7 +91,16 @@ class AppSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     data_dir: Path = PROJECT_ROOT / "data"
-    max_upload_mb: int = 200
+    max_upload_mb: int = 200  # only the upload routes (boundary files, the roster, batch locate)
+    max_body_kb: int = 2048  # every other request body (JSON, forms), counted as it arrives
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDRs, comma-separated).
+    # Empty: none; the client address is the connection's peer. See README "Behind a reverse proxy".
+    trusted_proxies: str = ""
+    # Residents' public intake (routes under api.bodylimit.PUBLIC_INTAKE_PREFIX): anonymous, so a small body and
+    # writes per client address and in all per hour.
+    intake_max_kb: int = 64
+    intake_per_address_per_hour: int = 10
+    intake_per_hour: int = 600
     border_distance_m: float = 50.0
     demo_token: str | None = None
     # The URL clients reach this server by (behind a reverse proxy: https://grid.example.gov.cn); tile and OGC

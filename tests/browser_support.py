@@ -29,7 +29,8 @@ def free_port() -> int:
 def live_server(db: DatabaseSettings) -> Iterator[str]:
     """Serve the app on a free loopback port until the block ends; yields the base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(AppSettings(), db), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(AppSettings(), db), host="127.0.0.1", port=port, log_level="warning",
+                            proxy_headers=False)  # the app trusts only FENGQIAO_TRUSTED_PROXIES
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -105,19 +105,36 @@ def test_access_tokens_pin_the_algorithm_and_end_on_logout(app_client: TestClien
     assert revoked.status_code == 401 and revoked.json()["error"]["reason"] == "token_revoked"
 
 
-def test_lock_out_after_repeated_failures(app_client: TestClient, db_settings: DatabaseSettings,
-                                          conn: psycopg.Connection) -> None:
+def test_lock_out_is_per_address_with_back_off_and_answers_alike(app_client: TestClient, db_settings: DatabaseSettings,
+                                                                 conn: psycopg.Connection) -> None:
     make_user(db_settings, "lock-op", "operator")
-    codes = [app_client.post("/api/v1/auth/token", data={"username": "lock-op", "password": f"wrong-{i}-xyz"}
-                             ).status_code for i in range(5)]
-    assert codes == [401] * 5
-    locked = app_client.post("/api/v1/auth/token", data={"username": "lock-op", "password": PASSWORD})
-    assert locked.status_code == 429 and locked.json()["error"]["reason"] == "account_locked"
-    rows = conn.execute("SELECT result, detail->>'reason' FROM audit_log WHERE action = 'auth.sign_in'"
+    attacker = TestClient(app_client.app, client=("203.0.113.7", 40000))
+    owner = TestClient(app_client.app, client=("198.51.100.8", 40000))
+    url = "/api/v1/auth/token"
+    wrong = [attacker.post(url, data={"username": "lock-op", "password": f"wrong-{i}-xyz"}) for i in range(5)]
+    assert [w.status_code for w in wrong] == [401] * 5
+    locked = attacker.post(url, data={"username": "lock-op", "password": PASSWORD})
+    unknown = attacker.post(url, data={"username": "nobody-here", "password": PASSWORD})
+    # locked, unknown and wrong answer alike: nothing tells whether the name exists
+    assert locked.status_code == unknown.status_code == 401
+    assert locked.json() == unknown.json() == wrong[0].json() == wrong[4].json()
+    assert locked.json()["error"]["reason"] == "invalid_credentials"
+    # the lock binds the attacker's address only: the owner signs in from theirs
+    assert owner.post(url, data={"username": "lock-op", "password": PASSWORD}).status_code == 200
+    rows = conn.execute("SELECT result, detail->>'reason', client_ip FROM audit_log WHERE action = 'auth.sign_in'"
                         " AND object_id = 'lock-op' ORDER BY id").fetchall()
-    assert rows == [("refused", "invalid_credentials")] * 5 + [("refused", "account_locked")]
-    unknown = app_client.post("/api/v1/auth/token", data={"username": "nobody-here", "password": PASSWORD})
-    assert unknown.status_code == 401 and unknown.json()["error"]["reason"] == "invalid_credentials"
+    attempts = [("refused", "invalid_credentials", "203.0.113.7")] * 4 + [
+        ("refused", "locked_now", "203.0.113.7"), ("refused", "account_locked", "203.0.113.7")]
+    assert rows == attempts
+    lock_s = "SELECT round(extract(epoch FROM f.locked_until - now()) / 60) FROM sign_in_failures f JOIN users u" \
+             " ON u.id = f.user_id WHERE u.username = 'lock-op' AND f.client_ip = '203.0.113.7'"
+    assert conn.execute(lock_s).fetchone() == (15,)
+    # trying during the lock does not renew it; once it ends, the next failure locks twice as long
+    conn.execute("UPDATE sign_in_failures SET locked_until = now() - interval '1 second'"
+                 " WHERE user_id = (SELECT id FROM users WHERE username = 'lock-op')")
+    conn.commit()
+    assert attacker.post(url, data={"username": "lock-op", "password": "wrong-6-xyz"}).status_code == 401
+    assert conn.execute(lock_s).fetchone() == (30,)
 
 
 def test_api_keys_are_named_hashed_and_revocable(app_client: TestClient, db_settings: DatabaseSettings,

@@ -31,7 +31,7 @@ def start_server(db: DatabaseSettings, port: int) -> subprocess.Popen[bytes]:
            "FENGQIAO_SWEEP_EVERY_S": "1", "FENGQIAO_DEMO": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"], env=env, cwd=PROJECT_ROOT)
+         "--port", str(port), "--log-level", "warning", "--no-proxy-headers"], env=env, cwd=PROJECT_ROOT)
 
 
 def wait_for(check: Callable[[], bool], timeout: float) -> float:

@@ -52,7 +52,7 @@ def run_users(args: argparse.Namespace) -> int:
             print(f"user {args.username} ({args.role}) saved")
         elif args.action == "passwd":
             admin.update_user(conn, actor=None, user_id=admin.user_id_of(conn, args.username), password=_password(args))
-            print(f"password of {args.username} changed; their sessions ended")
+            print(f"password of {args.username} changed; their sessions, access tokens and API keys ended")
         elif args.action in ("disable", "enable"):
             admin.update_user(conn, actor=None, user_id=admin.user_id_of(conn, args.username),
                               disabled=args.action == "disable")

@@ -13,7 +13,7 @@ from api.deps import SESSION_COOKIE, ConnDep, allow, bearer, client_of, security
 from api.errors import error_responses
 from gis.accounts import sessions, tokens
 from gis.crypto import keys as crypto_keys
-from gis.errors import GisError, InvalidInput
+from gis.errors import Forbidden, GisError, InvalidInput
 from gis.policy import Scope
 from gis.storage import access
 from gis.storage import accounts as store
@@ -35,11 +35,29 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
+def _refuse_cross_site(request: Request) -> None:
+    """Login CSRF: a sign-in form posted from another site would sign the victim into the attacker's account.
+
+    ``Sec-Fetch-Site`` decides where browsers send it. ``Origin: null`` is not evidence either way: under this
+    site's ``Referrer-Policy: no-referrer`` browsers send it for our own form too.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    origin = request.headers.get("origin")
+    own = {f"{request.url.scheme}://{request.url.netloc}"}
+    public_url = request.app.state.settings.public_url
+    if public_url:
+        scheme, _, rest = public_url.partition("://")
+        own.add(f"{scheme}://{rest.split('/')[0]}")
+    if fetch_site in ("cross-site", "same-site") or (origin not in (None, "null") and origin not in own):
+        raise Forbidden("a sign-in form posted from another site is refused", reason="cross_site")
+
+
 @router.post("/auth/login", include_in_schema=False, dependencies=[allow("public")])
 def login_form(request: Request, conn: ConnDep, username: Annotated[str, Form(max_length=FIELD_MAX)],
                password: Annotated[str, Form(max_length=FIELD_MAX)],
                next_path: Annotated[str, Form(alias="next", max_length=FIELD_MAX)] = "/") -> Response:
     """Check the password and set the session cookie (HttpOnly, SameSite=Strict, Secure over TLS)."""
+    _refuse_cross_site(request)
     settings = security_settings()
     try:
         user = sessions.sign_in(conn, username=username, password=password, client=client_of(request),

@@ -6,10 +6,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ActableCase, ConnDep, LocateDep, ReadableCase, RulesDep, allow
+from api.deps import ActableCase, ConnDep, LocateDep, ReadableCase, RulesDep, allow, client_of
 from api.errors import error_responses
 from api.schemas import (
     CaseCreated,
@@ -153,12 +153,12 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", responses=error_responses(404))
-def get_case(conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], rules: RulesDep, case: ReadableCase
-             ) -> CaseDetail:
+def get_case(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], rules: RulesDep,
+             case: ReadableCase) -> CaseDetail:
     """One case with parties and its full timeline; every read is audited."""
     full = scope.sees_personal_data
     access.audit(conn, user=scope.user, action="case.read", object_type="case", object_id=str(case.id),
-                 detail={"parties": "full" if full else "masked"})
+                 detail={"parties": "full" if full else "masked"}, client_ip=client_of(request).ip)
     conn.commit()
     return CaseDetail.model_validate({
         **case_summary(case, rules),

@@ -26,7 +26,9 @@ ShortText = Annotated[str, Field(max_length=100)]
 
 
 class PositionIn(BaseModel):
-    """One GPS fix (WGS84 from phones; other CRSs by name)."""
+    """One GPS fix (WGS84 from phones; other CRSs by name); an unknown field is refused (422)."""
+
+    model_config = {"extra": "forbid"}
 
     lon: float = Field(allow_inf_nan=False)
     lat: float = Field(allow_inf_nan=False)
@@ -43,6 +45,8 @@ class BatchPositionIn(PositionIn):
 
 class BatchIn(BaseModel):
     """Many staff at once (e.g. a gateway forwarding phones' fixes)."""
+
+    model_config = {"extra": "forbid"}
 
     positions: list[BatchPositionIn] = Field(min_length=1, max_length=MAX_BATCH)
 

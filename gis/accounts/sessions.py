@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from gis.accounts import keys as key_gen
 from gis.accounts import lockout, passwords, tokens
 from gis.crypto import Keys, keyed_hash
+from gis.crypto import keys as crypto_keys
 from gis.errors import TooManyRequests, Unauthorized
 from gis.models import User
 from gis.settings import SecuritySettings
@@ -27,33 +29,48 @@ def sign_in(conn: Conn, *, username: str, password: str, client: Client, setting
             via: str) -> User:
     """Check a password; the outcome is audited and committed whatever it is.
 
-    Unknown names and wrong passwords get the same answer (and cost the same argon2 verification);
-    ``settings.lockout_failures`` failures in a row lock the account for ``settings.lockout_s``.
+    Unknown names, wrong passwords and accounts locked from this address get the same answer (401
+    ``invalid_credentials``, same body) and cost the same argon2 verification, so no answer tells whether a
+    name exists. Lock-out is per (account, address) with back-off (see gis.accounts.lockout).
     """
+    row: dict[str, Any] | None = None
+    why = "invalid_credentials"  # what the audit row records; the caller is told only "wrong name or password"
     try:
-        lockout.limit_sign_in(conn, client_ip=client.ip)
+        lockout.limit_sign_in(conn, client_ip=client.ip)  # per address, whatever the name: reveals nothing
         row = store.account(conn, username=username)
         ok = passwords.verify_password(row["password_hash"] if row else None, password)
         if row is None or row["disabled"]:
-            raise Unauthorized("wrong user name or password", reason="invalid_credentials")
-        if row["locked"]:
-            raise TooManyRequests("the account is locked after repeated failures; try again later",
-                                  reason="account_locked")
+            raise _refused()
+        if lockout.locked(conn, user_id=row["id"], client_ip=client.ip):
+            why = "account_locked"  # attempts during a lock neither count nor renew it
+            raise _refused()
         if not ok:
-            locked = store.record_failure(conn, user_id=row["id"], limit=settings.lockout_failures,
-                                          lock_s=settings.lockout_s)
-            raise Unauthorized("wrong user name or password", reason="invalid_credentials", locked=locked)
+            if lockout.record_failure(conn, user_id=row["id"], client_ip=client.ip, settings=settings):
+                why = "locked_now"
+            raise _refused()
         rehash = passwords.hash_password(password) if passwords.needs_rehash(row["password_hash"]) else None
-        store.record_success(conn, user_id=row["id"], new_hash=rehash)
+        lockout.record_success(conn, user_id=row["id"], client_ip=client.ip, new_hash=rehash)
         user = User(row["id"], row["username"], row["role"], row["town_code"], row["staff_code"])
         access.audit(conn, user=user, action="auth.sign_in", detail={"via": via}, client_ip=client.ip)
         conn.commit()
         return user
     except (Unauthorized, TooManyRequests) as exc:
-        access.audit(conn, user=None, action="auth.sign_in", object_type="user", object_id=username[:100],
-                     detail={"via": via, "reason": exc.reason}, client_ip=client.ip, result="refused")
+        # What was typed as a name is often a password: it is kept only when it names an account.
+        named = row["username"] if row else _unknown_name(username)
+        access.audit(conn, user=None, action="auth.sign_in", object_type="user", object_id=named,
+                     detail={"via": via, "reason": why if isinstance(exc, Unauthorized) else exc.reason},
+                     client_ip=client.ip, result="refused")
         conn.commit()
         raise
+
+
+def _refused() -> Unauthorized:
+    return Unauthorized("wrong user name or password", reason="invalid_credentials")
+
+
+def _unknown_name(typed: str) -> str:
+    """A stand-in for a name that is no account: a keyed hash (repeats are visible, the text is not)."""
+    return "unknown:" + keyed_hash(typed, key=crypto_keys().session).hex()[:16]
 
 
 def start_session(conn: Conn, *, user: User, keys: Keys, client: Client, settings: SecuritySettings) -> str:

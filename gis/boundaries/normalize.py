@@ -56,9 +56,10 @@ def tier_name_of(name: str) -> str:
     KML duplicate marks ("村居 (#2)"), a leading "1_" or "01-", trailing boundary words ("网格边界", "村界",
     "towns_boundary").
     """
-    name = re.sub(r"\s*\(#\d+\)$", "", name.strip())
-    name = re.sub(r"^\d+[\s_.\-、]+", "", name)
-    name = re.sub(r"(?i)[\s_\-]*(boundary|boundaries|polygons?|layer)$", "", name)
+    # A match starts only where a run of separators starts (else each start inside a long run rescans it).
+    name = re.sub(r"(?<!\s)\s*+\(#\d++\)$", "", name.strip()[:200])
+    name = re.sub(r"^\d++[\s_.\-、]++", "", name)
+    name = re.sub(r"(?i)(?<![\s_\-])[\s_\-]*+(boundary|boundaries|polygons?|layer)$", "", name)
     for tail in ("边界线", "边界", "范围", "区划", "图层", "界线", "界", "面"):
         if name.endswith(tail) and len(name) > len(tail):
             name = name[: -len(tail)]

@@ -21,31 +21,53 @@ def account(conn: Conn, *, username: str) -> dict[str, Any] | None:
             " u.locked_until > now() AS locked FROM users u WHERE u.username = %s", (username,)).fetchone()
 
 
-def record_failure(conn: Conn, *, user_id: int, limit: int, lock_s: int) -> bool:
-    """Count a failed sign-in; at ``limit`` failures lock the account for ``lock_s``. True when now locked."""
+def address_locked(conn: Conn, *, user_id: int, client_ip: str) -> bool:
+    """True while sign-ins to this account from this address are locked."""
     with translate_pg_errors():
-        row = conn.execute(
-            "UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= %s THEN 0 ELSE failed_logins + 1 END,"
-            " locked_until = CASE WHEN failed_logins + 1 >= %s THEN now() + make_interval(secs => %s)"
-            " ELSE locked_until END WHERE id = %s RETURNING locked_until > now()",
-            (limit, limit, lock_s, user_id)).fetchone()
+        row = conn.execute("SELECT locked_until > now() FROM sign_in_failures WHERE user_id = %s AND client_ip = %s",
+                           (user_id, client_ip[:64])).fetchone()
     return bool(row and row[0])
 
 
-def record_success(conn: Conn, *, user_id: int, new_hash: str | None = None) -> None:
-    """Reset the failure count (and store a re-hashed password)."""
+def count_failure(conn: Conn, *, user_id: int, client_ip: str, forget_after_s: int) -> int:
+    """Count a failed sign-in to this account from this address; the failures in a row.
+
+    Failures older than ``forget_after_s`` are forgotten.
+    """
     with translate_pg_errors():
-        conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL,"
-                     " password_hash = coalesce(%s, password_hash) WHERE id = %s", (new_hash, user_id))
+        row = conn.execute(
+            "INSERT INTO sign_in_failures AS f (user_id, client_ip, failures) VALUES (%s, %s, 1)"
+            " ON CONFLICT (user_id, client_ip) DO UPDATE SET last_at = now(), failures = CASE"
+            " WHEN f.last_at < now() - make_interval(secs => %s) THEN 1 ELSE f.failures + 1 END"
+            " RETURNING failures", (user_id, client_ip[:64], forget_after_s)).fetchone()
+    return int(row[0]) if row else 1
+
+
+def lock_address(conn: Conn, *, user_id: int, client_ip: str, lock_s: int) -> None:
+    """Lock sign-ins to this account from this address for ``lock_s`` seconds."""
+    with translate_pg_errors():
+        conn.execute("UPDATE sign_in_failures SET locked_until = now() + make_interval(secs => %s)"
+                     " WHERE user_id = %s AND client_ip = %s", (lock_s, user_id, client_ip[:64]))
+
+
+def record_success(conn: Conn, *, user_id: int, client_ip: str, new_hash: str | None = None) -> None:
+    """Forget this address's failures (and store a re-hashed password)."""
+    with translate_pg_errors():
+        conn.execute("DELETE FROM sign_in_failures WHERE user_id = %s AND client_ip = %s", (user_id, client_ip[:64]))
+        if new_hash is not None:
+            conn.execute("UPDATE users SET password_hash = %s WHERE id = %s", (new_hash, user_id))
 
 
 def set_password(conn: Conn, *, user_id: int, password_hash: str) -> None:
-    """Store a new password hash; existing sessions and access tokens end."""
+    """Store a new password hash; existing sessions, access tokens and API keys end, and lock-outs are lifted."""
     with translate_pg_errors():
         conn.execute("UPDATE users SET password_hash = %s, password_changed_at = now(), failed_logins = 0,"
                      " locked_until = NULL, token_epoch = token_epoch + 1 WHERE id = %s", (password_hash, user_id))
         conn.execute("UPDATE user_sessions SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL",
                      (user_id,))
+        conn.execute("UPDATE api_tokens SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL",
+                     (user_id,))
+        conn.execute("DELETE FROM sign_in_failures WHERE user_id = %s", (user_id,))
 
 
 def set_disabled(conn: Conn, *, user_id: int, disabled: bool) -> None:
@@ -63,7 +85,7 @@ def list_users(conn: Conn) -> list[dict[str, Any]]:
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"SELECT {USER_COLUMNS}, u.display, u.disabled, u.created_at, u.password_hash IS NOT NULL AS has_password,"
-            " coalesce(u.locked_until > now(), false) AS locked,"
+            " EXISTS (SELECT 1 FROM sign_in_failures f WHERE f.user_id = u.id AND f.locked_until > now()) AS locked,"
             " (SELECT count(*) FROM api_tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL) AS api_keys"
             " FROM users u ORDER BY u.username").fetchall()
 
