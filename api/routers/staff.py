@@ -89,7 +89,7 @@ async def import_roster(conn: ConnDep, scope: Annotated[Scope, allow("staff.writ
     with tempfile.NamedTemporaryFile(suffix=Path(shown).suffix.lower()) as tmp:
         tmp.write(await file.read())
         tmp.flush()  # reading a spreadsheet takes CPU: off the event loop
-        records = await run_in_threadpool(read_roster, Path(tmp.name), source=shown)
+        records = await run_in_threadpool(read_roster, Path(tmp.name))
     count = store.upsert_staff(conn, records=records)
     conn.commit()
     return Imported(imported=count)
