@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from api.cli import command
@@ -11,6 +12,7 @@ from api.progress import progress_on_stderr
 from gis.boundaries.export import export_generation
 from gis.boundaries.generations import activate, diff_generations, relocate_cases
 from gis.boundaries.load import LoadOptions, commit, prepare
+from gis.errors import GisError
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage import areas
 from gis.storage.pool import Conn
@@ -85,8 +87,12 @@ def _load(conn: object, args: argparse.Namespace) -> int:
                           code_field=args.code_field, name_field=args.name_field, parent_field=args.parent_field,
                           repair=args.repair, standalone=args.standalone, max_vertices=args.max_vertices,
                           max_bytes=AppSettings().max_upload_mb * 2**20)
-    with progress_on_stderr() as progress:
-        prepared = prepare(conn, args.path, options, progress=progress)  # type: ignore[arg-type]
+    try:
+        with progress_on_stderr() as progress:
+            prepared = prepare(conn, args.path, options, progress=progress)  # type: ignore[arg-type]
+    except GisError as exc:  # a refused file: the message and its reason code, nothing of its content
+        print(f"fengqiao boundaries: {exc.message} [{exc.reason}]", file=sys.stderr)
+        return 2
     print(prepared.report.as_table())
     if args.report_json:
         args.report_json.write_text(json.dumps(prepared.report.as_dict(), ensure_ascii=False, indent=1,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import tempfile
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, UploadFile
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ConnDep, ScoringDep, allow
 from api.errors import error_responses
@@ -88,11 +89,11 @@ async def import_roster(conn: ConnDep, scope: Annotated[Scope, allow("staff.writ
     """Import a roster CSV (UTF-8 or GB18030) or XLSX: all rows or none, every bad row listed (county centre)."""
     if scope.town_code is not None:  # the roster is the county's: town users edit their staff one by one
         raise Forbidden("the roster is imported by the county centre", reason="county_only")
-    suffix = Path(file.filename or "roster.csv").suffix.lower()
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+    shown = PurePath(file.filename or "roster.csv").name or "roster.csv"
+    with tempfile.NamedTemporaryFile(suffix=Path(shown).suffix.lower()) as tmp:
         tmp.write(await file.read())
-        tmp.flush()
-        records = read_roster(Path(tmp.name))
+        tmp.flush()  # reading a spreadsheet takes CPU: off the event loop
+        records = await run_in_threadpool(read_roster, Path(tmp.name))
     count = store.upsert_staff(conn, records=records)
     conn.commit()
     return Imported(imported=count)

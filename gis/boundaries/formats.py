@@ -1,11 +1,16 @@
 """Reading boundary files as GIS staff receive them, each into one or more raw layers.
 
 Formats: GeoJSON, Shapefile (folder or zip), GeoPackage, KML/KMZ, DXF and CSV/XLSX with a WKT column.
+
+Files come from outside, so GDAL opens them only with the driver their extension declares (content checked
+first, see ``sniff``; every other driver unregistered, see ``gdal_guard``), and only files inside the
+upload's own folder or the load's work folder are read.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +22,19 @@ import pyogrio
 import shapely
 
 from gis.boundaries.encoding import shapefile_encoding, text_as_utf8
-from gis.boundaries.kml import fields_from_descriptions
+from gis.boundaries.gdal_guard import lock_down
+from gis.boundaries.kml import MAX_DESCRIPTION_CHARS, fields_from_descriptions
 from gis.boundaries.safezip import check_zip, extract_zip, open_zip
+from gis.boundaries.sniff import check_content
 from gis.errors import InvalidInput
 from gis.text import decode_text
 
 VECTOR_SUFFIXES = (".shp", ".geojson", ".json", ".gpkg", ".kml", ".dxf", ".csv", ".xlsx")
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape")
+VIRTUAL_PATH = re.compile(r"/vsi\w*/", re.IGNORECASE)  # GDAL's virtual file systems: /vsicurl/, /vsizip/ ...
+SHAPEFILE_SIDECARS = (".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+lock_down()  # before any file is opened: GDAL keeps only the drivers boundary files need
 
 
 @dataclass
@@ -38,23 +49,33 @@ class RawLayer:
 
 
 def read_layers(path: Path, *, workdir: Path, encoding: str | None = None,
-                layer: str | None = None) -> list[RawLayer]:
+                layer: str | None = None, roots: tuple[Path, ...] | None = None) -> list[RawLayer]:
     """All layers of a file or folder (only GeoPackage layers named ``layer`` when given).
 
-    Errors name the file and the problem.
+    Only files under ``roots`` are read (by default the file's own folder, or the folder given, and
+    ``workdir``). Errors name the file and the problem.
     """
+    if VIRTUAL_PATH.match(str(path).replace("\\", "/")):
+        raise InvalidInput(f"{path}：不接受 GDAL 虚拟文件路径（/vsi...），请给出本地文件", reason="bad_path")
     if not path.exists():
         raise InvalidInput(f"{path}: no such file", reason="file_not_found")
+    if roots is None:
+        roots = (path.resolve() if path.is_dir() else path.resolve().parent, workdir.resolve())
+    _confined(path, roots)
     if path.is_dir():
-        return _read_folder(path, workdir=workdir, encoding=encoding, layer=layer)
+        return _read_folder(path, workdir=workdir, encoding=encoding, layer=layer, roots=roots)
     suffix = path.suffix.lower()
+    check_content(path)
     if suffix in (".zip", ".kmz"):
         extract_zip(path, workdir / path.stem)
-        found = _read_folder(workdir / path.stem, workdir=workdir, encoding=encoding, layer=layer)
+        found = _read_folder(workdir / path.stem, workdir=workdir, encoding=encoding, layer=layer, roots=roots)
         for found_layer in found:
             found_layer.source = f"{path.name}:{found_layer.source}"
         return found
     if suffix == ".shp":
+        for sidecar in (path.with_suffix(s) for s in SHAPEFILE_SIDECARS + tuple(x.upper() for x in SHAPEFILE_SIDECARS)):
+            if sidecar.exists() or sidecar.is_symlink():
+                _confined(sidecar, roots)
         return [_read_shapefile(path, encoding)]
     if suffix in (".geojson", ".json", ".kml"):
         readable, note = _text_as_utf8(path, workdir, encoding)
@@ -77,27 +98,43 @@ def read_layers(path: Path, *, workdir: Path, encoding: str | None = None,
                        "GeoPackage, KML/KMZ, DXF, CSV/XLSX with WKT, or a .zip of these", reason="unknown_format")
 
 
+def _confined(path: Path, roots: tuple[Path, ...]) -> None:
+    """Refuse a path (a link, a name with ..) that leads outside the upload's own folders."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise InvalidInput(f"{path.name}：无法读取该文件（{type(exc).__name__}）", reason="bad_path") from exc
+    if not any(real.is_relative_to(root) for root in roots):
+        raise InvalidInput(f"{path.name}：指向上传文件所在文件夹之外，已拒绝", reason="path_outside_upload")
+
+
+def _gdal_path(path: Path) -> str:
+    """The absolute path GDAL is given: never a driver prefix ("CSV:...") or a virtual file system."""
+    return str(path.resolve())
+
+
 def _list_layers(path: Path) -> list[tuple[str, str]]:
     try:
-        return [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
+        return [(str(n), str(t)) for n, t in pyogrio.list_layers(_gdal_path(path))]
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise InvalidInput(f"{path.name}: cannot open ({exc})", reason="unreadable_file") from exc
 
 
-def _read_folder(folder: Path, *, workdir: Path, encoding: str | None, layer: str | None) -> list[RawLayer]:
+def _read_folder(folder: Path, *, workdir: Path, encoding: str | None, layer: str | None,
+                 roots: tuple[Path, ...]) -> list[RawLayer]:
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in VECTOR_SUFFIXES and p.is_file())
     if not files:
         raise InvalidInput(f"{folder.name}: no boundary file inside (looked for {', '.join(VECTOR_SUFFIXES)})",
                            reason="no_boundary_file")
     layers: list[RawLayer] = []
     for file in files:
-        layers.extend(read_layers(file, workdir=workdir, encoding=encoding, layer=layer))
+        layers.extend(read_layers(file, workdir=workdir, encoding=encoding, layer=layer, roots=roots))
     return layers
 
 
 def _read_plain(path: Path, name: str, layer: str | None = None) -> RawLayer:
     try:
-        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+        frame = gpd.read_file(_gdal_path(path), layer=layer, engine="pyogrio")
     except Exception as exc:
         raise InvalidInput(f"{path.name}: cannot read ({exc})", reason="unreadable_file") from exc
     return RawLayer(name, frame, path.name)
@@ -137,10 +174,14 @@ def _read_kml(path: Path, layer: str | None) -> list[RawLayer]:
 
 
 def _with_description_table(raw: RawLayer) -> RawLayer:
-    frame, added = fields_from_descriptions(raw.frame)
-    if added:
-        raw.frame = frame
-        raw.notes.append(f"{raw.source} [{raw.name}]: fields read from the description tables: {', '.join(added)}")
+    found = fields_from_descriptions(raw.frame)
+    if found.added:
+        raw.frame = found.frame
+        raw.notes.append(f"{raw.source} [{raw.name}]: fields read from the description tables: "
+                         f"{', '.join(found.added)}")
+    if found.cut:
+        raw.notes.append(f"{raw.source} [{raw.name}]：{found.cut} 个地标的描述超过 {MAX_DESCRIPTION_CHARS // 1024} KB，"
+                         "只读取了前面部分")
     return raw
 
 
@@ -152,7 +193,7 @@ def _read_shapefile(path: Path, encoding: str | None) -> RawLayer:
                            reason="shapefile_incomplete")
     chosen, how = shapefile_encoding(path, encoding)
     try:
-        frame = gpd.read_file(path, encoding=chosen, engine="pyogrio")
+        frame = gpd.read_file(_gdal_path(path), encoding=chosen, engine="pyogrio")
     except Exception as exc:
         raise InvalidInput(f"{path.name}: cannot read ({exc})", reason="unreadable_file") from exc
     return RawLayer(path.stem, frame, path.name, chosen, [f"attribute encoding {chosen} ({how})"])
@@ -171,7 +212,7 @@ def _read_dxf(path: Path, encoding: str | None) -> RawLayer:
     chosen = encoding or dxf_encoding(path)
     try:
         pyogrio.set_gdal_config_options({"DXF_ENCODING": chosen})
-        frame = gpd.read_file(path, engine="pyogrio")
+        frame = gpd.read_file(_gdal_path(path), engine="pyogrio")
     except Exception as exc:
         raise InvalidInput(f"{path.name}: cannot read the DXF ({exc})", reason="unreadable_file") from exc
     finally:

@@ -7,7 +7,7 @@ from typing import Any
 
 from gis.cases.settings import CaseSettings
 from gis.cases.workflow import load_workflow
-from gis.errors import InvalidInput, NotFound
+from gis.errors import Forbidden, InvalidInput, NotFound
 from gis.models import Generation, User
 from gis.progress import Progress
 from gis.storage import access
@@ -25,12 +25,47 @@ def open_states() -> list[str]:
 
 
 def activate(conn: Conn, *, ref: str | int, user: User | None) -> Generation:
-    """Switch the active generation in one transaction; cases keep the generation they were located in."""
+    """Switch the active generation in one transaction; cases keep the generation they were located in.
+
+    A town-scoped user may only activate a generation that changes nothing outside their town (see
+    ``check_town_change``); county-wide GIS staff, admins and the command line may activate any.
+
+    Raises
+    ------
+    Forbidden
+        With reason ``outside_town`` when a town user's activation would change other towns or the county.
+    """
     target = area_store.get_generation(conn, ref=ref)
+    if user is not None and user.town_code is not None:
+        check_town_change(conn, target=target, town_code=user.town_code)
     generation = area_store.activate_generation(conn, generation_id=target.id)
     access.audit(conn, user=user, action="boundaries.activate", object_type="generation",
                  object_id=str(generation.id), detail={"name": generation.name})
     return generation
+
+
+def check_town_change(conn: Conn, *, target: Generation, town_code: str) -> None:
+    """Refuse (Forbidden, ``outside_town``) unless every area the switch changes lies in ``town_code``.
+
+    Changed villages and grids must belong to the town in both generations; the county and the towns
+    themselves (their outlines, names and codes) are the county centre's to change.
+    """
+    try:
+        active = area_store.get_generation(conn)
+    except NotFound:
+        active = None
+    if active is not None and active.id == target.id:
+        return
+    if active is None:
+        raise Forbidden(f"没有启用中的区划版本：只有县级地理信息管理员可以启用版本 {target.name!r}",
+                        reason="outside_town", generation=target.name)
+    changes = store.changed_areas(conn, old=active.id, new=target.id)
+    outside = [c for c in changes if c["tier"] <= 2 or {c["old_town"], c["new_town"]} - {None} != {town_code}]
+    if outside:
+        examples = ", ".join(f"{c['code']}（第 {c['tier']} 级）" for c in outside[:5])
+        raise Forbidden(f"版本 {target.name!r} 会改动本镇（{town_code}）以外的区划：{len(outside)} 处，"
+                        f"例如 {examples}；只能由县级地理信息管理员启用", reason="outside_town", generation=target.name,
+                        outside=len(outside))
 
 
 def diff_generations(conn: Conn, *, old: str | int, new: str | int) -> dict[str, Any]:

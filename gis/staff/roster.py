@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gis.boundaries.safezip import check_zip, open_zip
 from gis.errors import InvalidInput
 from gis.text import decode_text
 
@@ -20,6 +21,7 @@ DUTY_LABELS: dict[str, str] = {"on_duty": "在岗", "off_duty": "离岗", "busy"
 ROLES = tuple(STAFF_ROLE_LABELS)
 DUTY = tuple(DUTY_LABELS)
 REQUIRED = ("staff_code", "name", "role")
+MAX_XLSX_UNPACKED = 100 * 2**20  # a county's roster is a few MB unpacked
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,13 @@ def read_roster(path: Path, *, source: str | None = None) -> list[StaffRecord]:
     """
     source = source or _display_name(path)
     suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise InvalidInput(f"{source}：旧版二进制 Excel（.xls）不受支持，请另存为 .xlsx 或 CSV",
+                           reason="unknown_format")
+    if suffix == ".xlsx":
+        return records_from_frame(_read_xlsx(path, source), source=source)
     try:
-        if suffix in (".xlsx", ".xls"):
-            frame = pd.read_excel(path, dtype=str).fillna("")
-        elif suffix in (".csv", ".txt"):
+        if suffix in (".csv", ".txt"):
             frame = pd.read_csv(StringIO(decode_text(path.read_bytes())), dtype=str, keep_default_na=False)
         else:
             raise InvalidInput(f"{source}: unknown roster format {suffix!r}; use .csv or .xlsx",
@@ -109,6 +114,23 @@ def read_roster(path: Path, *, source: str | None = None) -> list[StaffRecord]:
             raise
         raise InvalidInput(f"{source}: cannot read the roster: {_without(exc, path)}", reason="bad_roster") from exc
     return records_from_frame(frame, source=source)
+
+
+def _read_xlsx(path: Path, source: str) -> pd.DataFrame:
+    """An XLSX roster's first sheet, after the zip checks every upload gets (sizes, ratios, paths)."""
+    try:
+        archive = open_zip(path)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{source}：不是有效的 XLSX 文件（XLSX 是 zip 压缩包，这个文件不是），"
+                           "请用 Excel 另存为 .xlsx 或 CSV",
+                           reason="bad_roster") from exc
+    with archive:  # an .xlsx is a zip: no bombs through this door
+        check_zip(archive, source, max_total_bytes=MAX_XLSX_UNPACKED)
+    try:
+        return pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
+    except Exception as exc:  # openpyxl raises KeyError, BadZipFile, InvalidFileException ... for a broken file
+        raise InvalidInput(f"{source}：不是有效的 XLSX 文件（{type(exc).__name__}），请用 Excel 另存为 .xlsx 或 CSV",
+                           reason="bad_roster") from exc
 
 
 def _display_name(path: Path) -> str:

@@ -58,6 +58,28 @@ def diff_grids(conn: Conn, *, old: int, new: int) -> dict[str, list[dict[str, An
     return out
 
 
+def changed_areas(conn: Conn, *, old: int, new: int) -> list[dict[str, Any]]:
+    """Areas of every tier added, removed or changed (name, tier, parent, geometry) from ``old`` to ``new``.
+
+    Each row has ``code``, ``tier`` and the town (tier-2 ancestor, or itself) the area belongs to in each
+    generation: ``old_town`` and ``new_town`` (None where the area is absent, or for the county itself).
+    """
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "WITH g AS (SELECT x.generation_id, x.code, x.name, x.tier, x.geom, p.code AS parent_code,"
+            "  CASE x.tier WHEN 2 THEN x.code WHEN 3 THEN p.code WHEN 4 THEN gp.code END AS town_code"
+            "  FROM areas x LEFT JOIN areas p ON p.id = x.parent_id LEFT JOIN areas gp ON gp.id = p.parent_id"
+            "  WHERE x.generation_id IN (%s, %s))"
+            " SELECT coalesce(a.code, b.code) AS code, coalesce(b.tier, a.tier)::int AS tier,"
+            "  a.town_code AS old_town, b.town_code AS new_town"
+            " FROM (SELECT * FROM g WHERE generation_id = %s) a"
+            " FULL JOIN (SELECT * FROM g WHERE generation_id = %s) b ON a.code = b.code"
+            " WHERE a.code IS NULL OR b.code IS NULL OR a.name <> b.name OR a.tier <> b.tier"
+            "  OR a.parent_code IS DISTINCT FROM b.parent_code"
+            "  OR (a.geom IS DISTINCT FROM b.geom AND NOT ST_Equals(a.geom, b.geom))"
+            " ORDER BY 2, 1", (old, new, old, new)).fetchall()
+
+
 def relocation_candidates(conn: Conn, *, to_generation: int, open_states: list[str],
                           from_generation: int | None = None) -> list[int]:
     """Ids of open cases located in another generation than ``to_generation`` (only ``from_generation``'s)."""
