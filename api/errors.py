@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.reasons_zh import chinese_message
 from gis import errors
 
 STATUS_BY_ERROR: dict[type[errors.GisError], int] = {
@@ -52,8 +53,10 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def error_body(reason: str, message: str, **details: Any) -> dict[str, Any]:
-    """The JSON error document."""
-    return {"error": {"reason": reason, "message": message, **details}}
+    """The JSON error document: ``message`` in Chinese for people, the technical text as ``detail``."""
+    readable, technical = chinese_message(reason, message)
+    extra = {"detail": technical} if technical is not None else {}
+    return {"error": {"reason": reason, "message": readable, **extra, **details}}
 
 
 def _details(details: dict[str, Any]) -> dict[str, Any]:

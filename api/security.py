@@ -19,7 +19,7 @@ from urllib.parse import unquote_to_bytes
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api.errors import RETRY_AFTER_S
+from api.errors import RETRY_AFTER_S, error_body
 
 STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:;"
               " connect-src 'self'; worker-src 'self' blob:; font-src 'self' data:; object-src 'none';"
@@ -158,8 +158,8 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
 
 
 async def _refuse(send: Send) -> None:
-    body = json.dumps({"error": {"reason": "nul_byte", "message": "NUL bytes are not accepted in the path,"
-                                 " query or headers"}}).encode()
+    body = json.dumps(error_body("nul_byte", "NUL bytes are not accepted in the path, query or headers"),
+                      ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": 400,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             *COMMON, (b"content-security-policy", STRICT_CSP.encode())]})

@@ -129,6 +129,7 @@ def test_api_roster_import_names_no_temporary_file(app_client: TestClient, db_se
                              files={"file": ("花名册.csv", BAD_ROSTER.encode(), "text/csv")})
     assert answer.status_code == 422
     error = answer.json()["error"]
-    assert error["message"] == "the roster: 2 bad row(s), nothing imported"
+    assert error["message"] == "人员名册有错误，未导入任何内容"
+    assert error["detail"] == "the roster: 2 bad row(s), nothing imported"
     assert error["problems"] == [{"row": 3, "problem": "missing name"},
                                  {"row": 4, "problem": "unknown role 'astronaut'"}]

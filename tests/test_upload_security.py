@@ -300,7 +300,9 @@ def test_broken_rosters_are_a_clear_422(app_client: TestClient, county_operator:
                              files={"file": (name, io.BytesIO(content), "application/octet-stream")})
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["reason"] == reason
-    assert answer.json()["error"]["message"].startswith("the roster")  # not the server's temporary path
+    error = answer.json()["error"]
+    assert error.get("detail", error["message"]).startswith("the roster")  # not the server's temporary path
+    assert "/tmp" not in answer.text
 
 
 def test_broken_roster_on_the_command_line(db_settings: DatabaseSettings, tmp_path: Path,

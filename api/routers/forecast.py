@@ -73,7 +73,8 @@ def forecast(conn: CountyConn, scope: ForecastScope,
     units = weights.units.of(level)
     towns = _town_of(weights.units, level)
     rows: list[dict[str, Any]] = [{"code": str(units.codes[i]), "name": str(units.names[i]),
-                                   "town_code": str(towns[i]), "forecast": round(float(value), 3)} for i, value in zip(result.positions, result.expected, strict=True)]
+                                   "town_code": str(towns[i]), "forecast": round(float(value), 3)}
+                                  for i, value in zip(result.positions, result.expected, strict=True)]
     rows = cut(scope.town_code, rows, own=own_units(scope.town_code, weights.units.town_of))
     return {"tier": tier, "week": result.week, "data_until": result.data_until, "units": rows,
             "forecast_total": round(float(result.expected.sum()), 3)}
