@@ -105,3 +105,16 @@ def session_times(conn: Conn, *, id_hash: bytes, idle_s: int) -> dict[str, Any] 
             " WHERE s.id_hash = %s AND s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled"
             " AND s.last_seen_at > now() - make_interval(secs => coalesce(s.idle_s, %s))",
             (idle_s, id_hash, idle_s)).fetchone()
+
+
+def demo_field_staff(conn: Conn) -> str | None:
+    """The staff code a demo field account is linked to (None without a roster).
+
+    The active grid worker or mediator holding the most active orders, so the phone has work at once.
+    """
+    with translate_pg_errors():
+        row = conn.execute(
+            "SELECT s.staff_code FROM staff s WHERE s.active AND s.role IN ('grid_worker', 'mediator')"
+            " ORDER BY (SELECT count(*) FROM dispatch_orders d WHERE d.staff_id = s.id AND d.active) DESC,"
+            " s.role DESC, s.staff_code LIMIT 1").fetchone()
+    return str(row[0]) if row else None
