@@ -163,7 +163,7 @@ def device_page(code: str) -> HTMLResponse:
 
 
 @router.post("/auth/device", include_in_schema=False, dependencies=[allow("public")])
-def device_sign_in(request: Request, conn: ConnDep, code: Annotated[str, Form(max_length=FIELD_MAX)]) -> Response:
+def device_sign_in(request: Request, conn: ConnDep, code: Annotated[str, Form(max_length=FIELD_MAX)] = "") -> Response:
     """Exchange a one-time code for a device session cookie and open the field page."""
     settings = security_settings()
     try:
