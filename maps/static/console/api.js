@@ -59,6 +59,7 @@ export async function whoami() {
     who.idleLimit = s.idle_limit_s && s.kind === "browser" ? s.idle_limit_s : null;
     who.endsAt = Date.now() + s.max_s * 1000;
     setInterval(checkSession, 5000);
+    lastAsked = Date.now();
   }
   return who.user;
 }
@@ -78,7 +79,10 @@ function showBanner(text, withContinue) {
     button.id = "session-continue";
     button.type = "button";
     button.textContent = "继续";
-    button.addEventListener("click", async () => { await api("/api/v1/auth/me"); hideBanner(); });
+    button.addEventListener("click", async () => {
+      const res = await api("/api/v1/auth/me");
+      if (res.ok) hideBanner();
+    });
     banner.append(button);
   }
   const link = document.createElement("a");
@@ -88,28 +92,33 @@ function showBanner(text, withContinue) {
 }
 function hideBanner() { if (banner) { banner.remove(); banner = null; } }
 
+// Every 5 s the page estimates from its own requests; it asks the server (without extending the session)
+// when the end is near, once a minute (another tab may have kept the session alive) and when it gets focus.
 let checking = false;
-async function checkSession() {
+let lastAsked = 0;
+async function checkSession(force = false) {
   if (!signedIn() || checking) return;
   const now = Date.now();
   const idleLeft = who.idleLimit ? who.idleLimit - (now - who.lastActivity) / 1000 : Infinity;
   const maxLeft = (who.endsAt - now) / 1000;
-  if (idleLeft > WARN_S && maxLeft > 10 * 60) { hideBanner(); return; }
+  if (!force && idleLeft > WARN_S + 10 && maxLeft > 10 * 60 && now - lastAsked < 60000) return;
   checking = true;
-  try {  // ask the server (without extending the session): another tab may have kept it alive
+  lastAsked = now;
+  try {
     const res = await send("/api/v1/auth/session", {}, { activity: false });
-    if (!res.ok) return;
-    who.lastActivity = Date.now() - (who.idleLimit ? (who.idleLimit - res.body.idle_s) * 1000 : 0);
+    if (!res.ok) return;  // 401: signInAgain() has already left for the sign-in page
+    if (who.idleLimit) who.lastActivity = Date.now() - (who.idleLimit - res.body.idle_s) * 1000;
     who.endsAt = Date.now() + res.body.max_s * 1000;
     const idle = who.idleLimit ? res.body.idle_s : Infinity;
     if (res.body.max_s <= 10 * 60 && res.body.max_s < idle) {
       const at = new Date(who.endsAt).toLocaleTimeString("zh-CN", { hour12: false, hour: "2-digit", minute: "2-digit" });
       showBanner(`本次登录已接近最长时限（12 小时），将于 ${at} 结束，请保存工作后重新登录。`, false);
     } else if (idle <= WARN_S) {
-      showBanner(`长时间无操作，会话将在 ${Math.max(0, Math.round(idle))} 秒后结束。`, true);
+      showBanner(`长时间无操作，会话将在 ${Math.max(0, Math.round(idle))} 秒后结束，点“继续”保持登录。`, true);
     } else hideBanner();
   } finally { checking = false; }
 }
+window.addEventListener("focus", () => checkSession(true));
 
 export const errorText = (res) =>
   res.body && res.body.error ? `${res.body.error.message}（${res.body.error.reason}）` : `HTTP ${res.status}`;
