@@ -210,3 +210,32 @@ def test_device_codes_never_reach_the_logs_or_the_database(app_client: TestClien
         audited = c.execute("SELECT count(*) FROM audit_log WHERE detail::text LIKE %s", (f"%{code[4:20]}%",)
                             ).fetchone()
     assert stored == (0,) and audited == (0,)
+
+
+def test_the_demo_field_account_is_linked_to_staff_who_receive_orders(app_client: TestClient,
+                                                                       db_settings: DatabaseSettings) -> None:
+    from gis.storage.devices import demo_field_staff
+    from tests.conftest import make_token
+
+    with connect(db_settings) as c:
+        staff_store.upsert_staff(c, records=[StaffRecord(
+            staff_code="DEMO1", name="郑调解", role="mediator", skills=("02",), territory=(), home_lon=114.6481,
+            home_lat=24.0689, capacity=3)])
+        c.commit()
+        staff_id = staff_store.get_staff(c, staff_code="DEMO1")["id"]
+    machine = {"Authorization": f"Bearer {make_token(db_settings, 'demo-feed', 'operator')}"}
+    case = app_client.post("/api/v1/cases", headers={**machine, "Idempotency-Key": "demo-field-staff-1"},
+                           json={"category": "0201", "source_channel": "walk_in", "description": "演示派单",
+                                 **POINT})
+    assert case.status_code == 201, case.text
+    sent = app_client.post(f"/api/v1/cases/{case.json()['id']}/dispatches", headers=machine,
+                           json={"staff": [{"staff_id": staff_id, "role": "lead"}]})
+    assert sent.status_code == 201, sent.text
+    with connect(db_settings) as c:
+        chosen = demo_field_staff(c)
+        counts = dict(c.execute(
+            "SELECT s.staff_code, count(d.id) FILTER (WHERE d.active) FROM staff s LEFT JOIN dispatch_orders d"
+            " ON d.staff_id = s.id WHERE s.active AND s.role IN ('grid_worker', 'mediator') GROUP BY 1").fetchall())
+        c.execute("UPDATE staff SET active = false WHERE staff_code = 'DEMO1'")
+        c.commit()
+    assert chosen is not None and counts[chosen] >= 1 and counts[chosen] == max(counts.values())

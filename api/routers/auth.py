@@ -172,7 +172,7 @@ def device_sign_in(request: Request, conn: ConnDep, code: Annotated[str, Form(ma
     except GisError as exc:
         return RedirectResponse(f"/login?error={exc.reason}", status_code=303)
     response = RedirectResponse(LANDING.get(role, "/"), status_code=303)
-    response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="lax", path="/",
+    response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="strict", path="/",
                         max_age=settings.device_session_s,
                         secure=settings.secure_cookies or request.url.scheme == "https")
     return response
