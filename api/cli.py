@@ -120,6 +120,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     from gis.accounts import admin
     from gis.policy import ROLE_LABELS
+    from gis.storage.devices import demo_field_staff
 
     os.environ["FENGQIAO_DEMO"] = "1"  # keys are generated once under var/keys/ (never in production)
     run_setup(argparse.Namespace(no_sample=False))
@@ -129,11 +130,13 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"Sign in at {scheme}://{host}:{port}/login (console) or {scheme}://{host}:{port}/field (field staff)"
           " with one of these demo accounts (new passwords each run):")
     with connect(DatabaseSettings()) as conn:
+        field_staff = demo_field_staff(conn)  # the demo's field account receives orders as this staff member
         for role, label in ROLE_LABELS.items():
             password = f"Demo-{secrets.token_urlsafe(9)}"
+            staff = field_staff if role == "field" else None
             admin.create_user(conn, actor=None, username=f"demo-{role}", role=str(role), display=label,
-                              password=password)
-            print(f"  {label:<10} demo-{role:<11} {password}")
+                              staff_code=staff, password=password)
+            print(f"  {label:<10} demo-{role:<11} {password}" + (f"  (人员编号 {staff})" if staff else ""))
         key = admin.create_key(conn, actor=None, user_id=admin.user_id_of(conn, "demo-admin"),
                                name="demo-simulator")
         conn.commit()

@@ -30,6 +30,7 @@ PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     # that rescans the run from every one of them, quadratic in its length); _mask_jwt finds the "eyJ" in it.
     (re.compile(r"(?<![\w-])[\w-]++\.[\w-]++\.[\w-]*+"), _mask_jwt),
     (re.compile(r"fqk_[\w-]++"), "fqk_[redacted]"),
+    (re.compile(r"fqd_[\w-]++"), "fqd_[redacted]"),  # one-time device sign-in codes (in /device/... paths)
     (re.compile(r"(?i)((?:token|password|passwd|key|session|id_number|phone)=)[^&\s\"']++"), r"\1[redacted]"),
     (re.compile(r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])"), r"\1********\2"),
     (re.compile(r"(?<![\d.])(\d{3})\d{4,}(\d{2})(?![\d.])"), r"\1****\2"),

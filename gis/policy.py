@@ -96,6 +96,7 @@ RULES: dict[str, Rule] = {
         _rule("audit.read", {Role.AUDITOR}, "the audit log"),
         _rule("users.manage", set(), "accounts and keys (admin only)"),
         _rule("account.self", set(Role), "one's own account: who am I, sign out"),
+        _rule("devices.manage", {Role.OPERATOR}, "device sign-in links (QR codes) and device sessions of field staff"),
     )
 }
 

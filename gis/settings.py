@@ -138,6 +138,9 @@ class SecuritySettings(BaseSettings):
     session_idle_s: int = 30 * 60
     session_max_s: int = 12 * 3600
     access_token_s: int = 15 * 60
+    # Device sign-in: a link (QR code) is good once for this long; the phone's session then lasts this long.
+    device_code_s: int = 10 * 60
+    device_session_s: int = 30 * 24 * 3600
     lockout_failures: int = 5
     lockout_s: int = 15 * 60
     reveal_per_hour: int = 30

@@ -1,4 +1,4 @@
-"""A live API server in a thread and a headless Chromium, for console tests."""
+"""A live API server in a thread, a headless Chromium, and signing in as people do (form or device link)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
 
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from api.main import create_app
+from gis.accounts import admin
 from gis.settings import AppSettings, DatabaseSettings
+from gis.storage.pool import connect
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
@@ -55,3 +59,57 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+# -- signing in as people do: the /login form with a password, or a device link issued in the console --------
+
+PASSWORD = "Browser-horse-9"
+
+
+def make_person(db: DatabaseSettings, username: str, role: str, *, town: str | None = None,
+                staff_code: str | None = None, display: str = "") -> int:
+    """An account with a password (as `fengqiao users add` makes it); returns its id."""
+    with connect(db) as c:
+        user = admin.create_user(c, actor=None, username=username, role=role, town_code=town, staff_code=staff_code,
+                                 display=display or username, password=PASSWORD)
+        c.commit()
+        return user.id
+
+
+def sign_in(page: Page, base_url: str, username: str, *, next_path: str | None = None,
+            password: str = PASSWORD) -> None:
+    """Open /login (optionally asked to return to ``next_path``), type the name and password, press 登录."""
+    page.goto(base_url + "/login" + (f"?next={quote(next_path, safe='')}" if next_path else ""))
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def issue_device_link(page: Page, field_user_id: int, *, label: str = "", screenshot: Path | None = None) -> str:
+    """In a signed-in console: the 设备 tab, pick the field account, 生成登录二维码; the link the QR code holds."""
+    page.click("button[data-tab=devices]")
+    page.wait_for_selector(f"#device-user option[value='{field_user_id}']", state="attached")
+    page.select_option("#device-user", str(field_user_id))
+    if label:
+        page.fill("#device-label", label)
+    page.click("#device-issue")
+    page.wait_for_selector("#device-link img.qr")
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot))
+    return page.text_content("#device-url") or ""
+
+
+def open_device_link(phone: Page, url: str) -> None:
+    """What a phone does after scanning: open the link and press 在本机登录 (lands on /field)."""
+    phone.goto(url)
+    phone.click("#device-sign-in")
+    phone.wait_for_url("**/field")
+
+
+def page_errors(page: Page) -> list[str]:
+    """Console errors (CSP violations included) and uncaught exceptions of a page, collected as they come."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return errors

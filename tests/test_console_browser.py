@@ -1,9 +1,12 @@
 """The operator console and the field page in a real headless Chromium against a live server.
 
-The whole loop as people do it: tiles draw, a case is registered by clicking the map (with a party), moved
-along the loop, dispatched to a lead and an assistant in one action; the field user accepts on /field and
-the operator's dispatch board shows the change arrive over the event stream; staff markers move; an
-overdue case is pinned. Screenshots go to var/artifacts/ (look at them).
+The whole loop as people do it: the operator signs in through /login with a password; tiles draw, a case is
+registered by clicking the map (with a party), moved along the loop, dispatched to a lead and an assistant in
+one action; the field user's phone signs in with a device link issued in the console and accepts on /field,
+and the operator's dispatch board shows the change arrive over the event stream; staff markers move; an
+overdue case is pinned; the session warns before it ends and signing in again returns to the open case.
+Screenshots go to var/artifacts/ (look at them). API calls made to set a scene use machine credentials
+(Authorization headers); pages never get a token.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -22,9 +26,18 @@ from gis.settings import DatabaseSettings
 from gis.staff.roster import StaffRecord
 from gis.storage import staff as staff_store
 from gis.storage.pool import connect
-from tests.browser_support import chromium, live_server
+from tests.browser_support import (
+    PASSWORD,
+    chromium,
+    issue_device_link,
+    live_server,
+    make_person,
+    open_device_link,
+    sign_in,
+)
 from tests.conftest import make_token
 
+pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "artifacts"
 POINT = (114.6471302, 24.0688967)  # 坪湾社区第7网格, 隆联街道
 
@@ -110,12 +123,13 @@ def test_console_draws_tiles_from_the_application_only(browser: Browser, base_ur
 def test_case_loop_dispatch_field_accept_and_board(browser: Browser, base_url: str, db_settings: DatabaseSettings,
                                                    crew: dict[str, int]) -> None:
     external: list[str] = []
-    operator = make_token(db_settings, "console-op", "operator")
-    field = make_token(db_settings, "console-field", "field", staff_code="BROWSER1")
+    make_person(db_settings, "console-op", "operator", display="王值班")
+    field_id = make_person(db_settings, "console-field", "field", staff_code="BROWSER1", display="黄调解")
     page = new_page(browser, base_url, external)
-    page.goto(f"{base_url}/?token={operator}")
-    page.wait_for_function("document.getElementById('live').textContent === '实时：已连接'")
-    assert "token=" not in page.url  # the token leaves the address bar (and history) at once
+    sign_in(page, base_url, "console-op")
+    page.wait_for_selector("#live.on")
+    assert page.url.split("#")[0] == base_url + "/"  # an operator lands on the console
+    assert page.text_content("#who") == "王值班 · 指挥中心值班员 · 全县" and page.is_visible("#sign-out")
     page.evaluate(f"window.fengqiaoConsole.map.setView([{POINT[1]}, {POINT[0]}], 15)")
     page.wait_for_timeout(300)
     click_map_at(page, *POINT)
@@ -156,10 +170,15 @@ def test_case_loop_dispatch_field_accept_and_board(browser: Browser, base_url: s
     assert "黄调解" in orders and "主办" in orders and "林民警" in orders and "协办" in orders
     page.click("button[data-tab=board]")
     page.wait_for_function(f"document.getElementById('board').textContent.includes('{case_no}')")
-    # The field user accepts on the phone page; the board changes over the event stream, no reload.
+    # The field user's phone signs in with a device link from the console (as after scanning its QR code),
+    # then accepts on the phone page; the board changes over the event stream, no reload.
+    link = issue_device_link(page, field_id, label="黄调解的手机", screenshot=ARTIFACTS / "console-device-qr.png")
+    assert link.startswith(base_url + "/device/fqd_")
+    page.click("button[data-tab=board]")
     phone = new_page(browser, base_url, external, viewport={"width": 390, "height": 780}, is_mobile=True)
-    phone.goto(f"{base_url}/field?token={field}")
+    open_device_link(phone, link)
     phone.wait_for_selector("#orders li.order")
+    assert "黄调解 · 一线工作人员 · 全县" in (phone.text_content("#who") or "")
     card = phone.text_content("#orders") or ""
     assert case_no in card and "隆联街道" in card and "坪湾社区第7网格" in card
     href = phone.get_attribute("#orders a", "href") or ""
@@ -207,9 +226,10 @@ def test_staff_markers_move_and_overdue_case_is_pinned(browser: Browser, base_ur
         staff_id = crew["BROWSER2"]
         first = api.post(f"/api/v1/staff/{staff_id}/positions", json={"lon": 114.6465, "lat": 24.0695})
         assert first.status_code == 200
+        make_person(db_settings, "console-op2", "operator")
         page = new_page(browser, base_url, external)
-        page.goto(f"{base_url}/?token={operator}")
-        page.wait_for_function("document.getElementById('live').textContent === '实时：已连接'")
+        sign_in(page, base_url, "console-op2")
+        page.wait_for_selector("#live.on")
         page.wait_for_function(f"window.fengqiaoConsole.staff.markers.has({staff_id})")
         before = page.evaluate(f"window.fengqiaoConsole.staff.markers.get({staff_id}).getLatLng().lng")
         assert before == pytest.approx(114.6465)
@@ -231,18 +251,56 @@ def test_staff_markers_move_and_overdue_case_is_pinned(browser: Browser, base_ur
     page.context.close()
 
 
-def test_an_ended_session_goes_back_to_sign_in(browser: Browser, base_url: str, db_settings: DatabaseSettings) -> None:
-    """A console whose token stops working (timed out, revoked, account disabled) sends the operator to /login."""
-    token = make_token(db_settings, "console-expiring", "operator")
-    with connect(db_settings) as c:
-        c.execute("UPDATE api_tokens SET revoked_at = now() WHERE user_id = (SELECT id FROM users"
-                  " WHERE username = 'console-expiring')")
-        c.commit()
+def test_the_session_warns_before_it_ends_and_signing_in_again_returns_to_the_case(
+        browser: Browser, base_url: str, db_settings: DatabaseSettings) -> None:
+    """Unused for 28 minutes (the live stream alone does not count): a banner with 继续 keeps the session;
+    unused past 30 minutes: the console goes to /login and, signed in again, opens the same case."""
+    machine = {"Authorization": f"Bearer {make_token(db_settings, 'console-idle-feed', 'operator')}"}
+    with httpx.Client(base_url=base_url, headers=machine, timeout=30) as api:
+        made = api.post("/api/v1/cases", headers={"Idempotency-Key": uuid.uuid4().hex},
+                        json={"category": "0201", "source_channel": "walk_in", "description": "会话测试",
+                              "lon": POINT[0], "lat": POINT[1]})
+    assert made.status_code == 201, made.text
+    case_id, case_no = made.json()["id"], made.json()["case_no"]
+    make_person(db_settings, "console-idle", "operator")
+
+    def idle_for(minutes: float) -> None:
+        with connect(db_settings) as c:
+            c.execute("UPDATE user_sessions SET last_seen_at = now() - make_interval(secs => %s) WHERE user_id ="
+                      " (SELECT id FROM users WHERE username = 'console-idle') AND revoked_at IS NULL",
+                      (minutes * 60,))
+            c.commit()
+
     page = new_page(browser, base_url, [])
-    page.goto(f"{base_url}/?token={token}")
+    sign_in(page, base_url, "console-idle")
+    page.wait_for_selector("#live.on")
+    page.evaluate(f"window.fengqiaoConsole.selectCase({case_id})")
+    page.wait_for_function(f"document.getElementById('case-no').textContent === '{case_no}'")
+    assert page.url.endswith(f"/#case={case_id}&tab=case")  # the selection is in the address
+    idle_for(28.5)
+    page.evaluate("window.dispatchEvent(new Event('focus'))")  # the page checks now rather than in a minute
+    page.wait_for_selector("#session-warning #session-continue")
+    assert "秒后结束" in (page.text_content("#session-warning") or "")
+    assert page.text_content("#live") == "实时：已连接"  # the stream stayed open and did not keep the session
+    page.screenshot(path=str(ARTIFACTS / "console-session-warning.png"))
+    page.click("#session-continue")
+    page.wait_for_selector("#session-warning", state="detached")
+    with connect(db_settings) as c:
+        fresh = c.execute("SELECT bool_and(last_seen_at > now() - interval '1 minute') FROM user_sessions WHERE"
+                          " user_id = (SELECT id FROM users WHERE username = 'console-idle') AND revoked_at IS NULL"
+                          ).fetchone()
+    assert fresh == (True,)
+    idle_for(31)
+    page.evaluate("window.dispatchEvent(new Event('focus'))")
     page.wait_for_url("**/login?next=*", timeout=15_000)
-    assert page.url.endswith("/login?next=%2F")
-    assert page.evaluate("sessionStorage.getItem('fengqiao.token')") is None
+    assert page.url.endswith("/login?next=" + quote(f"/#case={case_id}&tab=case", safe=""))
+    page.fill("#username", "console-idle")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_function(f"document.getElementById('case-no') && document.getElementById('case-no').textContent"
+                           f" === '{case_no}'")
+    assert page.url.endswith(f"/#case={case_id}&tab=case")
+    page.screenshot(path=str(ARTIFACTS / "console-signed-in-again.png"))
     page.context.close()
 
 
@@ -256,9 +314,10 @@ def test_a_live_change_keeps_a_dispatch_in_progress(browser: Browser, base_url: 
     created = app_client.post("/api/v1/cases", headers={**headers, "Idempotency-Key": str(uuid.uuid4())}, json=body)
     assert created.status_code == 201, created.text
     case_id = created.json()["id"]
+    make_person(db_settings, "console-op-2", "operator")
     page = new_page(browser, base_url, [])
-    page.goto(f"{base_url}/?token={operator}")
-    page.wait_for_function("document.getElementById('live').textContent === '实时：已连接'")
+    sign_in(page, base_url, "console-op-2")
+    page.wait_for_selector("#live.on")
     page.evaluate(f"window.fengqiaoConsole.selectCase({case_id})")
     page.click("#recommend")
     pick = f"li[data-staff='{crew['BROWSER1']}'] select.pick"

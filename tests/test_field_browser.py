@@ -1,5 +1,6 @@
-"""The field page on a phone-sized Chromium: steps queued while offline and sent when the signal returns,
-a position set by tapping the map when the browser gives no geolocation, and only one's own orders."""
+"""The field page on a phone-sized Chromium, signed in with a device link that an operator issued in the console:
+steps queued while offline and sent when the signal returns, a position set by tapping the map when the browser
+gives no geolocation, and only one's own orders. A field user may also sign in with the form (lands on /field)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from gis.settings import DatabaseSettings
 from gis.staff.roster import StaffRecord
 from gis.storage import staff as staff_store
 from gis.storage.pool import connect
-from tests.browser_support import chromium, live_server
+from tests.browser_support import chromium, issue_device_link, live_server, make_person, open_device_link, sign_in
 from tests.conftest import make_token
 from tests.test_console_browser import ARTIFACTS
+
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +42,9 @@ def test_field_queue_survives_lost_signal_and_tap_sets_position(browser: Browser
             home_lon=114.6301, home_lat=24.1301, capacity=3)])
         c.commit()
         staff_id = staff_store.get_staff(c, staff_code="FIELD1")["id"]
-    operator = {"Authorization": f"Bearer {make_token(db_settings, 'field-op', 'operator')}"}
-    field = make_token(db_settings, "field-user", "field", staff_code="FIELD1")
+    operator = {"Authorization": f"Bearer {make_token(db_settings, 'field-op', 'operator')}"}  # a machine client
+    make_person(db_settings, "field-op", "operator", display="李值班")
+    field_id = make_person(db_settings, "field-user", "field", staff_code="FIELD1", display="陈网格")
     with httpx.Client(base_url=base_url, headers=operator, timeout=30) as api:
         case = api.post("/api/v1/cases", headers={"Idempotency-Key": uuid.uuid4().hex},
                         json={"category": "0201", "source_channel": "walk_in",
@@ -52,12 +56,24 @@ def test_field_queue_survives_lost_signal_and_tap_sets_position(browser: Browser
                                                                                    "role": "lead"}]})
         assert sent.status_code == 201
         order_id = sent.json()["orders"][0]["id"]
+    # The centre issues a device sign-in in the console; the phone opens the link its QR code holds.
+    desk = browser.new_context(viewport={"width": 1360, "height": 860}, bypass_csp=True).new_page()
+    sign_in(desk, base_url, "field-op")
+    link = issue_device_link(desk, field_id, label="共用手机 1", screenshot=ARTIFACTS / "field-device-qr.png")
     # bypass_csp: Playwright's string predicates are eval'd, which the pages' CSP (script-src 'self') forbids
     context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, bypass_csp=True)
     page = context.new_page()
     try:
-        page.goto(f"{base_url}/field?token={field}")
+        open_device_link(page, link)
         page.wait_for_selector(f"li[data-order='{order_id}']")
+        assert page.text_content("#who") == "陈网格 · 一线工作人员 · 全县"
+        # The console lists the phone with a revoke.
+        desk.reload()
+        desk.click("button[data-tab=devices]")
+        desk.select_option("#device-user", str(field_id))
+        desk.wait_for_selector("#device-sessions li[data-session]")
+        assert "共用手机 1" in (desk.text_content("#device-sessions") or "")
+        desk.screenshot(path=str(ARTIFACTS / "console-devices.png"))
         orders = page.text_content("#orders") or ""
         assert case["case_no"] in orders and other["case_no"] not in orders  # only my own orders
         # No geolocation permission here: the page says so, and a tap on the map sets the position.
@@ -84,8 +100,49 @@ def test_field_queue_survives_lost_signal_and_tap_sets_position(browser: Browser
         page.wait_for_function(f"document.querySelector(\"li[data-order='{order_id}'] .status\").textContent"
                                " === '已接单'")
         page.screenshot(path=str(ARTIFACTS / "field-synced.png"))
+        # The link was good once: opened again (another phone), it leads to the sign-in page with the reason.
+        other = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True).new_page()
+        other.goto(link)
+        other.click("#device-sign-in")
+        other.wait_for_url("**/login?error=device_link_invalid")
+        assert "已使用" in (other.text_content("#error") or "")
+        other.context.close()
+        # Revoked in the console: the phone is signed out (opened again, it offers to sign in).
+        desk.click("#device-sessions li[data-session] button.revoke")
+        desk.wait_for_selector("#device-sessions li[data-session]", state="detached")
+        page.reload()
+        page.wait_for_selector("#signed-out")
+        page.screenshot(path=str(ARTIFACTS / "field-revoked.png"))
     finally:
         context.close()
+        desk.context.close()
         with connect(db_settings) as c:
             c.execute("UPDATE staff SET active = false WHERE staff_code = 'FIELD1'")
+            c.commit()
+
+
+def test_field_user_signs_in_with_the_form_and_lands_on_the_field_page(browser: Browser, base_url: str,
+                                                                     db_settings: DatabaseSettings) -> None:
+    make_person(db_settings, "field-form", "field", staff_code="FIELD2", display="周网格")
+    with connect(db_settings) as c:
+        staff_store.upsert_staff(c, records=[StaffRecord(
+            staff_code="FIELD2", name="周网格", role="grid_worker", skills=("02",), territory=(),
+            home_lon=114.6301, home_lat=24.1301, capacity=3)])
+        c.commit()
+    page = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True).new_page()
+    try:
+        sign_in(page, base_url, "field-form")
+        page.wait_for_url("**/field")
+        page.wait_for_selector("#who")
+        assert page.text_content("#who") == "周网格 · 一线工作人员 · 全县"
+        assert "暂无待办派单" in (page.text_content("body") or "")
+        page.click("#sign-out")
+        page.wait_for_url("**/login")
+        page.goto(base_url + "/field")
+        page.wait_for_selector("#signed-out")
+        assert page.get_attribute("#sign-in", "href") == "/login?next=%2Ffield"
+    finally:
+        page.context.close()
+        with connect(db_settings) as c:
+            c.execute("UPDATE staff SET active = false WHERE staff_code = 'FIELD2'")
             c.commit()

@@ -29,8 +29,11 @@ PUBLIC = {
     "/tiles/{layer}.json", "/docs",
     # signing in and out: the credentials are the request itself
     "/login", "/auth/login", "/auth/logout", "/api/v1/auth/token",
+    # a device link's page and its exchange (the one-time code is the credential), and how long the caller's
+    # own session has left (read from its cookie; nothing else)
+    "/device/{code}", "/auth/device", "/api/v1/auth/session",
     # page shells (their data comes from scoped routes) and a TileJSON (the tiles are scoped)
-    "/field", "/console/config.json", "/tiles/cases.json", "/maps/hotspots", "/maps/overdue",
+    "/field", "/console/config.json", "/tiles/cases.json", "/maps/hotspots", "/maps/overdue", "/favicon.ico",
     # OGC API Features over the boundaries (the cases collection has its own scoped routes)
     "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{collection_id}",
     "/ogc/collections/{collection_id}/items", "/ogc/collections/{collection_id}/items/{feature_id}",

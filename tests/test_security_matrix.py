@@ -151,6 +151,7 @@ def bearer(db: DatabaseSettings, name: str, role: str, town: str | None, staff_c
 def url_for(path: str, world: dict[str, Any]) -> str:
     values = {"case_id": world["case_a"], "staff_id": world["staff_a"], "dispatch_id": world["order_a"],
               "party_id": world["party_a"], "user_id": world["user_a"], "name": "nokey", "ref": "sample-county",
+              "session_id": "0" * 64,  # a device session id (hex of its hash)
               "code": TOWN_A, "layer": "towns", "z": 8, "x": 209, "y": 110, "collection_id": "towns",
               "feature_id": world["case_a"]}  # an OGC feature id: the case's own id in the cases collection
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)

@@ -20,11 +20,18 @@ from maps.report_pdf import weekly_pdf
 
 router = APIRouter(tags=["maps"])
 PAGES = STATIC_DIR / "supervisor"
+# The rendered map is self-contained HTML with inline scripts: it runs only inside /maps/hotspots's frame, in a
+# sandbox without this origin (its scripts cannot read the session or call the API), and fetches nothing.
+FRAMED_MAP_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline';"
+                               " img-src data: blob:; font-src data:; sandbox allow-scripts; frame-ancestors 'self'",
+    "X-Frame-Options": "SAMEORIGIN",
+}
 
 
 @router.get("/maps/hotspots", include_in_schema=False, dependencies=[allow("public")])
 def hotspots_page() -> FileResponse:
-    """A shell that fetches the map with the console's token (kept out of URLs) and shows it."""
+    """A shell that shows the signed-in user's hotspot map in a sandboxed frame."""
     return FileResponse(PAGES / "hotspots.html")
 
 
@@ -48,7 +55,7 @@ def hotspots_render(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, s
         return hotspot_map(data).html().encode("utf-8")
 
     html = RESULTS.get_or_compute(conn, ("map", flt, fdr, scope.town_code), render)
-    return Response(html, media_type="text/html; charset=utf-8")
+    return Response(html, media_type="text/html; charset=utf-8", headers=FRAMED_MAP_HEADERS)
 
 
 @router.get("/api/v1/reports/weekly", response_class=Response,

@@ -32,6 +32,13 @@ def field() -> FileResponse:
     return FileResponse(STATIC_DIR / "field" / "index.html", headers=NO_STORE)
 
 
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """The site icon (browsers ask for it on every page; a 404 would be a console error)."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "max-age=86400"})
+
+
 @router.get("/console/config.json")
 def console_config(settings: SettingsDep) -> dict[str, Any]:
     """What the pages need from the server's settings: the optional base map and its datum."""

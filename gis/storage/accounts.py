@@ -115,11 +115,12 @@ def create_session(conn: Conn, *, id_hash: bytes, user_id: int, max_s: int, clie
 
 
 def session_user(conn: Conn, *, id_hash: bytes, idle_s: int) -> User | None:
-    """The user of a live session (not revoked, not idle past ``idle_s``, not expired); touches it."""
+    """The user of a live session (not revoked, not idle past its own limit or ``idle_s``, not expired); touches it."""
     with translate_pg_errors(), conn.cursor(row_factory=class_row(User)) as cur:
         return cur.execute(
             f"UPDATE user_sessions s SET last_seen_at = now() FROM users u WHERE s.id_hash = %s AND u.id = s.user_id"
-            " AND s.revoked_at IS NULL AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => %s)"
+            " AND s.revoked_at IS NULL AND s.expires_at > now()"
+            " AND s.last_seen_at > now() - make_interval(secs => coalesce(s.idle_s, %s))"
             f" AND NOT u.disabled RETURNING {USER_COLUMNS}", (id_hash, idle_s)).fetchone()
 
 

@@ -1,5 +1,5 @@
 // The operator console: map layers + panels, state in store.js, live events applied one by one.
-import { adoptTokenFromUrl, api, signedIn } from "./api.js";
+import { api, signedIn, whoami } from "./api.js";
 import { addTiers, baseLayer } from "./layers/tiers.js";
 import { caseLayer } from "./layers/cases.js";
 import { hotspotLayer } from "./layers/hotspots.js";
@@ -7,18 +7,33 @@ import { staffLayer } from "./layers/staff.js";
 import { BoardPanel } from "./panels/board.js";
 import { CasePanel } from "./panels/case.js";
 import { CasesPanel } from "./panels/cases.js";
+import { DevicesPanel } from "./panels/devices.js";
 import { Header } from "./panels/header.js";
 import { LocatePanel, locateAt } from "./panels/locate.js";
 import { openStream } from "./stream.js";
 import { applyEvent, loadBoard, loadCases, loadStaff, loadWatch, note, selectCase, set, state, subscribe } from "./store.js";
 import { html, render, useEffect, useState } from "./view.js";
 
-adoptTokenFromUrl();
 // Explicit zoom limits: otherwise Leaflet takes them from the layers (the grids layer would force z12).
 const map = L.map("map", { preferCanvas: true, minZoom: 5, maxZoom: 18 }).setView([24.12, 114.62], 10);
 L.control.scale({ imperial: false }).addTo(map);
 
 const TABS = [["locate", "定位登记"], ["cases", "案件"], ["case", "详情"], ["board", "调度"]];
+const DEVICE_ROLES = ["operator", "admin"];  // who issues device sign-in links to field staff
+const tabs = () => (state.user && DEVICE_ROLES.includes(state.user.role) ? [...TABS, ["devices", "设备"]] : TABS);
+
+// The selection lives in the address's hash (#case=12&tab=board), so signing in again returns to it.
+function readHash() {
+  const h = new URLSearchParams(window.location.hash.slice(1));
+  return { caseId: Number(h.get("case")) || null, tab: h.get("tab") };
+}
+function writeHash(s) {
+  const h = new URLSearchParams();
+  if (s.selected) h.set("case", s.selected);
+  if (s.tab) h.set("tab", s.tab);
+  const next = "#" + h.toString();
+  if (window.location.hash !== next) history.replaceState(null, "", window.location.pathname + window.location.search + next);
+}
 
 function useStore() {
   const [, tick] = useState(0);
@@ -33,8 +48,9 @@ function Top() {
 
 function App() {
   useStore();
-  const panel = { locate: LocatePanel, cases: CasesPanel, case: CasePanel, board: BoardPanel }[state.tab];
-  return html`<div id="tabs" role="tablist">${TABS.map(([key, label]) => html`<button role="tab" data-tab=${key}
+  const panel = { locate: LocatePanel, cases: CasesPanel, case: CasePanel, board: BoardPanel,
+    devices: DevicesPanel }[state.tab] || CasesPanel;
+  return html`<div id="tabs" role="tablist">${tabs().map(([key, label]) => html`<button role="tab" data-tab=${key}
       class=${state.tab === key ? "tab on" : "tab"} onClick=${() => set({ tab: key })}>${label}</button>`)}</div>
     <div id="panel-body">${state.meta ? html`<${panel} state=${state} />` : html`<p class="hint">加载中…</p>`}</div>`;
 }
@@ -48,6 +64,8 @@ const svg = L.svg();  // lines as SVG paths above the canvas tiles
 const staff = staffLayer();
 
 async function start() {
+  const user = await whoami();
+  set({ user, checked: true });
   const [ready, meta, categories, config, extent] = await Promise.all([
     fetch("/readyz").then((r) => r.json()).catch(() => null), api("/api/v1/meta"), api("/api/v1/categories"),
     fetch("/console/config.json").then((r) => r.json()).catch(() => null), api("/api/v1/areas/extent")]);
@@ -62,6 +80,10 @@ async function start() {
   if (signedIn()) {  // live data first: the stream and the lists do not wait for map tiles
     openStream({ onEvent: applyEvent, onState: (live) => set({ live }) });
     Promise.all([loadCases(), loadWatch(), loadBoard(), loadStaff()]);
+    const back = readHash();
+    if (back.tab && tabs().some(([key]) => key === back.tab)) set({ tab: back.tab });
+    if (back.caseId) selectCase(back.caseId).then(() => back.tab && set({ tab: back.tab }));
+    subscribe(writeHash);
   }
   const base = baseLayer(config);
   if (base) base.addTo(map);

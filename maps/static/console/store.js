@@ -3,7 +3,7 @@ import { api, query } from "./api.js";
 
 const listeners = new Set();
 export const state = {
-  meta: null, categories: [], ready: null, live: "off", user: null,
+  meta: null, categories: [], ready: null, live: "off", user: null, checked: false,
   filters: { status: [], warning: [], category: "", town: "", channel: "", since: "", until: "", overdue: false },
   page: { offset: 0, limit: 20 }, list: { items: [], total: 0 }, watch: [],
   selected: null, detail: null, orders: [], recommendations: null,

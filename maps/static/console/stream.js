@@ -1,4 +1,4 @@
-// The live event stream (text/event-stream read with fetch, so the token never appears in a URL).
+// The live event stream (text/event-stream read with fetch; the session cookie goes along like on any request).
 // Reconnects from the last event id it saw, so nothing is missed while the connection was down.
 import { authorize, signInAgain } from "./api.js";
 

@@ -1,13 +1,13 @@
 // The field page: my orders and their steps, the case's place with a navigation link, my position from
 // the browser (WGS84) or a tap on the map, and a queue that retries status updates when the signal drops.
-import { adoptTokenFromUrl, api, errorText, signedIn } from "/static/console/api.js";
+import { api, errorText, here, signedIn, whoami } from "/static/console/api.js";
+import { userLabel } from "/static/console/userbar.js";
 import { openStream } from "/static/console/stream.js";
 import { html, render, useEffect, useState } from "/static/console/view.js";
 import { since } from "/static/console/view.js";
 import { enqueue, flush, pending } from "./queue.js";
 
-adoptTokenFromUrl();
-const app = { meta: null, me: null, orders: [], live: "off", queue: pending().length, message: "", position: null,
+const app = { meta: null, me: null, user: null, checked: false, orders: [], live: "off", queue: pending().length, message: "", position: null,
   geo: "未开始", listeners: new Set() };
 const update = (patch) => { Object.assign(app, patch); app.listeners.forEach((fn) => fn()); };
 
@@ -105,11 +105,17 @@ function FieldMap() {
 function App() {
   const [, tick] = useState(0);
   useEffect(() => { const fn = () => tick((n) => n + 1); app.listeners.add(fn); return () => app.listeners.delete(fn); }, []);
-  if (!signedIn()) return html`<p class="pad">请使用指挥中心发放的链接登录。</p>`;
+  if (!app.checked) return html`<p class="pad">加载中…</p>`;
+  if (!signedIn()) return html`<div class="pad" id="signed-out"><p>尚未登录。共用或新手机请扫描指挥中心发放的登录二维码；
+      也可以用账号密码登录。</p><p><a id="sign-in" class="button" href=${"/login?next=" + encodeURIComponent(here())}>账号密码登录</a></p></div>`;
+  if (!app.me) return html`<div class="pad" id="no-staff"><p>${userLabel(app.user)}</p>
+      <p>此账号未关联一线人员，无法接收派单。请联系指挥中心在账号中关联人员编号。</p>
+      <form class="sign-out" method="post" action="/auth/logout"><button id="sign-out" type="submit">退出</button></form></div>`;
   if (!app.meta) return html`<p class="pad">加载中…</p>`;
   const active = app.orders.filter((o) => o.active);
   const pos = app.position;
-  return html`<header><b>一线工作台</b> ${app.me ? app.me.name : ""}
+  return html`<header><b>一线工作台</b> <span id="who">${userLabel(app.user)}</span>
+      <form class="sign-out" method="post" action="/auth/logout"><button id="sign-out" type="submit">退出</button></form>
       <span id="live" class=${"live " + app.live}>${app.live === "on" ? "实时" : "离线"}</span>
       <span id="queue" class=${app.queue ? "queue waiting" : "queue"}>${app.queue ? `待发送 ${app.queue}` : "已同步"}</span></header>
     ${app.message && html`<p class="message">${app.message}</p>`}
@@ -126,9 +132,14 @@ function App() {
 
 async function start() {
   render(html`<${App} />`, document.getElementById("app"));
-  if (!signedIn()) return;
-  const [meta, me] = await Promise.all([api("/api/v1/meta"), api("/api/v1/staff?limit=1")]);
-  update({ meta: meta.body, me: me.ok && me.body.items.length ? me.body.items[0] : null });
+  const user = await whoami();
+  update({ user, checked: true });
+  if (!user) return;
+  const meta = await api("/api/v1/meta");
+  // The staff member this account is linked to (orders and positions are theirs).
+  const me = user.staff_id ? await api("/api/v1/staff/" + user.staff_id) : null;
+  update({ meta: meta.body, me: me && me.ok ? me.body : null });
+  if (!app.me) return;
   await loadOrders();
   openStream({ onEvent: (kind) => { if (kind.startsWith("dispatch.")) loadOrders(); }, onState: (live) => update({ live }) });
   watchGeolocation();

@@ -1,13 +1,14 @@
-// The overdue / 督办 board: reads /api/v1/overdue and /api/v1/supervisions with the console's token.
+// The overdue / 督办 board: reads /api/v1/overdue and /api/v1/supervisions as the signed-in user.
+import { api, errorText, whoami } from "/static/console/api.js";
+import { mountUserBar } from "/static/console/userbar.js";
+
+const user = await whoami();
+mountUserBar(document.getElementById("user-bar"), user);
 (function () {
-  var params = new URLSearchParams(location.search);
-  if (params.get("token")) { localStorage.setItem("fengqiao.token", params.get("token")); }
-  var token = localStorage.getItem("fengqiao.token"), limit = 50, offset = 0;
+  var limit = 50, offset = 0;
   var form = document.getElementById("filters");
   function get(path) {
-    return fetch(path, {headers: token ? {"Authorization": "Bearer " + token} : {}}).then(function (r) {
-      return r.json().then(function (body) { if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText); return body; });
-    });
+    return api(path).then(function (res) { if (!res.ok) throw new Error(errorText(res)); return res.body; });
   }
   function cell(tr, text, cls) { var td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; tr.appendChild(td); }
   function query() {
@@ -26,8 +27,8 @@
         cell(tr, c.overdue ? "已超期" : (c.warning_level === "red" ? "红色预警" : "黄色预警"), c.overdue ? "red" : c.warning_level);
         cell(tr, local(c.due_at)); cell(tr, String(c.supervisions)); body.appendChild(tr);
       });
-      document.getElementById("summary").textContent = "共 " + page.total + " 件，第 " + (offset + 1) + "–" +
-        Math.min(offset + limit, page.total) + " 件（按办理时限排序）";
+      document.getElementById("summary").textContent = page.total === 0 ? "共 0 件" : "共 " + page.total + " 件，第 " +
+        (offset + 1) + "–" + Math.min(offset + limit, page.total) + " 件（按办理时限排序）";
       document.getElementById("prev").disabled = offset === 0;
       document.getElementById("next").disabled = offset + limit >= page.total;
     }).catch(function (e) { document.getElementById("summary").textContent = "无法读取：" + e.message; });
@@ -44,5 +45,5 @@
   form.addEventListener("submit", function (e) { e.preventDefault(); offset = 0; load(); });
   document.getElementById("prev").addEventListener("click", function () { offset = Math.max(0, offset - limit); load(); });
   document.getElementById("next").addEventListener("click", function () { offset += limit; load(); });
-  load();
+  if (user) load(); else document.getElementById("summary").textContent = "请先登录。";
 })();
