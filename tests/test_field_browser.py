@@ -18,6 +18,8 @@ from tests.browser_support import chromium, live_server
 from tests.conftest import make_token
 from tests.test_console_browser import ARTIFACTS
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def base_url(db_settings: DatabaseSettings) -> Iterator[str]:
