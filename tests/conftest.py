@@ -19,16 +19,17 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-os.environ.setdefault("FENGQIAO_WARM_HOTSPOTS", "0")  # before any AppSettings is read (servers in threads too)
+from api.main import create_app
+from gis.models import Generation
+from gis.sample.load import ensure_sample_files, load_sample_county
+from gis.settings import PROJECT_ROOT, AppSettings, DatabaseSettings
+from gis.storage import access, cluster
+from gis.storage.database import clone_database, drop_database, prepare_database
+from gis.storage.pool import connect
+from tests.real_outlines import write_outlines
 
-from api.main import create_app  # noqa: E402
-from gis.models import Generation  # noqa: E402
-from gis.sample.load import ensure_sample_files, load_sample_county  # noqa: E402
-from gis.settings import PROJECT_ROOT, AppSettings, DatabaseSettings  # noqa: E402
-from gis.storage import access, cluster  # noqa: E402
-from gis.storage.database import clone_database, drop_database, prepare_database  # noqa: E402
-from gis.storage.pool import connect  # noqa: E402
-from tests.real_outlines import write_outlines  # noqa: E402
+# Read by every AppSettings made from here on: in-process apps, servers in threads and child processes.
+os.environ.setdefault("FENGQIAO_WARM_HOTSPOTS", "0")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _TEMPLATES: dict[str, DatabaseSettings] = {}  # "migrated" / "sample" -> this session's template database
