@@ -6,6 +6,7 @@ point inside the repository (or at system paths a Debian machine has, such as ``
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -24,14 +25,14 @@ OUTSIDE_BY_CODE = re.compile(r"PROJECT_ROOT\.parent|SHARED_DIR")
 def repository_files() -> list[Path]:
     """Every text file of the checkout that a clone carries (tests, docs, scripts, code, data notes)."""
     found = []
-    for path in ROOT.rglob("*"):
-        parts = set(path.relative_to(ROOT).parts[:-1])
-        if parts & SKIPPED_DIRS or any(p.endswith(".egg-info") for p in parts) or not path.is_file():
-            continue
-        if path == Path(__file__).resolve():
-            continue  # this file spells the patterns out
-        if path.suffix in TEXT_SUFFIXES or path.name in SCRIPTS:
-            found.append(path)
+    for folder, dirs, names in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info")]  # prune .venv etc.
+        for name in names:
+            path = Path(folder) / name
+            if path == Path(__file__).resolve():
+                continue  # this file spells the patterns out
+            if path.suffix in TEXT_SUFFIXES or name in SCRIPTS:
+                found.append(path)
     return found
 
 
