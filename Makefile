@@ -46,9 +46,11 @@ test-fast: setup
 	$(BIN)/pytest -m "$(FAST)" $(PYTEST_ARGS)
 
 test-browser: setup
+	$(BIN)/fengqiao db up >/dev/null || true
 	$(BIN)/pytest -m browser $(PYTEST_ARGS)
 
 test-processes: setup
+	$(BIN)/fengqiao db up >/dev/null || true
 	$(BIN)/pytest -m processes $(PYTEST_ARGS)
 
 test-drills: setup
