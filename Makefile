@@ -30,11 +30,31 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# `make test` (./dev test, .ci/run): lint, the fast tests, then the slow families in order, each its own pytest
+# run; the first failure stops it. `make pytest` runs everything in one session (PYTEST_ARGS narrows it).
+FAST := not browser and not processes and not drill
+.PHONY: test-fast test-browser test-processes test-drills
+
 pytest: setup
 	$(BIN)/fengqiao db up >/dev/null || true
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint pytest
+test: lint test-fast test-browser test-processes test-drills
+
+test-fast: setup
+	$(BIN)/fengqiao db up >/dev/null || true
+	$(BIN)/pytest -m "$(FAST)" $(PYTEST_ARGS)
+
+test-browser: setup
+	$(BIN)/fengqiao db up >/dev/null || true
+	$(BIN)/pytest -m browser $(PYTEST_ARGS)
+
+test-processes: setup
+	$(BIN)/fengqiao db up >/dev/null || true
+	$(BIN)/pytest -m processes $(PYTEST_ARGS)
+
+test-drills: setup
+	$(BIN)/pytest -m drill $(PYTEST_ARGS)
 
 bench: db
 	for f in bench/bench_*.py; do $(PY) $$f || exit 1; done

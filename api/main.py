@@ -88,13 +88,15 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
         roles.warn_if_not_enforced(db)
         pool = make_pool(db)
         pool.open(wait=False)
-        services = Services(pool, db, sweep_every_s=settings.sweep_every_s, audit_key=keys().session)
+        services = Services(pool, db, sweep_every_s=settings.sweep_every_s, audit_key=keys().session,
+                            warm_hotspots=settings.warm_hotspots)
         hub = EventHub(asyncio.get_running_loop())
         services.on_event(hub.wake)
         app.state.services, app.state.hub = services, hub
         services.start()
-        # Serve once the index is in memory (a few seconds), or after 30 s anyway: /readyz says what is missing.
-        await asyncio.to_thread(services.wait_until_built, 30.0)
+        # Serve once the index is in memory (a few seconds), or after startup_wait_s anyway: /readyz says what
+        # is missing.
+        await asyncio.to_thread(services.wait_until_built, settings.startup_wait_s)
         try:
             yield
         finally:

@@ -209,8 +209,10 @@ class Services:
     """The process's in-memory state, created once by the server (or a test) and started with it."""
 
     def __init__(self, pool: Pool, db: DatabaseSettings, rules: Rules | None = None, *,
-                 sweep_every_s: float = 60.0, audit_key: bytes | None = None) -> None:
+                 sweep_every_s: float = 60.0, audit_key: bytes | None = None, warm_hotspots: bool = True) -> None:
         self.pool = pool
+        self.warm_hotspots = warm_hotspots
+        self.warmer: threading.Thread | None = None  # the hotspot warm-up, when it was started
         self.sealer = Sealer(pool, audit_key) if audit_key is not None else None
         self.rules = rules or Rules(load_rules(), load_scoring())
         self.locate = LocateService(pool)
@@ -231,7 +233,9 @@ class Services:
             service.start()
         self.sweeper.start()
         self.listener.start()
-        threading.Thread(target=self._warm_hotspots, name="fengqiao-hotspot-weights", daemon=True).start()
+        if self.warm_hotspots:
+            self.warmer = threading.Thread(target=self._warm_hotspots, name="fengqiao-hotspot-weights", daemon=True)
+            self.warmer.start()
         if self.sealer is not None:
             self.sealer.start()
 

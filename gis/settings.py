@@ -116,6 +116,12 @@ class AppSettings(BaseSettings):
     sweep_every_s: float = 60.0  # deadline warnings are raised inside the server this often (one process at a time)
     # An open event stream re-checks its caller's credential and scope this often (and ends when they changed).
     stream_check_s: float = 2.0
+    # Build the hotspot weights in the background at start (seconds of CPU), so the first supervisor's map is
+    # quick. Off where nobody asks for hotspots soon (the tests): the first request then builds them.
+    warm_hotspots: bool = True
+    # How long start-up waits for the in-memory services (locate index, staff trees, listener) before serving
+    # anyway; /readyz says what is still missing.
+    startup_wait_s: float = 30.0
 
 
 class SecuritySettings(BaseSettings):

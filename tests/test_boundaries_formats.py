@@ -19,7 +19,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from gis.boundaries.load import LoadOptions, prepare
+from gis.boundaries.load import LoadOptions, Prepared, prepare
 from gis.errors import InvalidInput
 
 RARE = ["喆", "赟", "𬌗"]
@@ -85,11 +85,18 @@ def files(grids: gpd.GeoDataFrame, tmp_path_factory: pytest.TempPathFactory) -> 
 FORMATS = ["geojson", "gpkg", "shapefile_gbk_no_cpg", "zip", "kml", "kmz", "csv_wkt_gb18030", "xlsx_wkt", "dxf"]
 
 
+@pytest.fixture(scope="module")
+def prepared_by_format() -> dict[str, Prepared]:
+    """Each format's dry run, kept for the tests that ask more of the same run (a whole county takes seconds)."""
+    return {}
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_gives_the_same_grids(conn: psycopg.Connection, grids: gpd.GeoDataFrame,
-                                           files: dict[str, tuple[Path, dict[str, Any]]], fmt: str) -> None:
+                                           files: dict[str, tuple[Path, dict[str, Any]]], fmt: str,
+                                           prepared_by_format: dict[str, Prepared]) -> None:
     path, extra = files[fmt]
-    prepared = prepare(conn, path, LoadOptions(tier="grid", **extra))
+    prepared = prepared_by_format[fmt] = prepare(conn, path, LoadOptions(tier="grid", **extra))
     assert prepared.report.ok and prepared.report.findings == [], prepared.report.as_table()
     got = prepared.areas[prepared.areas.tier == 4].sort_values("code").reset_index(drop=True)
     assert len(got) == GRIDS
@@ -111,9 +118,10 @@ def test_source_literals(grids: gpd.GeoDataFrame) -> None:
     assert total == pytest.approx(TOTAL_AREA_M2, abs=1)
 
 
-def test_gbk_detected_without_cpg(conn: psycopg.Connection, files: dict[str, tuple[Path, dict[str, Any]]]) -> None:
+def test_gbk_detected_without_cpg(conn: psycopg.Connection, files: dict[str, tuple[Path, dict[str, Any]]],
+                                  prepared_by_format: dict[str, Prepared]) -> None:
     path, _ = files["shapefile_gbk_no_cpg"]
-    prepared = prepare(conn, path, LoadOptions(tier="grid"))
+    prepared = prepared_by_format.get("shapefile_gbk_no_cpg") or prepare(conn, path, LoadOptions(tier="grid"))
     assert "attribute encoding GB18030 (detected)" in prepared.report.notes
     given = prepare(conn, path, LoadOptions(tier="grid", encoding="GB18030"))
     assert "attribute encoding GB18030 (given)" in given.report.notes

@@ -38,6 +38,7 @@ from tests.browser_support import (
 from tests.conftest import make_token
 
 pytestmark = pytest.mark.browser
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "artifacts"
 POINT = (114.6471302, 24.0688967)  # 坪湾社区第7网格, 隆联街道
 

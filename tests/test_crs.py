@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -9,7 +11,6 @@ import shapely
 
 from gis.crs import bd09_to_wgs84, gcj02_to_wgs84, parse_crs, to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from gis.errors import InvalidInput
-from tests.conftest import SHARED
 
 
 def test_forward_gcj02_known_answer() -> None:
@@ -40,8 +41,8 @@ def test_outside_china_is_unchanged() -> None:
 
 
 @pytest.mark.parametrize("county", ["heping", "haifeng"])
-def test_gcj02_fixture_matches_its_wgs84_twin_within_a_metre(county: str) -> None:
-    folder = SHARED / "data" / "counties"
+def test_gcj02_fixture_matches_its_wgs84_twin_within_a_metre(counties: Path, county: str) -> None:
+    folder = counties
     truth = shapely.union_all(gpd.read_file(folder / f"{county}_county.geojson").geometry.values)
     raw = shapely.union_all(gpd.read_file(folder / f"{county}_county_gcj02_raw.geojson").geometry.values)
     fixed = shapely.transform(raw, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], "gcj02")))

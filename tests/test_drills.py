@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from drills import backup, crash, diskfull, load, netfault, outage, retries
+
+pytestmark = pytest.mark.drill
 
 
 def _no_loss(figures: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
@@ -47,6 +48,7 @@ def test_errors_answer_in_the_documented_shape(app_client: TestClient, admin_hea
     assert missing.status_code == 404 and set(missing.json()["error"]) >= {"reason", "message"}
 
 
+@pytest.mark.browser
 def test_swagger_ui_works_without_internet(db_settings: DatabaseSettings) -> None:
     with live_server(db_settings) as base_url, chromium() as browser:
         page = browser.new_page()

@@ -21,6 +21,8 @@ from gis.storage.pool import connect
 from tests.browser_support import free_port
 from tests.conftest import make_token, use_database
 
+pytestmark = pytest.mark.processes
+
 TINY = Path(__file__).parent / "fixtures" / "boundaries" / "clean"
 TINY_POINT = {"lon": 114.605, "lat": 24.115}  # grid 990101001001001 of the tiny corpus
 CASE_POINT = {"lon": 114.6471302, "lat": 24.0688967}  # grid 449901001008007 of the sample county

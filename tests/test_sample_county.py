@@ -11,7 +11,6 @@ import shapely
 
 from gis.sample.county import CountySpec, build_county
 from gis.sample.tiling import TilingCounts
-from tests.conftest import SHARED
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +63,8 @@ def test_irregular_edges_and_urban_grids(layers: dict[str, gpd.GeoDataFrame]) ->
     assert layers["villages"].name.str.endswith(("村", "社区")).all()
 
 
-def test_generator_accepts_a_real_outline() -> None:
-    outline_path = SHARED / "data" / "counties" / "heping_county.geojson"
+def test_generator_accepts_a_real_outline(counties: Path) -> None:
+    outline_path = counties / "heping_county.geojson"
     spec = CountySpec(
         code="441624", name="和平县", counts=TilingCounts(4, 30, 240), seed=5, outline_path=outline_path
     )

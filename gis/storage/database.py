@@ -57,6 +57,19 @@ def prepare_database(settings: DatabaseSettings) -> list[str]:
     return applied
 
 
+def clone_database(template: DatabaseSettings, target: DatabaseSettings) -> DatabaseSettings:
+    """``target``'s database made anew as a copy of ``template``'s (``CREATE DATABASE ... TEMPLATE``).
+
+    A file-level copy of a migrated or loaded database, much quicker than migrating or loading again
+    (the test suites' scratch databases). Nobody may be connected to the template meanwhile.
+    """
+    drop_database(target)
+    name, source = database_name(target.owner_url), database_name(template.owner_url)
+    with connect(target, url=url_for_database(target.owner_url, "postgres"), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(source)))
+    return target
+
+
 def drop_database(settings: DatabaseSettings) -> None:
     """Drop the settings' database (test clean-up), disconnecting its sessions (as the superuser when local)."""
     name = database_name(settings.owner_url)
@@ -73,5 +86,5 @@ def ping(conn: psycopg.Connection) -> None:
         raise Unavailable(f"database did not answer: {exc}") from exc
 
 
-__all__ = ["database_name", "drop_database", "ensure_database", "ping", "prepare_database", "redact",
+__all__ = ["clone_database", "database_name", "drop_database", "ensure_database", "ping", "prepare_database", "redact",
            "url_for_database"]
