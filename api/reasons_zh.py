@@ -32,6 +32,9 @@ REASON_ZH: dict[str, str] = {
     "bad_key": "服务器密钥格式不正确",
     "missing_key": "服务器缺少密钥配置",
     "reason_required": "请填写查看原因",
+    "device_link_invalid": "设备登录链接无效、已使用或已过期，请向指挥中心重新获取",
+    "device_session_not_found": "没有这个有效的设备登录",
+    "out_of_region": "该账号属于其他乡镇",
     # requests
     "validation_failed": "请求内容不合法",
     "bad_argument": "参数不合法",

@@ -124,8 +124,8 @@ def test_illegal_moves(app_client: TestClient, operator: dict[str, str]) -> None
     illegal = move(app_client, operator, cid, "resolve", note="x")
     assert illegal.status_code == 409
     assert illegal.json()["error"] == {
-        "reason": "illegal_transition", "message": "cannot resolve a case that is registered",
-        "state": "registered", "allowed": ["triage", "return", "mark_duplicate"]}
+        "reason": "illegal_transition", "message": "案件当前状态下不能进行该操作",
+        "detail": "cannot resolve a case that is registered", "state": "registered", "allowed": ["triage", "return", "mark_duplicate"]}
     assert move(app_client, operator, cid, "return").json()["error"]["reason"] == "missing_field"
     assert move(app_client, operator, cid, "fly").json()["error"]["reason"] == "unknown_action"
     returned = move(app_client, operator, cid, "return", note="不属于受理范围")
