@@ -105,9 +105,10 @@ def run_serve(args: argparse.Namespace) -> int:
         tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     if getattr(args, "workers", 1) > 1:  # each worker process builds its app from the environment
         uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=args.workers,
-                    log_level="info", **tls)  # type: ignore[arg-type]
+                    log_level="info", timeout_keep_alive=settings.keep_alive_s, **tls)  # type: ignore[arg-type]
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **tls)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                    timeout_keep_alive=settings.keep_alive_s, **tls)  # type: ignore[arg-type]
     return 0
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any
+from time import monotonic
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -15,7 +19,7 @@ from gis.accounts.sessions import Client
 from gis.cases.book import CaseRules
 from gis.cases.models import Case
 from gis.crypto import keys as crypto_keys
-from gis.errors import Forbidden, Unauthorized
+from gis.errors import Forbidden, Unauthorized, Unavailable
 from gis.locate import LocateIndex
 from gis.models import User
 from gis.policy import Rule, Scope, database_scope
@@ -26,12 +30,13 @@ from gis.staff.recommend import Scoring
 from gis.staff.spatial import StaffPoints
 from gis.storage import access
 from gis.storage import cases as case_store
-from gis.storage.pool import Conn, Pool, translate_pg_errors
+from gis.storage.pool import BUSY_SLICE_S, Conn, Pool, translate_pg_errors
 from gis.storage.row_security import ScopedConnection
 
 bearer = HTTPBearer(auto_error=False)
 SESSION_COOKIE = "fengqiao_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=1)
@@ -85,22 +90,116 @@ async def get_settings(request: Request) -> AppSettings:
     return request.app.state.settings
 
 
-def get_conn(request: Request, pool: Annotated[Pool, Depends(get_pool)]) -> Iterator[Conn]:
+def _gate(request: Request, pool: Pool) -> asyncio.Semaphore:
+    """The process's turns at the pool: as many as it has connections (one gate per event loop)."""
+    loop = asyncio.get_running_loop()
+    held = getattr(request.app.state, "connection_gate", None)
+    if held is None or held[0] is not loop:
+        held = (loop, asyncio.Semaphore(pool.max_size))
+        request.app.state.connection_gate = held
+    gate: asyncio.Semaphore = held[1]
+    return gate
+
+
+@asynccontextmanager
+async def pool_turn(request: Request, pool: Pool) -> AsyncIterator[float]:
+    """Wait, on the event loop and without a thread, for a turn at the pool; yields the seconds waited.
+
+    Only as many requests as the pool has connections hold or wait for one on a worker thread, so a
+    request holding a connection always finds a thread for its next step (its identity, its endpoint)
+    and no pile of threads blocked on the pool can starve the ones that would give connections back.
+    The wait counts against the pool's bounds, and ends at once when the database is found away.
+    """
+    gate = _gate(request, pool)
+    start = monotonic()
+    while True:
+        left = pool.busy_timeout - (monotonic() - start)
+        if left <= 0 or (pool.stalled() and monotonic() - start >= pool.request_timeout):
+            raise Unavailable("database unavailable: every connection is in use or the database does not answer",
+                              reason="database_busy" if left <= 0 else "unavailable")
+        try:
+            await asyncio.wait_for(gate.acquire(), timeout=min(BUSY_SLICE_S, left))
+            break
+        except TimeoutError:
+            continue
+    try:
+        yield monotonic() - start
+    finally:
+        gate.release()
+
+
+def _enter(lease: AbstractContextManager[Conn]) -> Conn:
+    with translate_pg_errors():
+        return lease.__enter__()
+
+
+def _exit(lease: AbstractContextManager[Conn], exc: BaseException | None) -> None:
+    """Give the connection back: commit, or roll back for ``exc`` (which the caller raises on)."""
+    with translate_pg_errors():
+        if exc is None:
+            lease.__exit__(None, None, None)
+        else:
+            lease.__exit__(type(exc), exc, exc.__traceback__)
+
+
+@asynccontextmanager
+async def _leased(request: Request, pool: Pool, open_lease: Callable[[float], AbstractContextManager[Conn]],
+                  on_error: Callable[[Conn, BaseException], None] | None = None) -> AsyncIterator[Conn]:
+    """A connection taken in the pool's turn; given back (commit, or roll back) even if the client went away."""
+    async with pool_turn(request, pool) as waited:
+        lease = open_lease(waited)
+        with anyio.CancelScope(shield=True):  # a connection taken is always given back
+            conn = await anyio.to_thread.run_sync(_enter, lease)
+        try:
+            with translate_pg_errors():
+                yield conn
+        except BaseException as exc:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_fail, lease, conn, exc, on_error)
+            raise
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_exit, lease, None)
+
+
+def _fail(lease: AbstractContextManager[Conn], conn: Conn, exc: BaseException,
+          on_error: Callable[[Conn, BaseException], None] | None) -> None:
+    try:
+        if on_error is not None and isinstance(exc, Exception):
+            on_error(conn, exc)
+    finally:
+        _exit(lease, exc)
+
+
+async def get_conn(request: Request, pool: Annotated[Pool, Depends(get_pool)]) -> AsyncIterator[Conn]:
     """A pooled connection for one request; committed when the route returns without error.
 
     A write that fails after the caller was identified leaves one audit row saying so (the row written
     with the change was rolled back with it).
     """
-    with translate_pg_errors(), pool.request_connection() as conn:
-        try:
-            yield conn
-        except Exception as exc:
-            user = getattr(request.state, "user", None)
-            if user is not None and request.method not in SAFE_METHODS:
-                conn.rollback()
-                audit_request(conn, request, user, result=getattr(exc, "reason", type(exc).__name__))
-                conn.commit()
-            raise
+
+    def audit_failure(conn: Conn, exc: BaseException) -> None:
+        user = getattr(request.state, "user", None)
+        if user is not None and request.method not in SAFE_METHODS:
+            conn.rollback()
+            audit_request(conn, request, user, result=getattr(exc, "reason", type(exc).__name__))
+            conn.commit()
+
+    async with _leased(request, pool, lambda waited: pool.request_connection(waited_s=waited),
+                       audit_failure) as conn:
+        yield conn
+
+
+async def run_with_connection(request: Request, pool: Pool, work: Callable[[Conn], T]) -> T:
+    """``work(conn)`` on one worker thread that takes the connection, uses it and gives it back (in a turn)."""
+    async with pool_turn(request, pool) as waited:
+
+        def run() -> T:
+            with translate_pg_errors(), pool.request_connection(waited_s=waited) as conn:
+                return work(conn)
+
+        with anyio.CancelScope(shield=True):
+            result = await anyio.to_thread.run_sync(run)
+    return result
 
 
 ConnDep = Annotated[Conn, Depends(get_conn, scope="function")]
@@ -238,13 +337,15 @@ ActableCase = Annotated[Case, Depends(actable_case)]
 StatsScope = Annotated[Scope, allow("stats.read")]
 
 
-def county_statistics_connection(services: ServicesDep, scope: StatsScope) -> Iterator[Conn]:
+async def county_statistics_connection(request: Request, services: ServicesDep,
+                                       scope: StatsScope) -> AsyncIterator[Conn]:
     """A connection that counts every case of the county, for statistics whose units depend on their neighbours.
 
     Gi* of a unit at a town's border needs the counts across it, and rankings compare towns. Only counts leave
     these computations (nothing personal), and the route returns only the caller's units (``scope.town_code``).
     """
-    with translate_pg_errors(), services.pool.system_connection() as conn:
+    pool = services.pool
+    async with _leased(request, pool, lambda waited: pool.system_connection(waited_s=waited)) as conn:
         yield conn
 
 

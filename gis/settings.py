@@ -37,7 +37,7 @@ class DatabaseSettings(BaseSettings):
     # unanswered before the watchdog asks whether the server is still working on it (else the connection
     # is cut: a blackholed network cannot hang a request).
     pool_timeout_s: float = 1.5
-    pool_busy_timeout_s: float = 10.0
+    pool_busy_timeout_s: float = 5.0
     statement_timeout_ms: int = 30_000  # the server's pooled connections; CLI loads have none
     idle_in_transaction_timeout_ms: int = 60_000
     query_deadline_s: float = 3.0
@@ -90,6 +90,10 @@ class AppSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Idle keep-alive connections are closed after this long: longer than clients and proxies keep theirs
+    # idle (a proxy's upstream keep-alive must be shorter, see deploy/nginx/fengqiao.conf), so a client
+    # never reuses a connection the server is closing at that moment.
+    keep_alive_s: int = 75
     data_dir: Path = PROJECT_ROOT / "data"
     max_upload_mb: int = 200
     border_distance_m: float = 50.0
