@@ -260,6 +260,18 @@ def _check_origin(request: Request) -> None:
 UserDep = Annotated[User, Depends(current_user)]
 
 
+def optional_user(
+    request: Request, conn: ConnDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> User | None:
+    """The caller on a public route that shows more to some callers: None when no credential was sent."""
+    if (credentials is None or not credentials.credentials) and not request.cookies.get(SESSION_COOKIE):
+        return None
+    return current_user(request, conn, credentials)
+
+
+OptionalUserDep = Annotated[User | None, Depends(optional_user)]
+
+
 
 def allow(rule_name: str) -> Any:
     """The one way a route declares its access policy: ``scope: Annotated[Scope, allow("cases.read")]``.

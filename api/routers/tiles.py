@@ -26,7 +26,7 @@ from gis.storage.pool import Conn
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
-TILE_FORMAT = 5  # bump when the tile contents change shape, so cached ETags stop matching
+TILE_FORMAT = 6  # bump when the tile contents change shape, so cached ETags stop matching
 MAXZOOM = 18
 ATTRIBUTION = "边界：县综治中心网格数据"
 TILE_CACHE_BYTES = 48 * 2**20  # boundary tiles kept in memory per process (least recently used go first)
