@@ -171,7 +171,8 @@ class DrillCluster:
 
         As deployments run: the owner migrates and loads, the application role (row-level security) serves.
         """
-        settings = DatabaseSettings(database_url=self.app_url(dbname), owner_database_url=self.owner_url(dbname))
+        settings = DatabaseSettings(database_url=self.app_url(dbname)).model_copy(
+            update={"owner_database_url": self.owner_url(dbname)})
         with psycopg.connect(self.url("postgres"), autocommit=True) as superuser:
             create_cluster_roles(superuser, ROLES)
             if not superuser.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
