@@ -165,7 +165,8 @@ def _fail(lease: AbstractContextManager[Conn], conn: Conn, exc: BaseException,
           on_error: Callable[[Conn, BaseException], None] | None) -> None:
     try:
         if on_error is not None and isinstance(exc, Exception):
-            on_error(conn, exc)
+            with translate_pg_errors():  # a connection lost meanwhile is a 503, as for the route itself
+                on_error(conn, exc)
     finally:
         _exit(lease, exc)
 
