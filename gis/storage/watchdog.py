@@ -105,6 +105,7 @@ class Watchdog:
 
     def _judge(self, overdue: list[tuple[int, psycopg.Connection]]) -> None:
         """One question to the server for every overdue query; cut the ones it is not working on."""
+        overdue = [(key, conn) for key, conn in overdue if not conn.closed]  # given back and closed meanwhile
         asking = [(key, conn) for key, conn in overdue if key not in self._quick]
         busy = self._busy_backends([conn.info.backend_pid for _, conn in asking]) if asking else set()
         for key, conn in overdue:
