@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from gis.settings import PROJECT_ROOT, DatabaseSettings
+from gis.settings import PROJECT_ROOT, AppSettings, DatabaseSettings
 from gis.storage.pool import connect
 from tests.browser_support import free_port
 from tests.conftest import make_token
@@ -43,7 +43,8 @@ def server(db_settings: DatabaseSettings) -> Iterator[str]:
            "FENGQIAO_DEMO": "1", "FENGQIAO_DEMO_POSITIONS": "0"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"], env=env, cwd=PROJECT_ROOT)
+         "--port", str(port), "--log-level", "warning", "--timeout-keep-alive", str(AppSettings().keep_alive_s)],
+        env=env, cwd=PROJECT_ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
