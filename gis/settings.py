@@ -37,7 +37,7 @@ class DatabaseSettings(BaseSettings):
     # unanswered before the watchdog asks whether the server is still working on it (else the connection
     # is cut: a blackholed network cannot hang a request).
     pool_timeout_s: float = 1.5
-    pool_busy_timeout_s: float = 5.0
+    pool_busy_timeout_s: float = 10.0
     statement_timeout_ms: int = 30_000  # the server's pooled connections; CLI loads have none
     idle_in_transaction_timeout_ms: int = 60_000
     query_deadline_s: float = 3.0
