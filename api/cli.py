@@ -92,7 +92,10 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.main import create_app
+    from api.memory import limit_malloc_arenas
     from gis.crypto import keys
+
+    limit_malloc_arenas()  # before any worker thread allocates (memory levels off under load)
 
     keys()  # refuse to start without the keys, with a message naming them
     settings = AppSettings()

@@ -41,7 +41,7 @@ class ApiServer:
     def start(self, timeout: float = 90) -> ApiServer:
         """Start it and wait until /readyz says ok."""
         env = {**os.environ, "FENGQIAO_DEMO": "1", "DATABASE_URL": self.db_url, "FENGQIAO_OWNER_URL": self.owner_url,
-               **self.env}  # FENGQIAO_DEMO: generated keys
+               "MALLOC_ARENA_MAX": "2", **self.env}  # DEMO: generated keys; arenas as `serve`
         cmd = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(self.port), "--log-level", "warning", "--workers", str(self.workers),
                "--timeout-keep-alive", str(AppSettings().keep_alive_s)]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from time import monotonic
 
+import pytest
 from fastapi.testclient import TestClient
 
+from api.memory import limit_malloc_arenas
 from gis.cache import ByteBoundedCache
 
 POINT = {"lon": 114.6471302, "lat": 24.0688967}  # grid 449901001008007 of the sample county
@@ -33,3 +36,9 @@ def test_signed_in_locate_answers_from_memory_while_the_database_stalls(app_clie
         watchdog.last_cut_at = None
     assert stalled.status_code == 200
     assert stalled.json()["grid_code"] == "449901001008007" and "responsible" not in stalled.json()
+
+
+def test_the_server_limits_malloc_arenas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert limit_malloc_arenas() is True  # glibc (Debian): mallopt accepted the limit
+    assert os.environ["MALLOC_ARENA_MAX"] == "2"  # and worker processes inherit it
