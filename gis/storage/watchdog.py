@@ -101,22 +101,26 @@ class Watchdog:
                     elif now - since >= (QUICK_S if key in self._quick else self.deadline_s):
                         overdue.append((key, conn))
             if overdue:
-                self._judge(overdue)
+                try:
+                    self._judge(overdue)
+                except Exception:  # the watching thread must outlive any one connection's trouble
+                    log.exception("database watchdog: judging overdue connections failed")
 
     def _judge(self, overdue: list[tuple[int, psycopg.Connection]]) -> None:
         """One question to the server for every overdue query; cut the ones it is not working on."""
-        overdue = [(key, conn) for key, conn in overdue if not conn.closed]  # given back and closed meanwhile
-        asking = [(key, conn) for key, conn in overdue if key not in self._quick]
-        busy = self._busy_backends([conn.info.backend_pid for _, conn in asking]) if asking else set()
+        pids = {key: _pid(conn) for key, conn in overdue}
+        overdue = [(key, conn) for key, conn in overdue if pids[key] is not None]  # closed meanwhile: given back
+        asking = [pids[key] for key, _ in overdue if key not in self._quick]
+        busy = self._busy_backends([p for p in asking if p is not None]) if asking else set()
         for key, conn in overdue:
             quick = key in self._quick
-            if not quick and (conn.info.backend_pid in busy or receiving(conn, within_s=self.deadline_s)):
+            if not quick and (pids[key] in busy or receiving(conn, within_s=self.deadline_s)):
                 with self._lock:
                     if key in self._watched:
                         self._watched[key] = (conn, monotonic())
                 continue
             log.warning("cutting database connection (backend %s): no answer and the server is not working on it",
-                        conn.info.backend_pid)
+                        pids[key])
             self.cuts += 1
             self.last_cut_at = monotonic()
             cut(conn)
@@ -132,6 +136,14 @@ class Watchdog:
         except psycopg.Error:
             return set()
         return {int(r[0]) for r in rows}
+
+
+def _pid(conn: psycopg.Connection) -> int | None:
+    """The connection's backend, None once it is closed (the watching thread must never die of that)."""
+    try:
+        return None if conn.closed else conn.info.backend_pid
+    except psycopg.Error:
+        return None
 
 
 def receiving(conn: psycopg.Connection, *, within_s: float) -> bool:
