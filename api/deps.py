@@ -90,28 +90,21 @@ async def get_settings(request: Request) -> AppSettings:
     return request.app.state.settings
 
 
-def _gate(request: Request, pool: Pool) -> asyncio.Semaphore:
-    """The process's turns at the pool: as many as it has connections (one gate per event loop)."""
+def _gate(request: Request, name: str, size: int) -> asyncio.Semaphore:
+    """One of the process's gates (``size`` turns), made once per event loop."""
     loop = asyncio.get_running_loop()
-    held = getattr(request.app.state, "connection_gate", None)
+    gates: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]] | None = getattr(
+        request.app.state, "connection_gates", None)
+    if gates is None:
+        gates = request.app.state.connection_gates = {}
+    held = gates.get(name)
     if held is None or held[0] is not loop:
-        held = (loop, asyncio.Semaphore(pool.max_size))
-        request.app.state.connection_gate = held
-    gate: asyncio.Semaphore = held[1]
-    return gate
+        held = gates[name] = (loop, asyncio.Semaphore(size))
+    return held[1]
 
 
-@asynccontextmanager
-async def pool_turn(request: Request, pool: Pool) -> AsyncIterator[float]:
-    """Wait, on the event loop and without a thread, for a turn at the pool; yields the seconds waited.
-
-    Only as many requests as the pool has connections hold or wait for one on a worker thread, so a
-    request holding a connection always finds a thread for its next step (its identity, its endpoint)
-    and no pile of threads blocked on the pool can starve the ones that would give connections back.
-    The wait counts against the pool's bounds, and ends at once when the database is found away.
-    """
-    gate = _gate(request, pool)
-    start = monotonic()
+async def _wait_turn(gate: asyncio.Semaphore, pool: Pool, start: float) -> None:
+    """Take a turn at ``gate`` within the pool's bounds counted from ``start``, or Unavailable (503)."""
     while True:
         left = pool.busy_timeout - (monotonic() - start)
         if left <= 0 or (pool.stalled() and monotonic() - start >= pool.request_timeout):
@@ -119,13 +112,38 @@ async def pool_turn(request: Request, pool: Pool) -> AsyncIterator[float]:
                               reason="database_busy" if left <= 0 else "unavailable")
         try:
             await asyncio.wait_for(gate.acquire(), timeout=min(BUSY_SLICE_S, left))
-            break
+            return
         except TimeoutError:
             continue
+
+
+@asynccontextmanager
+async def pool_turn(request: Request, pool: Pool, *, lane: str | None = None,
+                    lane_share: float = 0.25) -> AsyncIterator[float]:
+    """Wait, on the event loop and without a thread, for a turn at the pool; yields the seconds waited.
+
+    Only as many requests as the pool has connections hold or wait for one on a worker thread, so a
+    request holding a connection always finds a thread for its next step (its identity, its endpoint)
+    and no pile of threads blocked on the pool can starve the ones that would give connections back.
+    A ``lane`` (the county statistics: seconds of computing while holding a connection) first takes one
+    of its own few turns (``lane_share`` of the pool), so it can never hold every connection. The wait
+    counts against the pool's bounds, and ends at once when the database is found away.
+    """
+    start = monotonic()
+    lane_gate = None
+    if lane is not None:
+        lane_gate = _gate(request, lane, max(1, int(pool.max_size * lane_share)))
+        await _wait_turn(lane_gate, pool, start)
     try:
-        yield monotonic() - start
+        gate = _gate(request, "pool", pool.max_size)
+        await _wait_turn(gate, pool, start)
+        try:
+            yield monotonic() - start
+        finally:
+            gate.release()
     finally:
-        gate.release()
+        if lane_gate is not None:
+            lane_gate.release()
 
 
 def _enter(lease: AbstractContextManager[Conn]) -> Conn:
@@ -144,9 +162,10 @@ def _exit(lease: AbstractContextManager[Conn], exc: BaseException | None) -> Non
 
 @asynccontextmanager
 async def _leased(request: Request, pool: Pool, open_lease: Callable[[float], AbstractContextManager[Conn]],
-                  on_error: Callable[[Conn, BaseException], None] | None = None) -> AsyncIterator[Conn]:
+                  on_error: Callable[[Conn, BaseException], None] | None = None,
+                  lane: str | None = None) -> AsyncIterator[Conn]:
     """A connection taken in the pool's turn; given back (commit, or roll back) even if the client went away."""
-    async with pool_turn(request, pool) as waited:
+    async with pool_turn(request, pool, lane=lane) as waited:
         lease = open_lease(waited)
         with anyio.CancelScope(shield=True):  # a connection taken is always given back
             conn = await anyio.to_thread.run_sync(_enter, lease)
@@ -358,7 +377,8 @@ async def county_statistics_connection(request: Request, services: ServicesDep,
     these computations (nothing personal), and the route returns only the caller's units (``scope.town_code``).
     """
     pool = services.pool
-    async with _leased(request, pool, lambda waited: pool.system_connection(waited_s=waited)) as conn:
+    async with _leased(request, pool, lambda waited: pool.system_connection(waited_s=waited),
+                       lane="county_statistics") as conn:
         yield conn
 
 
