@@ -62,9 +62,25 @@ bench: db
 clean-db:
 	$(BIN)/fengqiao db down; rm -rf var/pgdata
 
-# Reliability drills (README "Reliability drills"): each builds a throwaway cluster, prints its figures and
-# writes them to var/drills/. Short versions run in CI (tests/test_drills.py). DRILL_ARGS passes options.
-drill-%: setup
-	$(PY) -m drills $* $(DRILL_ARGS)
+# Reliability drills (README "Reliability drills"): each builds a throwaway cluster (an owner role migrates, the
+# server runs as the application role under row-level security), prints its figures and writes them to
+# var/drills/. Short versions run in CI (tests/test_drills.py). DRILL_ARGS passes options. Explicit rules: make
+# never searches pattern rules for a .PHONY target, so `drill-%:` alone made every target "Nothing to be done".
+DRILLS := crash outage netfault retries backup diskfull load
 
-drills: drill-crash drill-outage drill-netfault drill-retries drill-backup drill-diskfull drill-load
+drill-crash: setup
+	$(PY) -m drills crash $(DRILL_ARGS)
+drill-outage: setup
+	$(PY) -m drills outage $(DRILL_ARGS)
+drill-netfault: setup
+	$(PY) -m drills netfault $(DRILL_ARGS)
+drill-retries: setup
+	$(PY) -m drills retries $(DRILL_ARGS)
+drill-backup: setup
+	$(PY) -m drills backup $(DRILL_ARGS)
+drill-diskfull: setup
+	$(PY) -m drills diskfull $(DRILL_ARGS)
+drill-load: setup
+	$(PY) -m drills load $(DRILL_ARGS)
+
+drills: $(addprefix drill-,$(DRILLS))

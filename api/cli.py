@@ -92,7 +92,10 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.main import create_app
+    from api.memory import limit_malloc_arenas
     from gis.crypto import keys
+
+    limit_malloc_arenas()  # before any worker thread allocates (memory levels off under load)
 
     keys()  # refuse to start without the keys, with a message naming them
     settings = AppSettings()
@@ -106,10 +109,11 @@ def run_serve(args: argparse.Namespace) -> int:
     # proxy_headers=False: the app believes forwarded headers only from FENGQIAO_TRUSTED_PROXIES (api.security)
     if getattr(args, "workers", 1) > 1:  # each worker process builds its app from the environment
         uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=args.workers,
-                    log_level="info", proxy_headers=False, **tls)  # type: ignore[arg-type]
+                    log_level="info", proxy_headers=False, timeout_keep_alive=settings.keep_alive_s,
+                    **tls)  # type: ignore[arg-type]
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                    proxy_headers=False, **tls)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False,
+                    timeout_keep_alive=settings.keep_alive_s, **tls)  # type: ignore[arg-type]
     return 0
 
 

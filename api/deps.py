@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any
+from time import monotonic
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -16,7 +20,7 @@ from gis.accounts.sessions import Client
 from gis.cases.book import CaseRules
 from gis.cases.models import Case
 from gis.crypto import keys as crypto_keys
-from gis.errors import Forbidden, Unauthorized
+from gis.errors import Forbidden, Unauthorized, Unavailable
 from gis.locate import LocateIndex
 from gis.models import User
 from gis.policy import Rule, Scope, database_scope
@@ -27,12 +31,13 @@ from gis.staff.recommend import Scoring
 from gis.staff.spatial import StaffPoints
 from gis.storage import access
 from gis.storage import cases as case_store
-from gis.storage.pool import Conn, Pool, translate_pg_errors
+from gis.storage.pool import BUSY_SLICE_S, Conn, Pool, translate_pg_errors
 from gis.storage.row_security import ScopedConnection
 
 bearer = HTTPBearer(auto_error=False)
 SESSION_COOKIE = "fengqiao_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=1)
@@ -86,22 +91,136 @@ async def get_settings(request: Request) -> AppSettings:
     return request.app.state.settings
 
 
-def get_conn(request: Request, pool: Annotated[Pool, Depends(get_pool)]) -> Iterator[Conn]:
+def _gate(request: Request, name: str, size: int) -> asyncio.Semaphore:
+    """One of the process's gates (``size`` turns), made once per event loop."""
+    loop = asyncio.get_running_loop()
+    gates: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]] | None = getattr(
+        request.app.state, "connection_gates", None)
+    if gates is None:
+        gates = request.app.state.connection_gates = {}
+    held = gates.get(name)
+    if held is None or held[0] is not loop:
+        held = gates[name] = (loop, asyncio.Semaphore(size))
+    return held[1]
+
+
+async def _wait_turn(gate: asyncio.Semaphore, pool: Pool, start: float) -> None:
+    """Take a turn at ``gate`` within the pool's bounds counted from ``start``, or Unavailable (503)."""
+    while True:
+        left = pool.busy_timeout - (monotonic() - start)
+        if left <= 0 or (pool.stalled() and monotonic() - start >= pool.request_timeout):
+            raise Unavailable("database unavailable: every connection is in use or the database does not answer",
+                              reason="database_busy" if left <= 0 else "unavailable")
+        try:
+            await asyncio.wait_for(gate.acquire(), timeout=min(BUSY_SLICE_S, left))
+            return
+        except TimeoutError:
+            continue
+
+
+@asynccontextmanager
+async def pool_turn(request: Request, pool: Pool, *, lane: str | None = None,
+                    lane_share: float = 0.25) -> AsyncIterator[float]:
+    """Wait, on the event loop and without a thread, for a turn at the pool; yields the seconds waited.
+
+    Only as many requests as the pool has connections hold or wait for one on a worker thread, so a
+    request holding a connection always finds a thread for its next step (its identity, its endpoint)
+    and no pile of threads blocked on the pool can starve the ones that would give connections back.
+    A ``lane`` (the county statistics: seconds of computing while holding a connection) first takes one
+    of its own few turns (``lane_share`` of the pool), so it can never hold every connection. The wait
+    counts against the pool's bounds, and ends at once when the database is found away.
+    """
+    start = monotonic()
+    lane_gate = None
+    if lane is not None:
+        lane_gate = _gate(request, lane, max(1, int(pool.max_size * lane_share)))
+        await _wait_turn(lane_gate, pool, start)
+    try:
+        gate = _gate(request, "pool", pool.max_size)
+        await _wait_turn(gate, pool, start)
+        try:
+            yield monotonic() - start
+        finally:
+            gate.release()
+    finally:
+        if lane_gate is not None:
+            lane_gate.release()
+
+
+def _enter(lease: AbstractContextManager[Conn]) -> Conn:
+    with translate_pg_errors():
+        return lease.__enter__()
+
+
+def _exit(lease: AbstractContextManager[Conn], exc: BaseException | None) -> None:
+    """Give the connection back: commit, or roll back for ``exc`` (which the caller raises on)."""
+    with translate_pg_errors():
+        if exc is None:
+            lease.__exit__(None, None, None)
+        else:
+            lease.__exit__(type(exc), exc, exc.__traceback__)
+
+
+@asynccontextmanager
+async def _leased(request: Request, pool: Pool, open_lease: Callable[[float], AbstractContextManager[Conn]],
+                  on_error: Callable[[Conn, BaseException], None] | None = None,
+                  lane: str | None = None) -> AsyncIterator[Conn]:
+    """A connection taken in the pool's turn; given back (commit, or roll back) even if the client went away."""
+    async with pool_turn(request, pool, lane=lane) as waited:
+        lease = open_lease(waited)
+        with anyio.CancelScope(shield=True):  # a connection taken is always given back
+            conn = await anyio.to_thread.run_sync(_enter, lease)
+        try:
+            with translate_pg_errors():
+                yield conn
+        except BaseException as exc:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_fail, lease, conn, exc, on_error)
+            raise
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_exit, lease, None)
+
+
+def _fail(lease: AbstractContextManager[Conn], conn: Conn, exc: BaseException,
+          on_error: Callable[[Conn, BaseException], None] | None) -> None:
+    try:
+        if on_error is not None and isinstance(exc, Exception):
+            with translate_pg_errors():  # a connection lost meanwhile is a 503, as for the route itself
+                on_error(conn, exc)
+    finally:
+        _exit(lease, exc)
+
+
+async def get_conn(request: Request, pool: Annotated[Pool, Depends(get_pool)]) -> AsyncIterator[Conn]:
     """A pooled connection for one request; committed when the route returns without error.
 
     A write that fails after the caller was identified leaves one audit row saying so (the row written
     with the change was rolled back with it).
     """
-    with translate_pg_errors(), pool.request_connection() as conn:
-        try:
-            yield conn
-        except Exception as exc:
-            user = getattr(request.state, "user", None)
-            if user is not None and request.method not in SAFE_METHODS:
-                conn.rollback()
-                audit_request(conn, request, user, result=getattr(exc, "reason", type(exc).__name__))
-                conn.commit()
-            raise
+
+    def audit_failure(conn: Conn, exc: BaseException) -> None:
+        user = getattr(request.state, "user", None)
+        if user is not None and request.method not in SAFE_METHODS:
+            conn.rollback()
+            audit_request(conn, request, user, result=getattr(exc, "reason", type(exc).__name__))
+            conn.commit()
+
+    async with _leased(request, pool, lambda waited: pool.request_connection(waited_s=waited),
+                       audit_failure) as conn:
+        yield conn
+
+
+async def run_with_connection(request: Request, pool: Pool, work: Callable[[Conn], T]) -> T:
+    """``work(conn)`` on one worker thread that takes the connection, uses it and gives it back (in a turn)."""
+    async with pool_turn(request, pool) as waited:
+
+        def run() -> T:
+            with translate_pg_errors(), pool.request_connection(waited_s=waited) as conn:
+                return work(conn)
+
+        with anyio.CancelScope(shield=True):
+            result = await anyio.to_thread.run_sync(run)
+    return result
 
 
 ConnDep = Annotated[Conn, Depends(get_conn, scope="function")]
@@ -160,6 +279,18 @@ def _check_origin(request: Request) -> None:
 
 
 UserDep = Annotated[User, Depends(current_user)]
+
+
+def optional_user(
+    request: Request, conn: ConnDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> User | None:
+    """The caller on a public route that shows more to some callers: None when no credential was sent."""
+    if (credentials is None or not credentials.credentials) and not request.cookies.get(SESSION_COOKIE):
+        return None
+    return current_user(request, conn, credentials)
+
+
+OptionalUserDep = Annotated[User | None, Depends(optional_user)]
 
 
 
@@ -239,13 +370,16 @@ ActableCase = Annotated[Case, Depends(actable_case)]
 StatsScope = Annotated[Scope, allow("stats.read")]
 
 
-def county_statistics_connection(services: ServicesDep, scope: StatsScope) -> Iterator[Conn]:
+async def county_statistics_connection(request: Request, services: ServicesDep,
+                                       scope: StatsScope) -> AsyncIterator[Conn]:
     """A connection that counts every case of the county, for statistics whose units depend on their neighbours.
 
     Gi* of a unit at a town's border needs the counts across it, and rankings compare towns. Only counts leave
     these computations (nothing personal), and the route returns only the caller's units (``scope.town_code``).
     """
-    with translate_pg_errors(), services.pool.system_connection() as conn:
+    pool = services.pool
+    async with _leased(request, pool, lambda waited: pool.system_connection(waited_s=waited),
+                       lane="county_statistics") as conn:
         yield conn
 
 

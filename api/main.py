@@ -17,6 +17,7 @@ from api.bodylimit import BodyLimit
 from api.errors import error_body, install_error_handlers
 from api.live import EventHub
 from api.logs import install_redaction
+from api.memory import limit_malloc_arenas
 from api.openapi import contract
 from api.routers import (
     areas,
@@ -77,6 +78,7 @@ class Fengqiao(FastAPI):
 
 def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None = None) -> FastAPI:
     """Build the app; nothing touches the database until the lifespan starts."""
+    limit_malloc_arenas()  # also for servers started as `uvicorn --factory` (memory levels off under load)
     settings = settings or AppSettings()
     db = db or DatabaseSettings()
     install_redaction()

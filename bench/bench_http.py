@@ -31,7 +31,7 @@ LOCATE_PORT, BARE_PORT = 18771, 18772
 
 def start(app: str, port: int, factory: bool) -> subprocess.Popen[bytes]:
     args = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--log-level",
-            "warning", "--no-access-log"] + (["--factory"] if factory else [])
+            "warning", "--no-access-log", "--timeout-keep-alive", "75"] + (["--factory"] if factory else [])
     return subprocess.Popen(args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "FENGQIAO_DEMO": "1"})
 
 

@@ -36,7 +36,7 @@ def run(write_s: float = 5.0) -> dict[str, Any]:
     with DrillCluster.seeded() as source, DrillCluster() as fresh, tempfile.TemporaryDirectory() as tmp:
         url = source.url()
         token = make_token(url, "drill-writer", "operator")
-        with ApiServer(url, log=OUT / "logs" / "backup-api.log") as server:
+        with ApiServer(source.app_url(), owner_url=source.owner_url(), log=OUT / "logs" / "backup-api.log") as server:
             writer = CaseWriter(server.base_url, token, grid_codes(url), prefix="backup", threads=2).start()
             try:
                 time.sleep(write_s)

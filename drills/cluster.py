@@ -21,6 +21,7 @@ import psycopg
 from gis.bootstrap import bootstrap
 from gis.settings import PROJECT_ROOT, DatabaseSettings
 from gis.storage.cluster import pg_bindir
+from gis.storage.roles import create_cluster_roles, prepare_local_database
 
 CONF = """
 listen_addresses = '127.0.0.1'
@@ -34,6 +35,7 @@ full_page_writes = on
 log_min_messages = warning
 """
 _TEMPLATE: DrillCluster | None = None
+ROLES = DatabaseSettings()  # the role names (fengqiao_owner, fengqiao_app), as the local cluster has them
 
 
 def free_port() -> int:
@@ -58,9 +60,17 @@ class DrillCluster:
         self.bindir = pg_bindir()
         self.log = self.root / "server.log"
 
-    def url(self, dbname: str = "fengqiao", port: int | None = None) -> str:
-        """URL of a database on this cluster (``port`` to go through a proxy instead)."""
-        return f"postgresql://postgres@127.0.0.1:{port or self.port}/{dbname}"
+    def url(self, dbname: str = "fengqiao", port: int | None = None, *, role: str = "postgres") -> str:
+        """URL of a database on this cluster as the superuser or ``role`` (``port`` to go through a proxy)."""
+        return f"postgresql://{role}@127.0.0.1:{port or self.port}/{dbname}"
+
+    def app_url(self, dbname: str = "fengqiao", port: int | None = None) -> str:
+        """The application role's URL: what the drills' servers use, so row-level security is in force."""
+        return self.url(dbname, port, role=ROLES.app_role)
+
+    def owner_url(self, dbname: str = "fengqiao") -> str:
+        """The owner's URL (migrations), never through a proxy."""
+        return self.url(dbname, role=ROLES.owner_role)
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(as_owner([str(self.bindir / args[0]), *args[1:]]), capture_output=True, text=True)
@@ -157,8 +167,19 @@ class DrillCluster:
         return clone
 
     def seed(self, dbname: str = "fengqiao") -> str:
-        """Create the database with the schema, the sample county and the sample roster."""
-        settings = DatabaseSettings(database_url=self.url(dbname))
+        """Create the two roles and the database (the owner's) with the schema, the sample county and roster.
+
+        As deployments run: the owner migrates and loads, the application role (row-level security) serves.
+        """
+        settings = DatabaseSettings(database_url=self.app_url(dbname)).model_copy(
+            update={"owner_database_url": self.owner_url(dbname)})
+        with psycopg.connect(self.url("postgres"), autocommit=True) as superuser:
+            create_cluster_roles(superuser, ROLES)
+            if not superuser.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
+                superuser.execute(f'CREATE DATABASE "{dbname}" OWNER {ROLES.owner_role} TEMPLATE template0'
+                                  " ENCODING 'UTF8'")
+        with psycopg.connect(self.url(dbname), autocommit=True) as superuser:
+            prepare_local_database(superuser, ROLES.owner_role)
         bootstrap(settings, data_dir=PROJECT_ROOT / "data")
         return settings.url
 

@@ -28,7 +28,7 @@ def run(rounds: int = 20, *, writers: int = 3, min_gap: float = 0.2, max_gap: fl
     with DrillCluster.seeded() as cluster:
         url = cluster.url()
         token = make_token(url, "drill-writer", "operator")
-        with ApiServer(url, log=OUT / "logs" / "crash-api.log") as server:
+        with ApiServer(cluster.app_url(), owner_url=cluster.owner_url(), log=OUT / "logs" / "crash-api.log") as server:
             pid = server.pid
             writer = CaseWriter(server.base_url, token, grid_codes(url), prefix="crash", threads=writers).start()
             back_at: list[float] = []

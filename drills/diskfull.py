@@ -42,7 +42,8 @@ def run(headroom_mb: int = 40, *, batch: int = 2000, fill_timeout_s: float = 120
         used_mb = _move_wal_to_tmpfs(cluster, mount, headroom_mb)
         try:
             cluster.start()
-            with ApiServer(url, log=OUT / "logs" / "diskfull-api.log") as server:
+            with ApiServer(cluster.app_url(), owner_url=cluster.owner_url(),
+                           log=OUT / "logs" / "diskfull-api.log") as server:
                 pid = server.pid
                 writer = CaseWriter(server.base_url, token, grids, prefix="disk", threads=2).start()
                 feeder = PositionFeeder(server.base_url, token, staff, centre, batch=batch).start()

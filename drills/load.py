@@ -131,7 +131,7 @@ def run(duration_s: float = 600, *, operators: int = 50, per_second: int = 1000,
         url = cluster.url()
         token = make_token(url, "drill-operator", "operator")
         world = World(county_tiles(url, 13), grid_codes(url, 500), staff_ids(url), county_centre(url))
-        with ApiServer(url, log=OUT / "logs" / "load-api.log") as server:
+        with ApiServer(cluster.app_url(), owner_url=cluster.owner_url(), log=OUT / "logs" / "load-api.log") as server:
             wall = asyncio.run(drive(server.base_url, token, world, operators=operators, duration_s=duration_s,
                                      per_second=per_second, batch=batch, think_s=think_s))
     return report(world, wall, duration_s, operators, per_second)

@@ -35,7 +35,8 @@ def run(*, phase_s: float = 6.0, blackhole_s: float = 12.0, latency_s: float = 0
         phases: list[tuple[Mode, float, float]] = []
         recoveries: dict[str, float | None] = {}
         try:
-            with ApiServer(cluster.url(port=proxy.port), log=OUT / "logs" / "netfault-api.log") as server:
+            with ApiServer(cluster.app_url(port=proxy.port), owner_url=cluster.owner_url(),
+                           log=OUT / "logs" / "netfault-api.log") as server:
                 pid = server.pid
                 writer = CaseWriter(server.base_url, token, grid_codes(url), prefix="net", threads=writers,
                                     timeout_s=30).start()

@@ -27,7 +27,7 @@ def run(outage_s: float = 30.0, *, writers: int = 2, readers: int = 3, steady_s:
     with DrillCluster.seeded() as cluster:
         url = cluster.url()
         token = make_token(url, "drill-operator", "operator")
-        with ApiServer(url, log=OUT / "logs" / "outage-api.log") as server:
+        with ApiServer(cluster.app_url(), owner_url=cluster.owner_url(), log=OUT / "logs" / "outage-api.log") as server:
             pid = server.pid
             writer = CaseWriter(server.base_url, token, grid_codes(url), prefix="outage", threads=writers).start()
             traffic = Traffic(server.base_url, token, writer, county_tiles(url), readers=readers).start()

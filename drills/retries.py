@@ -27,7 +27,8 @@ def run(keys: int = 20, *, client_timeout_s: float = 1.5) -> dict[str, Any]:
         url = cluster.url()
         token = make_token(url, "drill-operator", "operator")
         grids = grid_codes(url, limit=keys)
-        with ApiServer(url, log=OUT / "logs" / "retries-api.log") as server:
+        with ApiServer(cluster.app_url(), owner_url=cluster.owner_url(),
+                       log=OUT / "logs" / "retries-api.log") as server:
             proxy = FaultProxy(server.port).start()
             try:
                 outcome = _exercise(f"http://127.0.0.1:{proxy.port}", token, grids, keys, client_timeout_s, proxy)

@@ -12,16 +12,21 @@ from pathlib import Path
 import httpx
 
 from drills.cluster import free_port
-from gis.settings import PROJECT_ROOT, DatabaseSettings
+from gis.settings import PROJECT_ROOT, AppSettings, DatabaseSettings
 from gis.storage import access
 from gis.storage.pool import connect
 
 
 class ApiServer:
-    """``uvicorn api.main:create_app --factory`` on a free port, with DATABASE_URL and extra settings."""
+    """``uvicorn api.main:create_app --factory`` on a free port, with DATABASE_URL and extra settings.
 
-    def __init__(self, db_url: str, *, log: Path, env: dict[str, str] | None = None, workers: int = 1) -> None:
+    ``db_url`` is the application role's (row-level security in force), ``owner_url`` the owner's.
+    """
+
+    def __init__(self, db_url: str, *, owner_url: str, log: Path, env: dict[str, str] | None = None,
+                 workers: int = 1) -> None:
         self.db_url = db_url
+        self.owner_url = owner_url
         self.port = free_port()
         self.log = log
         self.env = env or {}
@@ -35,9 +40,11 @@ class ApiServer:
 
     def start(self, timeout: float = 90) -> ApiServer:
         """Start it and wait until /readyz says ok."""
-        env = {**os.environ, "FENGQIAO_DEMO": "1", "DATABASE_URL": self.db_url, **self.env}  # generated keys
+        env = {**os.environ, "FENGQIAO_DEMO": "1", "DATABASE_URL": self.db_url, "FENGQIAO_OWNER_URL": self.owner_url,
+               "MALLOC_ARENA_MAX": "2", **self.env}  # DEMO: generated keys; arenas as `serve`
         cmd = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(self.port), "--log-level", "warning", "--no-proxy-headers", "--workers", str(self.workers)]
+               "--port", str(self.port), "--log-level", "warning", "--no-proxy-headers", "--workers", str(self.workers),
+               "--timeout-keep-alive", str(AppSettings().keep_alive_s)]
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

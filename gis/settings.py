@@ -90,6 +90,10 @@ class AppSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Idle keep-alive connections are closed after this long: longer than clients and proxies keep theirs
+    # idle (a proxy's upstream keep-alive must be shorter, see deploy/nginx/fengqiao.conf), so a client
+    # never reuses a connection the server is closing at that moment.
+    keep_alive_s: int = 75
     data_dir: Path = PROJECT_ROOT / "data"
     max_upload_mb: int = 200  # only the upload routes (boundary files, the roster, batch locate)
     max_body_kb: int = 2048  # every other request body (JSON, forms), counted as it arrives

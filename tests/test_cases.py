@@ -125,7 +125,8 @@ def test_illegal_moves(app_client: TestClient, operator: dict[str, str]) -> None
     assert illegal.status_code == 409
     assert illegal.json()["error"] == {
         "reason": "illegal_transition", "message": "案件当前状态下不能进行该操作",
-        "detail": "cannot resolve a case that is registered", "state": "registered", "allowed": ["triage", "return", "mark_duplicate"]}
+        "detail": "cannot resolve a case that is registered", "state": "registered",
+        "allowed": ["triage", "return", "mark_duplicate"]}
     assert move(app_client, operator, cid, "return").json()["error"]["reason"] == "missing_field"
     assert move(app_client, operator, cid, "fly").json()["error"]["reason"] == "unknown_action"
     returned = move(app_client, operator, cid, "return", note="不属于受理范围")

@@ -32,9 +32,22 @@ def test_landing_conformance_and_collections(app_client: TestClient) -> None:
     conforms = app_client.get("/ogc/conformance").json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in conforms
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conforms
+    assert not any(c.endswith("/conf/oas30") for c in conforms)  # the definition is OpenAPI 3.1
+    desc = next(link for link in landing["links"] if link["rel"] == "service-desc")
+    assert desc["type"].endswith("version=3.1") and app_client.get("/openapi.json").json()["openapi"][:3] == "3.1"
     ids = [c["id"] for c in app_client.get("/ogc/collections").json()["collections"]]
     assert ids[:3] == ["towns", "villages", "grids"]
-    assert {"towns@sample-county", "villages@sample-county", "grids@sample-county", "cases"} <= set(ids)
+    assert {"towns@sample-county", "villages@sample-county", "grids@sample-county"} <= set(ids)
+    assert "cases" not in ids  # anonymous: only what an anonymous caller may read is listed
+
+
+def test_cases_are_listed_with_an_extent_to_those_who_may_read_them(app_client: TestClient,
+                                                                    db_settings: DatabaseSettings) -> None:
+    operator = {"Authorization": f"Bearer {make_token(db_settings, 'ogc-lister', 'operator')}"}
+    listed = {c["id"]: c for c in app_client.get("/ogc/collections", headers=operator).json()["collections"]}
+    minx, miny, maxx, maxy = listed["cases"]["extent"]["spatial"]["bbox"][0]
+    assert 114 < minx < maxx < 115.5 and 23.5 < miny < maxy < 24.7
+    assert app_client.get("/ogc/collections", headers={"Authorization": "Bearer wrong"}).status_code == 401
     grids = app_client.get("/ogc/collections/grids").json()
     assert grids["title"] == "网格（sample-county），现行版本"
     minx, miny, maxx, maxy = grids["extent"]["spatial"]["bbox"][0]
@@ -44,15 +57,20 @@ def test_landing_conformance_and_collections(app_client: TestClient) -> None:
     assert app_client.get("/ogc?f=html").json()["error"]["reason"] == "unsupported_format"
 
 
-def test_items_page_with_counts_and_links(app_client: TestClient) -> None:
-    page = app_client.get("/ogc/collections/grids/items?limit=10&offset=20")
+def test_items_page_by_keyset_with_counts_and_links(app_client: TestClient) -> None:
+    page = app_client.get("/ogc/collections/grids/items?limit=10")
     assert page.status_code == 200 and page.headers["content-type"] == GEOJSON
     body = page.json()
     assert body["type"] == "FeatureCollection"
     assert body["numberMatched"] == 8535 and body["numberReturned"] == 10
+    codes = [f["id"] for f in body["features"]]
+    assert codes == sorted(codes)
     rels = {link["rel"]: link["href"] for link in body["links"]}
-    assert rels["next"].endswith("/ogc/collections/grids/items?limit=10&offset=30")
-    assert rels["prev"].endswith("/ogc/collections/grids/items?limit=10&offset=10")
+    assert rels["next"].endswith(f"/ogc/collections/grids/items?limit=10&after={codes[-1]}")
+    second = app_client.get("/ogc" + rels["next"].split("/ogc", 1)[1]).json()
+    assert second["numberReturned"] == 10 and second["features"][0]["id"] > codes[-1]
+    clamped = app_client.get("/ogc/collections/towns/items?limit=50000")  # above the maximum: clamped, not refused
+    assert clamped.status_code == 200 and clamped.json()["numberReturned"] == 17
     first = body["features"][0]
     assert first["geometry"]["type"] == "MultiPolygon" and first["id"] == first["properties"]["code"]
     assert len(first["properties"]["code"]) == 15 and first["properties"]["tier"] == 4
@@ -101,3 +119,12 @@ def test_owslib_reads_the_grids(base_url: str) -> None:
     page = api.collection_items("grids", limit=5, bbox=[114.64, 24.06, 114.65, 24.07])
     assert page["numberReturned"] == 5 and page["numberMatched"] > 5
     assert all(f["properties"]["tier"] == 4 for f in page["features"])
+
+
+def test_gdal_lists_every_collection_anonymously(base_url: str) -> None:
+    done = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{base_url}/ogc", "-oo", "PAGE_SIZE=1000"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "401" not in done.stdout + done.stderr
+    assert "grids (Multi Polygon)" in done.stdout or ": grids" in done.stdout
+    assert "cases" not in done.stdout

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import gzip
 import math
+import re
+import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -100,3 +103,25 @@ def test_cases_layer_needs_sign_in_and_follows_the_region(app_client: TestClient
     cluster = app_client.get(f"/tiles/cases/9/{cx}/{cy}.pbf", headers={**operator, **NO_GZIP})
     assert cluster.status_code == 200 and made.json()["case_no"].encode() not in cluster.content
 
+
+
+def test_label_points_stay_within_the_tiles_buffer(app_client: TestClient, tmp_path: Path) -> None:
+    """Every point of the ``labels`` layer lies inside the tile or its 64-unit buffer (of 4096), like the areas."""
+    z, size, buffer = 14, 2 * math.pi * 6378137 / 2**14, 64 / 4096
+    x0, y0 = tile_of(114.6471302, 24.0688967, z)
+    seen = 0
+    for x, y in [(x0 + dx, y0 + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]:
+        tile = app_client.get(f"/tiles/grids/{z}/{x}/{y}.pbf", headers={"Accept-Encoding": "identity"})
+        if tile.status_code == 204:
+            continue
+        path = tmp_path / f"{x}-{y}.pbf"
+        path.write_bytes(tile.content)
+        out = subprocess.run(["ogrinfo", "-ro", "-al", "-oo", "CLIP=NO", "-oo", f"X={x}", "-oo", f"Y={y}", "-oo",
+                              f"Z={z}", str(path), "labels"], capture_output=True, text=True, timeout=60,
+                             check=True).stdout
+        minx, maxy = -math.pi * 6378137 + x * size, math.pi * 6378137 - y * size
+        for lon, lat in re.findall(r"POINT \(([-\d.]+) ([-\d.]+)\)", out):
+            seen += 1
+            assert minx - buffer * size <= float(lon) <= minx + (1 + buffer) * size
+            assert maxy - (1 + buffer) * size <= float(lat) <= maxy + buffer * size
+    assert seen > 0

@@ -10,19 +10,27 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import SESSION_COOKIE, LocateDep, PublicLookupDep, SettingsDep, allow, bearer, security_settings
+from api.deps import (
+    SESSION_COOKIE,
+    LocateDep,
+    PublicLookupDep,
+    SettingsDep,
+    allow,
+    bearer,
+    run_with_connection,
+    security_settings,
+)
 from api.errors import error_responses
 from api.schemas import LocationView
 from gis.accounts import sessions
 from gis.crypto import keys as crypto_keys
-from gis.errors import InvalidInput, TooLarge
+from gis.errors import InvalidInput, TooLarge, Unavailable
 from gis.locate.batch import locate_csv, locate_geojson
 from gis.locate.service import locate_point
 from gis.policy import database_scope
 from gis.storage import responsible
-from gis.storage.pool import Pool, translate_pg_errors
+from gis.storage.pool import Conn
 from gis.storage.row_security import scoped
 
 router = APIRouter(prefix="/api/v1", tags=["locate"])
@@ -31,8 +39,7 @@ router = APIRouter(prefix="/api/v1", tags=["locate"])
 @router.get("/locate", response_class=Response,
             responses={200: {"model": LocationView}, **error_responses(401, 422, 503)})
 async def locate(
-    request: Request,
-    lookup: PublicLookupDep,
+    request: Request, lookup: PublicLookupDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     lon: Annotated[float, Query(allow_inf_nan=False)], lat: Annotated[float, Query(allow_inf_nan=False)],
     crs: Annotated[str, Query(max_length=64)] = "wgs84",
@@ -41,7 +48,9 @@ async def locate(
     """Which grid, village, town and county a point is in; nearby grids at borders.
 
     Public and answered from memory. Signed-in callers (a bearer credential or the session cookie) also get
-    who is responsible (grid workers, the village's mediators; phones masked), which needs the database.
+    who is responsible (grid workers, the village's mediators; phones masked), which needs the database: while
+    it is away or stalled the answer comes at once from memory as for an anonymous caller, without
+    ``responsible``.
     """
     where = locate_point(lookup.index, lon=lon, lat=lat, crs=crs,
                          border_m=lookup.border_m if border_m is None else border_m)
@@ -49,24 +58,27 @@ async def locate(
     body["crs_in"] = crs
     token = credentials.credentials if credentials is not None and credentials.credentials else None
     cookie = request.cookies.get(SESSION_COOKIE) if token is None else None
-    if where.inside and (token or cookie):
-        body["responsible"] = await run_in_threadpool(
-            responsible_for_caller, lookup.pool, token, cookie, where.grid_code or "", where.village_code or "")
+    if where.inside and (token or cookie) and not lookup.pool.stalled():
+        grid, village = where.grid_code or "", where.village_code or ""
+        try:
+            body["responsible"] = await run_with_connection(
+                request, lookup.pool, lambda conn: responsible_for_caller(conn, token, cookie, grid, village))
+        except Unavailable:  # the database went away meanwhile: the lookup itself still stands
+            pass
     return Response(orjson.dumps(body, default=str), media_type="application/json")
 
 
-def responsible_for_caller(pool: Pool, token: str | None, cookie: str | None, grid_code: str, village_code: str
+def responsible_for_caller(conn: Conn, token: str | None, cookie: str | None, grid_code: str, village_code: str
                            ) -> dict[str, list[dict[str, Any]]]:
     """Who answers for a grid, for a caller with a valid bearer credential or session cookie (401 otherwise)."""
-    with translate_pg_errors(), pool.connection(timeout=5.0) as conn:
-        if token is not None:  # access token, API key or legacy token
-            user = sessions.bearer_user(conn, token=token, keys=crypto_keys())
-        else:  # the pages' session cookie (a read: no origin check needed)
-            user = sessions.session_user(conn, session_id=cookie or "", keys=crypto_keys(),
-                                         settings=security_settings())
-            conn.commit()  # the session's last-seen time slides like on every other route
-        with scoped(conn, database_scope(user)):  # staff of the caller's region only
-            return responsible.responsible_for(conn, grid_code=grid_code, village_code=village_code)
+    if token is not None:  # access token, API key or legacy token
+        user = sessions.bearer_user(conn, token=token, keys=crypto_keys())
+    else:  # the pages' session cookie (a read: no origin check needed)
+        user = sessions.session_user(conn, session_id=cookie or "", keys=crypto_keys(),
+                                     settings=security_settings())
+        conn.commit()  # the session's last-seen time slides like on every other route
+    with scoped(conn, database_scope(user)):  # staff of the caller's region only
+        return responsible.responsible_for(conn, grid_code=grid_code, village_code=village_code)
 
 
 async def spool_body(request: Request, *, limit_bytes: int) -> IO[bytes]:

@@ -1,8 +1,10 @@
 """OGC API - Features (Part 1 Core + GeoJSON) at `/ogc`: boundary tiers per generation, and cases.
 
-Boundaries are public like their tiles; the ``cases`` collection needs a signed-in caller allowed to read
-cases and answers only their region (the same ``Scope.case_filter()`` as every case read). Works with
-GDAL's OAPIF driver, QGIS and owslib. See gis/ogc/__init__.py for why no engine (pygeoapi, tipg).
+Boundaries are public like their tiles; the ``cases`` collection is listed only to a signed-in caller allowed
+to read cases and answers only their region (the same ``Scope.case_filter()`` as every case read), so an
+anonymous client (GDAL listing every layer) never meets a 401. Every collection has a spatial extent; pages
+go by keyset (``next`` links carry ``after``, the last key of the page), and ``limit`` above the maximum is
+clamped. Works with GDAL's OAPIF driver, QGIS and owslib. See gis/ogc/__init__.py for why no engine.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import ConnDep, SettingsDep, allow
+from api.deps import ConnDep, OptionalUserDep, SettingsDep, allow
 from api.schemas import GeoJSONFeature, GeoJSONFeatures, OgcCollections, OgcConformance, OgcLinks
 from api.urls import public_base
 from gis.errors import InvalidInput, NotFound
@@ -26,7 +28,7 @@ from gis.ogc.collections import (
     find_collection,
     parse_bbox,
 )
-from gis.policy import Scope
+from gis.policy import Scope, rule
 from gis.storage import areas, ogc
 from gis.storage.pool import Conn
 
@@ -36,8 +38,8 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-]
+]  # no OpenAPI conformance class: Part 1 defines only OpenAPI 3.0, and the API definition is OpenAPI 3.1
+OPENAPI = "application/vnd.oai.openapi+json;version=3.1"
 Format = Annotated[str | None, Query(alias="f", max_length=20, description="json (the only encoding)")]
 
 
@@ -64,7 +66,7 @@ def landing(base: Base, f: Format = None) -> JSONResponse:
     return _json({"title": "枫桥 网格边界与案件", "description": "OGC API - Features: 网格四级边界（按版本）与案件",
                   "links": [{"href": base, "rel": "self", "type": "application/json", "title": "this document"},
                             {"href": base.removesuffix("/ogc") + "/openapi.json", "rel": "service-desc",
-                             "type": "application/vnd.oai.openapi+json;version=3.0", "title": "API definition"},
+                             "type": OPENAPI, "title": "API definition (OpenAPI 3.1)"},
                             {"href": f"{base}/conformance", "rel": "conformance", "type": "application/json",
                              "title": "conformance"},
                             {"href": f"{base}/collections", "rel": "data", "type": "application/json",
@@ -80,9 +82,10 @@ def conformance(f: Format = None) -> JSONResponse:
 
 
 def _describe(conn: Conn, base: str, c: Collection) -> dict[str, Any]:
-    box = None
     if c.generation is not None and c.tier is not None:
         box = ogc.tier_extent(conn, generation_id=c.generation.id, tier=c.tier)
+    else:  # cases: the active county (a client then need not read every case to learn where they are)
+        box = areas.generation_extent(conn, generation_id=areas.get_generation(conn).id)
     body: dict[str, Any] = {
         "id": c.id, "title": c.title, "itemType": "feature", "crs": [CRS84], "storageCrs": CRS84,
         "links": [{"href": f"{base}/collections/{c.id}", "rel": "self", "type": "application/json"},
@@ -97,10 +100,15 @@ def _describe(conn: Conn, base: str, c: Collection) -> dict[str, Any]:
 
 @router.get("/collections", dependencies=[allow("public")], response_class=JSONResponse,
             responses={200: {"model": OgcCollections}})
-def collections(conn: ConnDep, base: Base, f: Format = None) -> JSONResponse:
-    """Towns, villages and grids of the active generation and of every stored generation, and the cases."""
+def collections(conn: ConnDep, base: Base, user: OptionalUserDep, f: Format = None) -> JSONResponse:
+    """Towns, villages and grids of the active generation and of every stored generation, and the cases.
+
+    The cases are listed only to a caller who may read them (signed in, with a role that reads cases).
+    """
     _check_format(f)
-    listed = [*boundary_collections(areas.list_generations(conn)), find_collection(CASES, [])]
+    listed = boundary_collections(areas.list_generations(conn))
+    if user is not None and rule("cases.read").admits(user.role):
+        listed.append(find_collection(CASES, []))
     return _json({"links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],
                   "collections": [_describe(conn, base, c) for c in listed]})
 
@@ -113,22 +121,20 @@ def collection(conn: ConnDep, base: Base, collection_id: str, f: Format = None) 
     return _json(_describe(conn, base, find_collection(collection_id, areas.list_generations(conn))))
 
 
-def _feature_page(base: str, c: Collection, features: list[dict[str, Any]], matched: int, bbox: str | None,
-                  limit: int, offset: int) -> JSONResponse:
+def _feature_page(base: str, c: Collection, features: list[dict[str, Any]], matched: int | None, bbox: str | None,
+                  limit: int, after: object | None) -> JSONResponse:
     url = f"{base}/collections/{c.id}/items"
     extra = {"bbox": bbox} if bbox else {}
-
-    def link(rel: str, at: int) -> dict[str, str]:
-        return {"href": f"{url}?{urlencode({**extra, 'limit': limit, 'offset': at})}", "rel": rel, "type": GEOJSON}
-
-    links = [link("self", offset),
+    links = [{"href": f"{url}?{urlencode({**extra, 'limit': limit})}", "rel": "self", "type": GEOJSON},
              {"href": f"{base}/collections/{c.id}", "rel": "collection", "type": "application/json"}]
-    if offset + len(features) < matched:
-        links.append(link("next", offset + limit))
-    if offset > 0:
-        links.append(link("prev", max(0, offset - limit)))
-    return _json({"type": "FeatureCollection", "features": features, "numberMatched": matched,
-                  "numberReturned": len(features), "links": links}, GEOJSON)
+    if after is not None:
+        links.append({"href": f"{url}?{urlencode({**extra, 'limit': limit, 'after': after})}", "rel": "next",
+                      "type": GEOJSON})
+    body: dict[str, Any] = {"type": "FeatureCollection", "features": features, "numberReturned": len(features),
+                            "links": links}
+    if matched is not None:
+        body["numberMatched"] = matched
+    return _json(body, GEOJSON)
 
 
 def _feature(base: str, c: Collection, found: list[dict[str, Any]], feature_id: str) -> JSONResponse:
@@ -140,20 +146,24 @@ def _feature(base: str, c: Collection, found: list[dict[str, Any]], feature_id: 
 
 
 BBox = Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat (CRS84)")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Limit = Annotated[int, Query(ge=1, le=2**31, description=f"page size; above {MAX_LIMIT} it is {MAX_LIMIT}")]
+After = Annotated[str | None, Query(max_length=64, description="continue after this key (from a next link)")]
 GEOJSON_200: dict[int | str, dict[str, Any]] = {200: {"model": GeoJSONFeatures, "content": {GEOJSON: {}}}}
 GEOJSON_ONE: dict[int | str, dict[str, Any]] = {200: {"model": GeoJSONFeature, "content": {GEOJSON: {}}}}
 
 
 @router.get("/collections/cases/items", response_class=JSONResponse, responses=GEOJSON_200)
 def case_items(conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], base: Base, bbox: BBox = None,
-               limit: Limit = DEFAULT_LIMIT, offset: Offset = 0, f: Format = None) -> JSONResponse:
+               limit: Limit = DEFAULT_LIMIT, after: After = None, f: Format = None) -> JSONResponse:
     """Cases of the caller's region that have a point, newest first (no personal data)."""
     _check_format(f)
-    features, matched = ogc.case_features(conn, region=scope.case_filter(), bbox=parse_bbox(bbox), limit=limit,
-                                          offset=offset)
-    return _feature_page(base, find_collection(CASES, []), features, matched, bbox, limit, offset)
+    if after is not None and not (after.isdigit() and len(after) < 18):
+        raise InvalidInput("after must be a case id from a next link", reason="invalid_cursor")
+    limit = min(limit, MAX_LIMIT)
+    features, last, matched = ogc.case_features(conn, region=scope.case_filter(), bbox=parse_bbox(bbox),
+                                                limit=limit, after=None if after is None else int(after),
+                                                count=after is None)
+    return _feature_page(base, find_collection(CASES, []), features, matched, bbox, limit, last)
 
 
 @router.get("/collections/cases/items/{feature_id}", response_class=JSONResponse, responses=GEOJSON_ONE)
@@ -163,8 +173,8 @@ def case_item(conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], base:
     _check_format(f)
     found: list[dict[str, Any]] = []
     if feature_id.isdigit() and len(feature_id) < 18:
-        found, _ = ogc.case_features(conn, region=scope.case_filter(), bbox=None, limit=1, offset=0,
-                                     case_id=int(feature_id))
+        found, _, _ = ogc.case_features(conn, region=scope.case_filter(), bbox=None, limit=1,
+                                        case_id=int(feature_id), count=False)
     return _feature(base, find_collection(CASES, []), found, feature_id)
 
 
@@ -178,14 +188,15 @@ def _boundary(conn: Conn, collection_id: str) -> Collection:
 @router.get("/collections/{collection_id}/items", dependencies=[allow("public")], response_class=JSONResponse,
             responses=GEOJSON_200)
 def items(conn: ConnDep, base: Base, collection_id: str, bbox: BBox = None, limit: Limit = DEFAULT_LIMIT,
-          offset: Offset = 0, f: Format = None) -> JSONResponse:
-    """A page of a boundary tier's areas with numberMatched, numberReturned and next/prev links."""
+          after: After = None, f: Format = None) -> JSONResponse:
+    """A page of a boundary tier's areas in code order: numberMatched (first page), numberReturned, next link."""
     _check_format(f)
     c = _boundary(conn, collection_id)
     assert c.generation is not None and c.tier is not None
-    features, matched = ogc.area_features(conn, generation_id=c.generation.id, tier=c.tier, bbox=parse_bbox(bbox),
-                                          limit=limit, offset=offset)
-    return _feature_page(base, c, features, matched, bbox, limit, offset)
+    features, last, matched = ogc.area_features(conn, generation_id=c.generation.id, tier=c.tier,
+                                                bbox=parse_bbox(bbox), limit=min(limit, MAX_LIMIT), after=after,
+                                                count=after is None)
+    return _feature_page(base, c, features, matched, bbox, min(limit, MAX_LIMIT), last)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", dependencies=[allow("public")],
@@ -195,6 +206,6 @@ def item(conn: ConnDep, base: Base, collection_id: str, feature_id: str, f: Form
     _check_format(f)
     c = _boundary(conn, collection_id)
     assert c.generation is not None and c.tier is not None
-    found, _ = ogc.area_features(conn, generation_id=c.generation.id, tier=c.tier, bbox=None, limit=1, offset=0,
-                                 code=feature_id[:64])
+    found, _, _ = ogc.area_features(conn, generation_id=c.generation.id, tier=c.tier, bbox=None, limit=1,
+                                    code=feature_id[:64], count=False)
     return _feature(base, c, found, feature_id)

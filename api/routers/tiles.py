@@ -14,19 +14,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.deps import ConnDep, RulesDep, ServicesDep, SettingsDep, allow
+from api.deps import ConnDep, RulesDep, ServicesDep, SettingsDep, allow, run_with_connection
 from api.urls import public_base
+from gis.cache import ByteBoundedCache
 from gis.errors import InvalidInput, Unavailable
 from gis.models import Tier
 from gis.policy import Scope
 from gis.services import Services
 from gis.storage import areas, tiles
+from gis.storage.pool import Conn
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
-TILE_FORMAT = 5  # bump when the tile contents change shape, so cached ETags stop matching
+TILE_FORMAT = 6  # bump when the tile contents change shape, so cached ETags stop matching
 MAXZOOM = 18
 ATTRIBUTION = "边界：县综治中心网格数据"
+TILE_CACHE_BYTES = 48 * 2**20  # boundary tiles kept in memory per process (least recently used go first)
 
 
 @dataclass(frozen=True)
@@ -54,16 +57,26 @@ def _layer(name: str) -> Layer:
     return LAYERS[name]
 
 
-def _generation(conn: ConnDep, services: Services, ref: str | None) -> tuple[int, str]:
-    """(id, name) of the generation to draw: the one the process serves (no query), or the one named."""
-    if ref is None:
-        try:
-            table = services.locate.current().table
-            return table.generation_id, table.generation_name
-        except Unavailable:
-            pass
+def _served_generation(services: Services) -> tuple[int, str] | None:
+    """(id, name) of the generation the process serves, from memory (None before the first index build)."""
+    try:
+        table = services.locate.current().table
+    except Unavailable:
+        return None
+    return table.generation_id, table.generation_name
+
+
+def _generation(conn: Conn, ref: str | None) -> tuple[int, str]:
     gen = areas.get_generation(conn, ref=ref)
     return gen.id, gen.name
+
+
+def tile_cache(request: Request) -> ByteBoundedCache:
+    """The app's cache of boundary tiles as sent (a generation never changes, so nothing goes stale)."""
+    cache: ByteBoundedCache | None = getattr(request.app.state, "tile_cache", None)
+    if cache is None:
+        cache = request.app.state.tile_cache = ByteBoundedCache(TILE_CACHE_BYTES)
+    return cache
 
 
 def _check(z: int, x: int, y: int) -> None:
@@ -86,8 +99,11 @@ def not_modified(request: Request, tag: str) -> bool:
     return tag in held
 
 
-def tile_response(request: Request, data: bytes | None, tag: str, cache: str) -> Response:
-    """304 when the client holds this tile, 204 when it is empty, else the tile (gzipped when accepted)."""
+def tile_response(request: Request, data: bytes | None, tag: str, cache: str, *, encoded: bool = False) -> Response:
+    """304 when the client holds this tile, 204 when it is empty, else the tile (gzipped when accepted).
+
+    ``encoded``: ``data`` is already what this request gets (see ``encode``).
+    """
     headers = {"Cache-Control": cache, "ETag": tag, "Vary": "Accept-Encoding"}
     if not_modified(request, tag):
         return Response(status_code=304, headers=headers)
@@ -95,8 +111,14 @@ def tile_response(request: Request, data: bytes | None, tag: str, cache: str) ->
         return Response(status_code=204, headers=headers)
     if _gzip_ok(request):
         headers["Content-Encoding"] = "gzip"
-        data = gzip.compress(data, compresslevel=5, mtime=0)
+        if not encoded:
+            data = encode(data, gzipped=True)
     return Response(data, media_type=MVT, headers=headers)
+
+
+def encode(data: bytes, *, gzipped: bool) -> bytes:
+    """A tile as sent: gzipped for clients that accept it."""
+    return gzip.compress(data, compresslevel=5, mtime=0) if gzipped and data else data
 
 
 @router.get("/cases/{z}/{x}/{y}.pbf", response_class=Response,
@@ -114,18 +136,32 @@ def case_tile(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("ca
 
 @router.get("/{layer}/{z}/{x}/{y}.pbf", dependencies=[allow("public")], response_class=Response,
             responses={204: {"description": "empty, or below the layer's minzoom"}, 304: {"description": "unchanged"}})
-def tile(request: Request, conn: ConnDep, services: ServicesDep, layer: str, z: Z, x: XY, y: XY,
-         generation: Annotated[str | None, Query(max_length=100)] = None) -> Response:
-    """One tile of a boundary tier; a generation never changes, so its tiles are cached by ETag."""
+async def tile(request: Request, services: ServicesDep, layer: str, z: Z, x: XY, y: XY,
+               generation: Annotated[str | None, Query(max_length=100)] = None) -> Response:
+    """One tile of a boundary tier; a generation never changes, so its tiles are cached by ETag.
+
+    The served generation's tiles come from memory once drawn (no connection, no worker thread); only a
+    tile drawn for the first time, or of another generation, takes a connection.
+    """
     spec = _layer(layer)
     _check(z, x, y)
-    gen_id, gen_name = _generation(conn, services, generation)
+    served = _served_generation(services) if generation is None else None
+    if served is None:
+        served = await run_with_connection(request, services.pool, lambda conn: _generation(conn, generation))
+    gen_id, gen_name = served
     tag = entity_tag(request, f"g{gen_id}-{layer}-{z}-{x}-{y}-v{TILE_FORMAT}")
     data = b""
     if z >= spec.minzoom and not not_modified(request, tag):
-        data = tiles.area_tile(conn, generation_id=gen_id, tier=spec.tier, z=z, x=x, y=y,
-                               label_z=spec.label_minzoom)
-    response = tile_response(request, data, tag, "public, max-age=300")
+        gzipped = _gzip_ok(request)
+        cache, key = tile_cache(request), (gen_id, layer, z, x, y, gzipped)
+        cached = cache.get(key)
+        if cached is None:
+            cached = await run_with_connection(request, services.pool, lambda conn: encode(tiles.area_tile(
+                conn, generation_id=gen_id, tier=spec.tier, z=z, x=x, y=y, label_z=spec.label_minzoom),
+                gzipped=gzipped))
+            cache.put(key, cached)
+        data = cached
+    response = tile_response(request, data, tag, "public, max-age=300", encoded=True)
     response.headers["X-Generation"] = gen_name
     return response
 

@@ -23,18 +23,33 @@ CASE_FEATURE = (
 )
 
 
-def _page(conn: Conn, feature: str, source: str, where: str, params: list[Any], order: str, limit: int,
-          offset: int) -> tuple[list[dict[str, Any]], int]:
+def _page(conn: Conn, feature: str, source: str, where: str, params: list[Any], key: str, *, descending: bool,
+          limit: int, after: Any | None, count: bool) -> tuple[list[dict[str, Any]], Any | None, int | None]:
+    """One page by keyset (the rows after ``after`` in ``key`` order: as fast on page 500 as on page 1).
+
+    Returns the features, the key to continue after (None on the last page) and, when ``count``, how many match.
+    """
+    total = None
     with translate_pg_errors():
-        total = conn.execute(f"SELECT count(*) {source} WHERE {where}", params).fetchone()
-        rows = conn.execute(f"SELECT {feature} {source} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
-                            (*params, limit, offset)).fetchall()
-    return [r[0] for r in rows], int(total[0]) if total else 0
+        if count:
+            row = conn.execute(f"SELECT count(*) {source} WHERE {where}", params).fetchone()
+            total = int(row[0]) if row else 0
+        page_where, page_params = where, list(params)
+        if after is not None:
+            page_where += f" AND {key} {'<' if descending else '>'} %s"
+            page_params.append(after)
+        rows = conn.execute(f"SELECT {feature}, {key} {source} WHERE {page_where}"
+                            f" ORDER BY {key}{' DESC' if descending else ''} LIMIT %s",
+                            (*page_params, limit + 1)).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [r[0] for r in rows], (rows[-1][1] if more and rows else None), total
 
 
-def area_features(conn: Conn, *, generation_id: int, tier: int, bbox: Box | None, limit: int, offset: int,
-                  code: str | None = None) -> tuple[list[dict[str, Any]], int]:
-    """One page of a tier's areas as GeoJSON features (id = code), and how many match."""
+def area_features(conn: Conn, *, generation_id: int, tier: int, bbox: Box | None, limit: int,
+                  after: str | None = None, code: str | None = None, count: bool = True
+                  ) -> tuple[list[dict[str, Any]], str | None, int | None]:
+    """One page of a tier's areas as GeoJSON features (id = code) in code order, the next key, the count."""
     where = "a.generation_id = %s AND a.tier = %s"
     params: list[Any] = [generation_id, tier]
     if bbox is not None:
@@ -44,12 +59,13 @@ def area_features(conn: Conn, *, generation_id: int, tier: int, bbox: Box | None
         where += " AND a.code = %s"
         params.append(code)
     return _page(conn, AREA_FEATURE, "FROM areas a LEFT JOIN areas p ON p.id = a.parent_id", where, params,
-                 "a.code", limit, offset)
+                 "a.code", descending=False, limit=limit, after=after, count=count)
 
 
-def case_features(conn: Conn, *, region: RegionFilter, bbox: Box | None, limit: int, offset: int,
-                  case_id: int | None = None) -> tuple[list[dict[str, Any]], int]:
-    """One page of the cases in ``region`` that have a point (no personal data), newest first."""
+def case_features(conn: Conn, *, region: RegionFilter, bbox: Box | None, limit: int, after: int | None = None,
+                  case_id: int | None = None, count: bool = True
+                  ) -> tuple[list[dict[str, Any]], int | None, int | None]:
+    """One page of the cases in ``region`` that have a point (no personal data), newest first; next key; count."""
     where = f"c.geom IS NOT NULL AND ({region.sql})"
     params: list[Any] = list(region.params)
     if bbox is not None:
@@ -59,7 +75,8 @@ def case_features(conn: Conn, *, region: RegionFilter, bbox: Box | None, limit: 
     if case_id is not None:
         where += " AND c.id = %s"
         params.append(case_id)
-    return _page(conn, CASE_FEATURE, "FROM cases c", where, params, "c.id DESC", limit, offset)
+    return _page(conn, CASE_FEATURE, "FROM cases c", where, params, "c.id", descending=True, limit=limit,
+                 after=after, count=count)
 
 
 def tier_extent(conn: Conn, *, generation_id: int, tier: int) -> Box | None:

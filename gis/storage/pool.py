@@ -21,14 +21,17 @@ from gis.storage.watchdog import Watchdog
 
 # Names the rest of the code uses, so only gis.storage imports the driver.
 Conn = psycopg.Connection
+BUSY_SLICE_S = 0.25  # while waiting on a busy pool, look this often whether the database went away
 
 
 class Pool(ConnectionPool):
-    """The API's pool: fails fast while the database is away, queues while it is only busy.
+    """The API's pool: fails fast while the database is away or stalled, queues a bounded time while it is busy.
 
-    A request waits ``request_timeout`` s for a connection; if none came and the pool's last attempt
-    to connect succeeded (the database is up, every connection is lent), it waits on up to
-    ``busy_timeout`` s in all. Lent connections are watched (see gis.storage.watchdog).
+    Every connection it lends (requests, streams, background work) is waited for the same way: up to
+    ``request_timeout`` s; then, only if the database is up and answering (every connection is lent to
+    work in progress), on up to ``busy_timeout`` s in all, giving up at once when the database is found
+    unreachable or the watchdog has just cut a connection (a stalled network). Lent connections are
+    watched (see gis.storage.watchdog).
     """
 
     def __init__(self, conninfo: str, *, request_timeout: float, busy_timeout: float, watchdog: Watchdog,
@@ -54,18 +57,37 @@ class Pool(ConnectionPool):
         with self.watchdog.watch(conn, quick=True):
             ConnectionPool.check_connection(conn)
 
-    @contextmanager
-    def request_connection(self, *, probe: bool = False) -> Iterator[psycopg.Connection]:
-        """A connection for one request, or PoolTimeout (503) soon when the database is away.
+    def stalled(self) -> bool:
+        """True while the database is unreachable or a lent connection was just cut (its answer never came)."""
+        return self.down_since is not None or self.watchdog.recently_cut()
 
-        A ``probe`` (readiness) never waits longer than ``request_timeout``.
+    def lend(self, *, probe: bool = False, waited_s: float = 0.0) -> psycopg.Connection:
+        """A connection within the pool's bounds, or PoolTimeout (a 503 at the API).
+
+        At most ``request_timeout`` s while the database is away (and always for a ``probe``), at most
+        ``busy_timeout`` s in all while it is up and every connection is in use; ``waited_s`` is what the
+        caller already waited for its turn (the API's gate) and counts against both.
         """
         try:
-            conn = self.getconn(timeout=self.request_timeout)
+            return self.getconn(timeout=max(0.05, self.request_timeout - waited_s))
         except PoolTimeout:
-            if probe or self.down_since is not None or self.busy_timeout <= self.request_timeout:
+            if probe or self.stalled():
                 raise
-            conn = self.getconn(timeout=self.busy_timeout - self.request_timeout)
+        deadline = monotonic() + self.busy_timeout - max(self.request_timeout, waited_s)
+        while True:  # in slices, so a database found away (or a cut) ends the wait at once
+            left = deadline - monotonic()
+            if left <= 0:
+                raise PoolTimeout(f"no connection within {self.busy_timeout:g} s: every connection is in use")
+            try:
+                return self.getconn(timeout=min(BUSY_SLICE_S, left))
+            except PoolTimeout:
+                if self.stalled():
+                    raise
+
+    @contextmanager
+    def lent(self, *, probe: bool = False, waited_s: float = 0.0) -> Iterator[psycopg.Connection]:
+        """A watched connection for one unit of work, committed at the end (rolled back on error)."""
+        conn = self.lend(probe=probe, waited_s=waited_s)
         try:
             with self.watchdog.watch(conn), conn:  # the closing COMMIT is watched too
                 try:
@@ -75,15 +97,45 @@ class Pool(ConnectionPool):
         finally:
             self.putconn(conn)
 
+    def request_connection(self, *, probe: bool = False,
+                           waited_s: float = 0.0) -> AbstractContextManager[psycopg.Connection]:
+        """A connection for one request, or PoolTimeout (503) soon when the database is away.
+
+        A ``probe`` (readiness) never waits longer than ``request_timeout``.
+        """
+        return self.lent(probe=probe, waited_s=waited_s)
+
     @contextmanager
-    def scoped_connection(self, scope: DatabaseScope, timeout: float = 5.0) -> Iterator[psycopg.Connection]:
+    def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection]:
+        """psycopg_pool's ``connection()`` within the pool's bounds (``timeout`` can only shorten the wait)."""
+        if timeout is not None and timeout < self.request_timeout:
+            conn = self.getconn(timeout=timeout)
+            try:
+                with self.watchdog.watch(conn), conn:
+                    yield conn
+            finally:
+                self.putconn(conn)
+            return
+        with self.lent() as conn:
+            yield conn
+
+    @contextmanager
+    def scoped_connection(self, scope: DatabaseScope, timeout: float | None = None) -> Iterator[psycopg.Connection]:
         """A connection whose transactions see what ``scope`` may see (outside a request: event streams)."""
         with self.connection(timeout=timeout) as conn, scoped(conn, scope):
             yield conn
 
-    def system_connection(self, timeout: float = 5.0) -> AbstractContextManager[psycopg.Connection]:
+    def system_connection(self, timeout: float | None = None,
+                          waited_s: float = 0.0) -> AbstractContextManager[psycopg.Connection]:
         """A connection for the server's own background work (sweep, snapshots, sealing): every row in view."""
+        if waited_s:
+            return self._scoped_lent(SYSTEM, waited_s)
         return self.scoped_connection(SYSTEM, timeout)
+
+    @contextmanager
+    def _scoped_lent(self, scope: DatabaseScope, waited_s: float) -> Iterator[psycopg.Connection]:
+        with self.lent(waited_s=waited_s) as conn, scoped(conn, scope):
+            yield conn
 
     def close(self, timeout: float = 5.0) -> None:
         """Close the pool and stop its watchdog."""

@@ -4,15 +4,18 @@ TCP keepalives and ``statement_timeout`` do not cover every way a network fails:
 firewall that swallows packets leaves the client waiting on a socket forever. One thread looks at
 the connections lent to requests a few times a second. When a query has been waiting for longer
 than the deadline, it asks the server, over a fresh connection, whether the backend is still
-running a statement. A slow but honest query is left alone; a query the server is not working on
-(its answer was lost) or a server that cannot be reached gets its socket shut down, so the waiting
-request fails at once with a database error (503) instead of hanging.
+running a statement. A slow but honest query is left alone, and so is an answer still arriving (the
+socket received data within the deadline: a slow link, a large result the server has finished
+sending); a query the server is not working on and whose answer stopped coming (lost), or a server
+that cannot be reached, gets its socket shut down, so the waiting request fails at once with a
+database error (503) instead of hanging.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -24,6 +27,9 @@ from psycopg import pq
 log = logging.getLogger("fengqiao.storage")
 TICK_S = 0.25
 QUICK_S = 1.0
+# struct tcp_info (linux/tcp.h): tcpi_last_data_recv, milliseconds since the socket last received data.
+TCP_INFO = getattr(socket, "TCP_INFO", None)
+LAST_DATA_RECV_AT = 52
 
 
 class Watchdog:
@@ -44,6 +50,7 @@ class Watchdog:
         self.deadline_s = deadline_s
         self.connect_timeout = max(2, int(connect_timeout_s))
         self.cuts = 0
+        self.last_cut_at: float | None = None
         self._watched: dict[int, tuple[psycopg.Connection, float | None]] = {}
         self._quick: set[int] = set()
         self._lock = threading.Lock()
@@ -72,6 +79,10 @@ class Watchdog:
                 self._watched.pop(key, None)
                 self._quick.discard(key)
 
+    def recently_cut(self) -> bool:
+        """True within one deadline of a cut: the network or the server just lost an answer."""
+        return self.last_cut_at is not None and monotonic() - self.last_cut_at < max(self.deadline_s, QUICK_S)
+
     def close(self) -> None:
         """Stop the watching thread."""
         self._stop.set()
@@ -90,21 +101,28 @@ class Watchdog:
                     elif now - since >= (QUICK_S if key in self._quick else self.deadline_s):
                         overdue.append((key, conn))
             if overdue:
-                self._judge(overdue)
+                try:
+                    self._judge(overdue)
+                except Exception:  # the watching thread must outlive any one connection's trouble
+                    log.exception("database watchdog: judging overdue connections failed")
 
     def _judge(self, overdue: list[tuple[int, psycopg.Connection]]) -> None:
         """One question to the server for every overdue query; cut the ones it is not working on."""
-        asking = [(key, conn) for key, conn in overdue if key not in self._quick]
-        busy = self._busy_backends([conn.info.backend_pid for _, conn in asking]) if asking else set()
+        pids = {key: _pid(conn) for key, conn in overdue}
+        overdue = [(key, conn) for key, conn in overdue if pids[key] is not None]  # closed meanwhile: given back
+        asking = [pids[key] for key, _ in overdue if key not in self._quick]
+        busy = self._busy_backends([p for p in asking if p is not None]) if asking else set()
         for key, conn in overdue:
-            if conn.info.backend_pid in busy and key not in self._quick:
+            quick = key in self._quick
+            if not quick and (pids[key] in busy or receiving(conn, within_s=self.deadline_s)):
                 with self._lock:
                     if key in self._watched:
                         self._watched[key] = (conn, monotonic())
                 continue
             log.warning("cutting database connection (backend %s): no answer and the server is not working on it",
-                        conn.info.backend_pid)
+                        pids[key])
             self.cuts += 1
+            self.last_cut_at = monotonic()
             cut(conn)
             with self._lock:
                 self._watched.pop(key, None)
@@ -118,6 +136,35 @@ class Watchdog:
         except psycopg.Error:
             return set()
         return {int(r[0]) for r in rows}
+
+
+def _pid(conn: psycopg.Connection) -> int | None:
+    """The connection's backend, None once it is closed (the watching thread must never die of that)."""
+    try:
+        return None if conn.closed else conn.info.backend_pid
+    except psycopg.Error:
+        return None
+
+
+def receiving(conn: psycopg.Connection, *, within_s: float) -> bool:
+    """True when the connection's TCP socket received data within the last ``within_s`` s (an answer arriving).
+
+    False for a socket that is not TCP (a Unix socket cannot stall on a network) or a system without TCP_INFO.
+    """
+    if TCP_INFO is None:
+        return False
+    try:
+        sock = socket.socket(fileno=socket.dup(conn.fileno()))
+        try:
+            info = sock.getsockopt(socket.IPPROTO_TCP, TCP_INFO, 104)
+        finally:
+            sock.close()
+    except (OSError, psycopg.Error):
+        return False
+    if len(info) < LAST_DATA_RECV_AT + 4:
+        return False
+    (idle_ms,) = struct.unpack_from("I", info, LAST_DATA_RECV_AT)
+    return bool(idle_ms < within_s * 1000)
 
 
 def cut(conn: psycopg.Connection) -> None:

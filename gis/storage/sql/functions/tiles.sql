@@ -15,11 +15,12 @@ RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS $$
         WHERE a.generation_id = gen AND a.tier = t AND a.geom_3857 && bounds.env
     ),
     labels AS (
-        -- Points up to half a tile outside are kept: the neighbouring tile draws its part of the name.
-        SELECT a.code, a.name, a.tier, ST_AsMVTGeom(a.label_3857, bounds.env, 4096, 2048, true) AS geom
+        -- Points within the tile's buffer (64 of 4096, as the areas layer): a renderer places a name once, from
+        -- the tile its point is in; points further out are no part of this tile.
+        SELECT a.code, a.name, a.tier, ST_AsMVTGeom(a.label_3857, bounds.env, 4096, 64, true) AS geom
         FROM areas a, bounds
         WHERE z >= label_z AND a.generation_id = gen AND a.tier = t
-          AND a.label_3857 && ST_TileEnvelope(z, x, y, margin => 0.5)
+          AND a.label_3857 && ST_TileEnvelope(z, x, y, margin => 64.0 / 4096)
     )
     SELECT coalesce((SELECT ST_AsMVT(shapes, 'areas', 4096, 'geom') FROM shapes WHERE geom IS NOT NULL), '')
         || coalesce((SELECT ST_AsMVT(labels, 'labels', 4096, 'geom') FROM labels WHERE geom IS NOT NULL), '');
