@@ -10,6 +10,13 @@ from __future__ import annotations
 import re
 
 REASON_ZH: dict[str, str] = {
+    # the default reasons of the domain's error classes (gis/errors.py)
+    "error": "操作失败",
+    "invalid_input": "输入内容不合法",
+    "conflict": "与当前状态冲突",
+    "forbidden": "无权进行此操作",
+    "unauthorized": "请先登录",
+    "precondition_required": "缺少必要的请求条件",
     # sign-in, rights and scope
     "not_signed_in": "请先登录",
     "missing_token": "请先登录（缺少凭据）",
@@ -141,6 +148,7 @@ REASON_ZH: dict[str, str] = {
     "unknown_tier": "未知的层级",
     "collection_not_found": "数据集不存在",
     "feature_not_found": "要素不存在",
+    "invalid_cursor": "分页参数 after 须取自上一页的 next 链接",
     # statistics and forecasts
     "bad_tier": "层级参数不合法",
     "bad_week": "周次格式不正确，应为 2026-W49 这样的 ISO 周",
@@ -165,6 +173,8 @@ REASON_ZH: dict[str, str] = {
     "schema_missing": "数据库尚未初始化",
     "schema_outdated": "数据库结构版本过旧，请先升级",
     "app_role_missing": "数据库中缺少应用角色",
+    "database_busy": "系统繁忙，请稍后再试",
+    "unavailable": "数据库暂时不可用，请稍后再试",
 }
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")

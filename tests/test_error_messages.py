@@ -11,7 +11,8 @@ from api.errors import error_body
 from api.reasons_zh import REASON_ZH
 
 ROOT = Path(__file__).resolve().parent.parent
-RAISED = re.compile(r"""reason=["']([a-z_]+)["']|error_body\(["']([a-z_]+)["']""")
+RAISED = re.compile(r"""reason=["']([a-z_]+)["']|error_body\(["']([a-z_]+)["']|^    reason = ["']([a-z_]+)["']""",
+                    re.MULTILINE)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -20,7 +21,7 @@ def test_every_reason_raised_in_the_code_has_a_chinese_sentence() -> None:
     for package in ("gis", "api"):
         for path in (ROOT / package).rglob("*.py"):
             for match in RAISED.finditer(path.read_text(encoding="utf-8")):
-                raised.add(match.group(1) or match.group(2))
+                raised.add(match.group(1) or match.group(2) or match.group(3))
     assert len(raised) > 100
     missing = sorted(r for r in raised if r not in REASON_ZH)
     assert missing == []
