@@ -213,6 +213,7 @@ def test_staff_markers_move_and_overdue_case_is_pinned(browser: Browser, base_ur
     from gis.cases.loop import sweep_deadlines
 
     external: list[str] = []
+    make_person(db_settings, "console-op2", "operator")  # first: setting a password ends the account's tokens
     operator = make_token(db_settings, "console-op2", "operator")
     headers = {"Authorization": f"Bearer {operator}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as api:
@@ -227,7 +228,6 @@ def test_staff_markers_move_and_overdue_case_is_pinned(browser: Browser, base_ur
         staff_id = crew["BROWSER2"]
         first = api.post(f"/api/v1/staff/{staff_id}/positions", json={"lon": 114.6465, "lat": 24.0695})
         assert first.status_code == 200
-        make_person(db_settings, "console-op2", "operator")
         page = new_page(browser, base_url, external)
         sign_in(page, base_url, "console-op2")
         page.wait_for_selector("#live.on")
@@ -308,6 +308,7 @@ def test_the_session_warns_before_it_ends_and_signing_in_again_returns_to_the_ca
 def test_a_live_change_keeps_a_dispatch_in_progress(browser: Browser, base_url: str, db_settings: DatabaseSettings,
                                                     app_client: TestClient, crew: dict[str, int]) -> None:
     """Another operator moves the open case on while this one is picking staff: the picks stay."""
+    make_person(db_settings, "console-op-2", "operator")  # first: setting a password ends the account's tokens
     operator = make_token(db_settings, "console-op-2", "operator")
     headers = {"Authorization": f"Bearer {operator}"}
     body = {"category": "0201", "source_channel": "walk_in", "description": "并发派单测试", "lon": POINT[0],
@@ -315,7 +316,6 @@ def test_a_live_change_keeps_a_dispatch_in_progress(browser: Browser, base_url: 
     created = app_client.post("/api/v1/cases", headers={**headers, "Idempotency-Key": str(uuid.uuid4())}, json=body)
     assert created.status_code == 201, created.text
     case_id = created.json()["id"]
-    make_person(db_settings, "console-op-2", "operator")
     page = new_page(browser, base_url, [])
     sign_in(page, base_url, "console-op-2")
     page.wait_for_selector("#live.on")

@@ -42,8 +42,8 @@ def test_field_queue_survives_lost_signal_and_tap_sets_position(browser: Browser
             home_lon=114.6301, home_lat=24.1301, capacity=3)])
         c.commit()
         staff_id = staff_store.get_staff(c, staff_code="FIELD1")["id"]
+    make_person(db_settings, "field-op", "operator", display="李值班")  # first: a password ends older tokens
     operator = {"Authorization": f"Bearer {make_token(db_settings, 'field-op', 'operator')}"}  # a machine client
-    make_person(db_settings, "field-op", "operator", display="李值班")
     field_id = make_person(db_settings, "field-user", "field", staff_code="FIELD1", display="陈网格")
     with httpx.Client(base_url=base_url, headers=operator, timeout=30) as api:
         case = api.post("/api/v1/cases", headers={"Idempotency-Key": uuid.uuid4().hex},
