@@ -74,6 +74,7 @@ REASON_ZH: dict[str, str] = {
     "bad_positions": "位置数据不合法",
     # cases and the loop
     "case_not_found": "案件不存在",
+    "unknown_parameter": "不支持的查询参数，请检查拼写",
     "party_not_found": "当事人不存在",
     "illegal_transition": "案件当前状态下不能进行该操作",
     "unknown_action": "未知的操作",
