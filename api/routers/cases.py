@@ -147,7 +147,7 @@ def list_cases(
                       grid=grid, village=village, town=town, since=since, until=until, overdue=overdue,
                       bbox=parse_bbox(bbox) if bbox else None)
     rows, total = search_cases(conn, query=query, region=scope.case_filter(),
-                               open_states=rules.workflow.open_states(), limit=limit, offset=offset)
+                               pending_states=rules.workflow.pending_states(), limit=limit, offset=offset)
     return CaseList.model_validate({"total": total, "limit": limit, "offset": offset,
                                     "items": [case_summary(c, rules) for c in rows]})
 
