@@ -70,9 +70,11 @@ def test_closing_ends_lead_and_assists_frees_staff_and_refuses_new_orders(
     made = dispatch(app_client, operator, case_id, (staff_ids["LE1"], "lead"), (staff_ids["LE2"], "assist"),
                     (staff_ids["LE3"], "assist"))
     assert made.status_code == 201, made.text
+    # Sending the lead hands the registered case on (分流).
+    assert app_client.get(f"/api/v1/cases/{case_id}", headers=operator).json()["status"] == "triaged"
     start = app_client.get("/api/v1/events", params={"once": True, "after": 0}, headers=operator).text
     last_id = max(int(line[4:]) for line in start.splitlines() if line.startswith("id: "))
-    for action, fields in (("triage", {}), ("accept", {}), ("resolve", {"note": "已调解"}), ("follow_up", {}),
+    for action, fields in (("accept", {}), ("resolve", {"note": "已调解"}), ("follow_up", {}),
                            ("evaluate", {"satisfaction": 5}), ("close", {})):
         move(app_client, operator, case_id, action, **fields)
     assert orders(app_client, operator, case_id) == [("lead", "cancelled", "case_closed"),
@@ -99,6 +101,8 @@ def test_returning_and_marking_duplicate_end_orders_with_their_reason(
     first = new_case(app_client, operator)
     returned = new_case(app_client, operator)
     assert dispatch(app_client, operator, returned, (staff_ids["LE2"], "assist")).status_code == 201
+    # An assistant alone does not hand the case on.
+    assert app_client.get(f"/api/v1/cases/{returned}", headers=operator).json()["status"] == "registered"
     move(app_client, operator, returned, "return", note="不属于受理范围")
     assert orders(app_client, operator, returned) == [("assist", "cancelled", "case_returned")]
     duplicate = new_case(app_client, operator)
