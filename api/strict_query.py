@@ -35,7 +35,7 @@ def _names(dependant: Dependant) -> set[str]:
     return names
 
 
-def refuse_unknown_query(request: Request) -> None:
+async def refuse_unknown_query(request: Request) -> None:
     """Raise ``unknown_parameter`` naming the first query key the route does not declare."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not route.path.startswith(STRICT_PREFIX):
