@@ -91,7 +91,7 @@ def test_closing_ends_lead_and_assists_frees_staff_and_refuses_new_orders(
     # Nobody is sent to the closed case.
     refused = dispatch(app_client, operator, case_id, (staff_ids["LE1"], "assist"))
     assert refused.status_code == 409
-    assert refused.json()["reason"] == "case_ended"
+    assert refused.json()["error"]["reason"] == "case_ended"
     move(app_client, operator, other, "return", note="不属于受理范围")
     assert {o[2] for o in orders(app_client, operator, other)} == {"case_returned"}
 
