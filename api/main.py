@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import ClientDisconnect
@@ -43,6 +43,7 @@ from api.routers import (
     users,
 )
 from api.security import SecurityMiddleware, proxy_list, trusted_proxies
+from api.strict_query import refuse_unknown_query
 from gis.crypto import keys
 from gis.services import Services
 from gis.settings import AppSettings, DatabaseSettings, SecuritySettings
@@ -112,6 +113,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
         docs_url=None,  # served below from vendored assets: an intranet has no CDN
         redoc_url=None,
         description="Grid management and dispatch for county social-governance centres",
+        dependencies=[Depends(refuse_unknown_query)],  # /api/v1 only: unknown query keys are a 422
     )
     app.state.settings = app.settings = settings
     app.openapi = lambda: contract(app)  # type: ignore[method-assign]

@@ -81,6 +81,7 @@ REASON_ZH: dict[str, str] = {
     "bad_positions": "位置数据不合法",
     # cases and the loop
     "case_not_found": "案件不存在",
+    "unknown_parameter": "不支持的查询参数，请检查拼写",
     "party_not_found": "当事人不存在",
     "illegal_transition": "案件当前状态下不能进行该操作",
     "unknown_action": "未知的操作",
@@ -104,6 +105,7 @@ REASON_ZH: dict[str, str] = {
     "staff_out_of_region": "该人员不能派往此区域",
     "staff_not_managed_here": "该人员不归您管理",
     "already_dispatched": "该人员已派往此案件",
+    "case_ended": "案件已结案、退回或标记为重复件，不能再派单",
     "case_has_lead": "该案件已有主办人员",
     "several_leads": "一个案件只能有一名主办人员",
     "dispatch_not_found": "派单不存在",

@@ -81,6 +81,7 @@ class CaseSummary(Model):
     updated_at: datetime
     closed_at: datetime | None
     created_by: int
+    overdue: bool = Field(default=False, description="before resolution and past its deadline (one definition)")
 
 
 class RelatedCase(Model):

@@ -145,6 +145,7 @@ def test_case_loop_dispatch_field_accept_and_board(browser: Browser, base_url: s
     page.fill(".party-phone", "13812345678")
     page.click("#case-submit")
     page.wait_for_selector("#created a")
+    assert page.input_value("#case-severity") == "medium"  # the emptied form keeps its default 紧急程度
     page.click("#created a")
     page.wait_for_selector("#case-no")
     case_no = page.text_content("#case-no") or ""
@@ -201,6 +202,9 @@ def test_case_loop_dispatch_field_accept_and_board(browser: Browser, base_url: s
     act(page, "close")
     page.wait_for_function("document.getElementById('case-status').textContent === '已结案'")
     assert page.evaluate("document.querySelectorAll('#actions button').length") == 0
+    # Closing ends the orders: the lead and the assistant show 已撤销, on the console and on the phone.
+    page.wait_for_function("(document.getElementById('orders')?.textContent || '').split('已撤销').length === 3")
+    phone.wait_for_function("document.querySelector('#orders .status')?.textContent !== '已接单'")
     page.screenshot(path=str(ARTIFACTS / "console-closed.png"))
     assert external == []
     phone.context.close()

@@ -30,6 +30,7 @@ from gis.errors import PreconditionRequired
 from gis.policy import Scope
 from gis.storage import access
 from gis.storage import cases as store
+from gis.storage.pool import Conn
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -74,13 +75,20 @@ class TransitionIn(BaseModel):
     duplicate_of: int | None = Field(default=None, ge=1, le=2**62)
 
 
-def case_summary(case: Case, rules: CaseRules) -> dict[str, Any]:
-    """A case as listed (no personal data)."""
+def case_summary(case: Case, rules: CaseRules, *, overdue: bool = False) -> dict[str, Any]:
+    """A case as listed (no personal data); ``overdue`` as the database decides it (fq_is_overdue)."""
     body = asdict(case)
     body.pop("extra")
     body["status_label"] = rules.workflow.states[case.status].get("label", case.status)
     body["category_name"] = rules.taxonomy.get(case.category_code).name
+    body["overdue"] = overdue
     return body
+
+
+def summaries(conn: Conn, cases: list[Case], rules: CaseRules) -> list[dict[str, Any]]:
+    """Summaries of several cases, each flagged overdue or not by the one definition."""
+    late = store.overdue_among(conn, ids=[c.id for c in cases], pending_states=rules.workflow.pending_states())
+    return [case_summary(c, rules, overdue=c.id in late) for c in cases]
 
 
 def _party_view(party: dict[str, Any], full: bool) -> dict[str, Any]:
@@ -147,9 +155,9 @@ def list_cases(
                       grid=grid, village=village, town=town, since=since, until=until, overdue=overdue,
                       bbox=parse_bbox(bbox) if bbox else None)
     rows, total = search_cases(conn, query=query, region=scope.case_filter(),
-                               open_states=rules.workflow.open_states(), limit=limit, offset=offset)
+                               pending_states=rules.workflow.pending_states(), limit=limit, offset=offset)
     return CaseList.model_validate({"total": total, "limit": limit, "offset": offset,
-                                    "items": [case_summary(c, rules) for c in rows]})
+                                    "items": summaries(conn, rows, rules)})
 
 
 @router.get("/cases/{case_id}", responses=error_responses(404))
@@ -161,7 +169,7 @@ def get_case(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("cas
                  detail={"parties": "full" if full else "masked"}, client_ip=client_of(request).ip)
     conn.commit()
     return CaseDetail.model_validate({
-        **case_summary(case, rules),
+        **summaries(conn, [case], rules)[0],
         "parties": [_party_view(p, full) for p in store.parties(conn, case_id=case.id)],
         "timeline": store.timeline(conn, case_id=case.id),
         "allowed_actions": rules.workflow.allowed(case.status)})
@@ -174,7 +182,7 @@ def transition(conn: ConnDep, scope: Annotated[Scope, allow("cases.act")], rules
     updated = apply_transition(conn, rules=rules, case_id=case.id, user=scope.require_user(),
                                request=TransitionRequest(**body.model_dump()))
     conn.commit()
-    return CaseSummary.model_validate(case_summary(updated, rules))
+    return CaseSummary.model_validate(summaries(conn, [updated], rules)[0])
 
 
 @router.get("/cases/{case_id}/related", responses=error_responses(404))

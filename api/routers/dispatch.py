@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ActableCase, ConnDep, ReadableCase, ScoringDep, StaffPointsDep, allow
+from api.deps import ActableCase, ConnDep, ReadableCase, RulesDep, ScoringDep, StaffPointsDep, allow
 from api.errors import error_responses
 from api.schemas import AssignmentPlan, Model, OrderStep
 from gis.policy import Scope
-from gis.staff.dispatch import OrderRequest, change_lead, dispatch_staff, update_order
+from gis.staff.dispatch import OrderRequest, change_lead, dispatch_staff, move_on_with_lead, update_order
 from gis.staff.orders import ORDER_STATUSES
 from gis.staff.place import place_of
 from gis.staff.planning import apply_plan, make_plan
@@ -115,12 +115,17 @@ def recommendations(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.read"
 
 
 @router.post("/cases/{case_id}/dispatches", status_code=201, responses=error_responses(404, 409, 422))
-def create_dispatches(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.create")], case: ActableCase,
-                      body: DispatchIn) -> Orders:
-    """Send one or more staff; all orders are created or none (409 when someone is fully booked)."""
+def create_dispatches(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.create")], rules: RulesDep,
+                      case: ActableCase, body: DispatchIn) -> Orders:
+    """Send one or more staff; all orders are created or none (409 when someone is fully booked).
+
+    Sending a lead hands a newly registered case on (分流), in the same transaction.
+    """
     orders = dispatch_staff(conn, case_id=case.id, town_code=case.town_code, user=scope.require_user(),
                             orders=[OrderRequest(o.staff_id, o.role) for o in body.staff], note=body.note,
                             staff_region=scope.staff_filter())
+    if any(o.role == "lead" for o in body.staff):
+        move_on_with_lead(conn, rules=rules, case_id=case.id, user=scope.require_user())
     conn.commit()
     return Orders(orders=orders)
 

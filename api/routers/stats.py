@@ -26,24 +26,27 @@ def _period(perf: Any) -> dict[str, Any]:
 
 
 @router.get("/stats/units")
-def unit_stats(conn: ConnDep, scope: StatsScope,
+def unit_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep,
                tier: Literal["county", "town", "village", "grid"] = "town", since: Since = None,
                until: str | None = None) -> dict[str, Any]:
     """The loop's figures per unit for the period and the previous one (definitions: data/cases/README.md)."""
     start, end = window(since, until)
     check_window(scope.town_code, start, end)
     units = active_weights(conn).units
-    perf = performance(conn, by=tier, since=start, until=end, region=town_region(scope.town_code), units=units)
+    perf = performance(conn, by=tier, since=start, until=end, region=town_region(scope.town_code), units=units,
+                       pending_states=rules.workflow.pending_states())
     own = computed_from_own_cases if tier == "county" else own_units(scope.town_code, units.town_of, key="unit")
     return {**_period(perf), "units": cut(scope.town_code, perf.rows, own=own)}
 
 
 @router.get("/stats/staff")
-def staff_stats(conn: ConnDep, scope: StatsScope, since: Since = None, until: str | None = None) -> dict[str, Any]:
+def staff_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Since = None, until: str | None = None
+                ) -> dict[str, Any]:
     """The loop's figures per staff member (credited with the cases where they held the lead order)."""
     start, end = window(since, until)
     check_window(scope.town_code, start, end)
-    perf = performance(conn, by="staff", since=start, until=end, region=town_region(scope.town_code), units=None)
+    perf = performance(conn, by="staff", since=start, until=end, region=town_region(scope.town_code), units=None,
+                       pending_states=rules.workflow.pending_states())
     # Figures from the caller's own cases only (the region), credited to whoever led them.
     return {**_period(perf), "staff": cut(scope.town_code, perf.rows, own=computed_from_own_cases)}
 
@@ -59,7 +62,8 @@ def weekly_rankings(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, s
     check_window(scope.town_code, query.flt.since, query.flt.until)
     table, weights, _ = compute(conn, query, scope.town_code)
     perf = performance(conn, by="town", since=query.flt.since, until=query.flt.until,
-                       region=town_region(scope.town_code), units=weights.units)
+                       region=town_region(scope.town_code), units=weights.units,
+                       pending_states=rules.workflow.pending_states())
     ranked = cut_rankings(scope.town_code, rankings(table, perf, weights.units, top=top), weights.units.town_of)
     return {"since": query.flt.since.isoformat(), "until": query.flt.until.isoformat(), **ranked}
 
@@ -79,7 +83,7 @@ def overdue(conn: ConnDep, scope: StatsScope, rules: RulesDep, town: str | None 
     for item in page.items:
         item["status_label"] = rules.workflow.states.get(item["status"], {}).get("label", item["status"])
         item["category_name"] = rules.taxonomy.get(item["category_code"]).name
-    return {"total": page.total, "limit": limit, "offset": offset, "items": page.items}
+    return {"total": page.total, "overdue": page.overdue, "limit": limit, "offset": offset, "items": page.items}
 
 
 @router.get("/supervisions")

@@ -14,6 +14,7 @@ from gis.models import User
 from gis.policy import RegionFilter
 from gis.storage import areas, events
 from gis.storage import cases as store
+from gis.storage import dispatch as orders_store
 from gis.storage.pool import Conn
 
 
@@ -48,6 +49,9 @@ def apply_transition(conn: Conn, *, rules: CaseRules, case_id: int, user: User, 
             detail["handling_tier"] = changes["handling_tier"]
         if not rules.workflow.is_open(action.to_state):
             changes["closed_at"] = now
+            ended = _end_orders(conn, case, action.to_state, rules.workflow.states[action.to_state])
+            if ended:
+                detail["orders_ended"] = ended
         store.update_case(conn, case_id=case.id, **changes)
         store.insert_transition(conn, case_id=case.id, action=action.name, from_state=case.status,
                                 to_state=action.to_state, note=request.note, detail=detail, actor_id=user.id,
@@ -55,6 +59,21 @@ def apply_transition(conn: Conn, *, rules: CaseRules, case_id: int, user: User, 
         events.append_event(conn, kind="case.transition", town_code=case.town_code, payload={
             "case_id": case.id, "action": action.name, "from": case.status, "to": action.to_state})
         return store.get_case(conn, case_id=case.id)
+
+
+def _end_orders(conn: Conn, case: Case, state: str, state_info: dict[str, Any]) -> list[int]:
+    """End the case's active orders with it (closed, returned, duplicate): staff slots free, phones and consoles told.
+
+    The code is ``case_<state>`` (case_closed, case_returned, case_duplicate); the sentence names the state's label.
+    """
+    label = str(state_info.get("label", state))
+    ended = orders_store.end_case_orders(conn, case_id=case.id, end_reason=f"case_{state}",
+                                         reason=f"案件状态变为“{label}”，派单随之撤销")
+    for order in ended:
+        events.append_event(conn, kind="dispatch.status", town_code=case.town_code, payload={
+            "dispatch_id": order["id"], "case_id": order["case_id"], "staff_code": order["staff_code"],
+            "role": order["role"], "status": order["status"], "end_reason": order["end_reason"]})
+    return [int(o["id"]) for o in ended]
 
 
 def _check_duplicate(conn: Conn, case: Case, other_id: int | None) -> int:

@@ -43,8 +43,12 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return values[0], values[1], values[2], values[3]
 
 
-def conditions(query: CaseQuery, *, region: RegionFilter, open_states: list[str]) -> list[tuple[str, tuple[Any, ...]]]:
-    """SQL conditions on ``cases c``, the caller's region first."""
+def conditions(query: CaseQuery, *, region: RegionFilter, pending_states: list[str]
+               ) -> list[tuple[str, tuple[Any, ...]]]:
+    """SQL conditions on ``cases c``, the caller's region first.
+
+    ``overdue`` is the one definition (``fq_is_overdue``, schema 126): before resolution and past the deadline now.
+    """
     where: list[tuple[str, tuple[Any, ...]]] = [(region.sql, region.params)]
     simple = {"c.town_code = %s": query.town, "c.village_code = %s": query.village, "c.grid_code = %s": query.grid,
               "c.source_channel = %s": query.channel, "c.created_at >= %s": query.since,
@@ -57,16 +61,16 @@ def conditions(query: CaseQuery, *, region: RegionFilter, open_states: list[str]
     if query.warning:
         where.append(("c.warning_level = ANY(%s)", (list(query.warning),)))
     if query.overdue is not None:
-        clause = "c.status = ANY(%s) AND c.due_at < now()"
-        where.append((clause if query.overdue else f"NOT ({clause})", (open_states,)))
+        clause = "fq_is_overdue(c.status, c.due_at, now(), %s)"
+        where.append((clause if query.overdue else f"NOT {clause}", (pending_states,)))
     if query.bbox:
         # Candidates by the spatial index (fq_case_ids_in_box, schema 110), the rows under the region's policy.
         where.append(("c.id IN (SELECT fq_case_ids_in_box(ST_MakeEnvelope(%s, %s, %s, %s, 4326)))", query.bbox))
     return where
 
 
-def search_cases(conn: Conn, *, query: CaseQuery, region: RegionFilter, open_states: list[str], limit: int,
+def search_cases(conn: Conn, *, query: CaseQuery, region: RegionFilter, pending_states: list[str], limit: int,
                  offset: int) -> tuple[list[Case], int]:
     """Cases matching the query inside the region, newest first, and how many match in all."""
-    return store.list_cases(conn, where=conditions(query, region=region, open_states=open_states), limit=limit,
-                            offset=offset)
+    return store.list_cases(conn, where=conditions(query, region=region, pending_states=pending_states),
+                            limit=limit, offset=offset)

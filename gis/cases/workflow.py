@@ -9,6 +9,9 @@ from typing import Any
 
 from gis.errors import Conflict, InvalidInput
 
+# Actions that move a case towards resolution: a case in a state they start from is still pending.
+PENDING_ACTIONS = ("triage", "accept", "resolve", "escalate")
+
 
 @dataclass(frozen=True)
 class Action:
@@ -37,6 +40,14 @@ class Workflow:
     def open_states(self) -> list[str]:
         """Every open state."""
         return [s for s in self.states if self.is_open(s)]
+
+    def pending_states(self) -> list[str]:
+        """Open states before resolution: those the moves towards 办结 start from (triage, accept, resolve, escalate).
+
+        A case in one of them whose deadline has passed is overdue (SQL ``fq_is_overdue``, schema 126).
+        """
+        states = {s for name in PENDING_ACTIONS if name in self.actions for s in self.actions[name].from_states}
+        return sorted(s for s in states if self.is_open(s))
 
     def allowed(self, state: str) -> list[str]:
         """Actions that may start from a state."""

@@ -54,10 +54,11 @@ def weekly_briefing(conn: Conn, *, week: str, rules: CaseRules, level_rules: Lev
                              rules=level_rules, town_code=town_code)
     units = weights.units
     # Every figure of the briefing follows the caller's region and goes through the statistics cut.
-    county = _cut(town_code, performance(conn, by="county", since=since, until=until, region=region, units=units),
-                  computed_from_own_cases)
-    towns = _cut(town_code, performance(conn, by="town", since=since, until=until, region=region, units=units),
-                 own_units(town_code, units.town_of, key="unit"))
+    pending = rules.workflow.pending_states()  # what overdue means (fq_is_overdue)
+    county = _cut(town_code, performance(conn, by="county", since=since, until=until, region=region, units=units,
+                                         pending_states=pending), computed_from_own_cases)
+    towns = _cut(town_code, performance(conn, by="town", since=since, until=until, region=region, units=units,
+                                        pending_states=pending), own_units(town_code, units.town_of, key="unit"))
     now = stats.breakdown(conn, flt=flt, region=region)
     before = stats.breakdown(conn, flt=flt.previous(), region=region)
     group_now, group_before = Counter[str](), Counter[str]()

@@ -13,7 +13,8 @@ Every figure is computed from ``fq_case_facts`` (gis/storage/sql/functions/stats
 - grass_roots_share (小事不出村, 一线化解率): resolved cases handled at grid or village tier / resolved;
 - follow_up_rate (回访率): resolved cases with a follow-up visit / resolved;
 - satisfaction: mean satisfaction (1-5) of the cases evaluated before the period's end;
-- overdue_open: eligible cases not resolved by the period's end and past their due time.
+- overdue_open: cases overdue at the period's end (or now, if it has not ended): still before resolution and
+  past their due time (the one definition, SQL ``fq_is_overdue``; computed in ``fq_case_facts``).
 
 A unit is credited with the cases located in it (grid, village, town codes stored on the case); a staff
 member with the cases where they held the latest lead dispatch order (not declined or cancelled).
@@ -41,7 +42,7 @@ RATES = ("closure_rate", "on_time_rate", "escalation_rate", "grass_roots_share",
 def facts_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """The fact rows as a frame with the columns the figures need."""
     columns = ["id", "town_code", "village_code", "grid_code", "handling_tier", "created_at", "due_at",
-               "resolved_at", "escalated", "followed_up", "satisfaction", "excluded", "lead_staff_id"]
+               "resolved_at", "escalated", "followed_up", "satisfaction", "excluded", "lead_staff_id", "overdue"]
     frame = pd.DataFrame(list(rows), columns=columns)
     for col in ("created_at", "due_at", "resolved_at"):
         frame[col] = pd.to_datetime(frame[col], utc=True)
@@ -65,7 +66,7 @@ def figures(frame: pd.DataFrame, *, by: str, until: datetime) -> pd.DataFrame:
     f["esc"] = ok & f["escalated"].astype(bool)
     f["grass"] = resolved & f["handling_tier"].isin([3, 4])
     f["fu"] = resolved & f["followed_up"].astype(bool)
-    f["overdue"] = ok & ~resolved & (f["due_at"] <= pd.Timestamp(until))
+    f["overdue"] = f["overdue"].fillna(False).astype(bool)  # decided in SQL (fq_is_overdue), not here
     f["sat"] = pd.to_numeric(f["satisfaction"], errors="coerce")
     g = f.groupby("unit")
     out = pd.DataFrame({

@@ -13,26 +13,24 @@ from gis.hotspots.region import RegionFilter
 from gis.storage import stats
 from gis.storage.pool import Conn
 
-# Actions that move a case towards resolution: a case in a state they start from is still pending.
-PENDING_ACTIONS = ("triage", "accept", "resolve", "escalate")
 ALL_TIME = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
 MAX_PAGE = 500
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a board and the total across pages."""
+    """One page of a board and the total across pages (``overdue``: how many of them are overdue)."""
 
     items: list[dict[str, Any]]
     total: int
     limit: int
     offset: int
+    overdue: int = 0
 
 
 def pending_states(workflow: Workflow) -> list[str]:
     """Open states a case is in before it is resolved (from the workflow file, not typed here)."""
-    states = {s for name in PENDING_ACTIONS if name in workflow.actions for s in workflow.actions[name].from_states}
-    return sorted(s for s in states if workflow.is_open(s))
+    return workflow.pending_states()
 
 
 def board_filter(*, town: str | None, category: str | None, tiers: tuple[int, ...]) -> CaseFilter:
@@ -49,9 +47,10 @@ def overdue_board(conn: Conn, *, workflow: Workflow, flt: CaseFilter, region: Re
                   offset: int = 0, now: datetime | None = None) -> Page:
     """Warning (yellow/red) and overdue pending cases, sorted by due time."""
     _check_page(limit, offset)
-    items, total = stats.overdue_board(conn, flt=flt, region=region, pending_states=pending_states(workflow),
-                                       now=now or datetime.now(UTC), limit=limit, offset=offset)
-    return Page(items, total, limit, offset)
+    items, total, overdue = stats.overdue_board(conn, flt=flt, region=region,
+                                                pending_states=pending_states(workflow),
+                                                now=now or datetime.now(UTC), limit=limit, offset=offset)
+    return Page(items, total, limit, offset, overdue)
 
 
 def supervision_list(conn: Conn, *, flt: CaseFilter, region: RegionFilter, limit: int = 50, offset: int = 0) -> Page:

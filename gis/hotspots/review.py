@@ -30,12 +30,16 @@ class Performance:
 
 
 def performance(conn: Conn, *, by: str, since: datetime, until: datetime, region: RegionFilter,
-                units: UnitTable | None) -> Performance:
-    """考核 figures per unit (or staff member) with the previous period of the same length and the change."""
+                units: UnitTable | None, pending_states: list[str]) -> Performance:
+    """考核 figures per unit (or staff member) with the previous period of the same length and the change.
+
+    ``pending_states``: the workflow's states before resolution (what overdue means, see fq_is_overdue).
+    """
     span = until - since
-    now = figures(facts_frame(stats.case_facts(conn, since=since, until=until, region=region)), by=by, until=until)
-    before = figures(facts_frame(stats.case_facts(conn, since=since - span, until=since, region=region)), by=by,
-                     until=since)
+    now = figures(facts_frame(stats.case_facts(conn, since=since, until=until, region=region,
+                                               pending_states=pending_states)), by=by, until=until)
+    before = figures(facts_frame(stats.case_facts(conn, since=since - span, until=since, region=region,
+                                                  pending_states=pending_states)), by=by, until=since)
     rows = compare(now, before)
     if by == "staff":
         labels = stats.staff_labels(conn, ids=[int(r["unit"]) for r in rows])

@@ -37,10 +37,12 @@ def load_sample_cases(conn: Conn, *, rules: CaseRules, spec: HistorySpec, credit
     """
     generation = areas.get_generation(conn)
     units = load_units(conn, generation.id)
-    until = local_midnight(spec.until) + timedelta(days=1)
+    # The history ends with its last day, or now if that day is today: nothing lies in the future of the clock
+    # (no step "0 秒" ago that has not happened yet, no 督办 an hour ahead).
+    until = min(local_midnight(spec.until) + timedelta(days=1), datetime.now(UTC).replace(microsecond=0))
     until_ts = int(until.timestamp())
     draws = draw_cases(units, rules, spec)
-    keep = draws.created < min(until_ts, int(datetime.now(UTC).timestamp()) + 86400)
+    keep = draws.created < until_ts
     for name in ("grid", "category", "channel", "severity", "created", "lon", "lat"):
         setattr(draws, name, getattr(draws, name)[keep])
     pool = StaffPool(tuple(store.staff_pool_rows(conn)) if credit_staff else ())

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gis.cases.book import CaseRules
+from gis.cases.loop import TransitionRequest, apply_transition
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.models import User
 from gis.policy import RegionFilter, may_serve
 from gis.staff.orders import ORDER_STATUSES
 from gis.storage import access, events
+from gis.storage import cases as case_store
 from gis.storage import dispatch as store
 from gis.storage import staff as staff_store
 from gis.storage.pool import Conn
@@ -54,6 +57,22 @@ def dispatch_staff(conn: Conn, *, case_id: int, town_code: str, user: User, orde
         for made in created:
             events.append_event(conn, kind="dispatch.status", town_code=town_code, payload=_event(made))
     return created
+
+
+MOVE_ON_WITH_LEAD = "triage"  # a lead sent is the case handed on (分流): it leaves the initial state
+
+
+def move_on_with_lead(conn: Conn, *, rules: CaseRules, case_id: int, user: User) -> bool:
+    """After a lead is dispatched, a case still in the workflow's initial state is triaged; True when moved.
+
+    Call in the dispatch's transaction, so the orders and the move commit together.
+    """
+    case = case_store.get_case(conn, case_id=case_id)
+    if case.status != rules.workflow.initial or MOVE_ON_WITH_LEAD not in rules.workflow.allowed(case.status):
+        return False
+    apply_transition(conn, rules=rules, case_id=case_id, user=user,
+                     request=TransitionRequest(MOVE_ON_WITH_LEAD, note="已派出主办人员"))
+    return True
 
 
 def change_lead(conn: Conn, *, case_id: int, town_code: str, order_id: int, user: User) -> list[dict[str, Any]]:

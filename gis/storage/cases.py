@@ -134,6 +134,16 @@ def list_cases(conn: Conn, *, where: list[tuple[str, tuple[Any, ...]]], limit: i
     return rows, int(total[0]) if total else 0
 
 
+def overdue_among(conn: Conn, *, ids: list[int], pending_states: list[str]) -> set[int]:
+    """Which of these cases are overdue now (``fq_is_overdue``, schema 126: the one definition)."""
+    if not ids:
+        return set()
+    with translate_pg_errors():
+        rows = conn.execute("SELECT id FROM cases WHERE id = ANY(%s) AND fq_is_overdue(status, due_at, now(), %s)",
+                            (ids, pending_states)).fetchall()
+    return {int(r[0]) for r in rows}
+
+
 def nearby_open(conn: Conn, *, case: Case, open_states: list[str], radius_m: float, window_days: float,
                 class_code: str, region: RegionFilter) -> list[dict[str, Any]]:
     """Open cases of the same category class within a radius (metres, geography), time window and region."""

@@ -15,7 +15,7 @@ from gis.storage.pool import Conn, translate_pg_errors
 ORDER_COLUMNS = (
     "d.id, d.case_id, d.staff_id, s.staff_code, s.name AS staff_name, s.role AS staff_role, d.role, d.status,"
     " d.reason, d.note, d.dispatched_at, d.accepted_at, d.en_route_at, d.on_scene_at, d.completed_at,"
-    " d.declined_at, d.returned_at, d.cancelled_at, c.town_code"
+    " d.declined_at, d.returned_at, d.cancelled_at, d.end_reason, c.town_code"
 )
 ORDER_FROM = "FROM dispatch_orders d JOIN staff s ON s.id = d.staff_id JOIN cases c ON c.id = d.case_id"
 
@@ -28,6 +28,14 @@ def insert_order(conn: Conn, *, case_id: int, staff_id: int, role: str, note: st
     """
     try:
         with conn.transaction():
+            # FOR SHARE waits for a transition holding the case and then sees its outcome: an order never
+            # slips onto a case that is being closed.
+            case = conn.execute("SELECT closed_at FROM cases WHERE id = %s FOR SHARE", (case_id,)).fetchone()
+            if case is None:
+                raise NotFound(f"case {case_id} not found", reason="case_not_found")
+            if case[0] is not None:
+                raise Conflict(f"case {case_id} has ended; nobody can be sent to it", reason="case_ended",
+                               staff_id=staff_id)
             if conn.execute("SELECT 1 FROM dispatch_orders WHERE case_id = %s AND staff_id = %s AND active",
                             (case_id, staff_id)).fetchone():
                 raise Conflict(f"staff {staff_id} is already dispatched to case {case_id}",
@@ -88,3 +96,15 @@ def lock_case_orders(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(f"SELECT {ORDER_COLUMNS} {ORDER_FROM} WHERE d.case_id = %s AND d.active"
                            " ORDER BY d.id FOR UPDATE OF d", (case_id,)).fetchall()
+
+
+def end_case_orders(conn: Conn, *, case_id: int, end_reason: str, reason: str) -> list[dict[str, Any]]:
+    """Cancel every active order of a case (its staff slots free at once), with the code and sentence why.
+
+    Returns the orders ended, as they now stand.
+    """
+    with translate_pg_errors():
+        ids = [int(r[0]) for r in conn.execute(
+            "UPDATE dispatch_orders SET status = 'cancelled', reason = %s, end_reason = %s, cancelled_at = now()"
+            " WHERE case_id = %s AND active RETURNING id", (reason, end_reason, case_id)).fetchall()]
+    return [get_order(conn, order_id=i) for i in sorted(ids)]

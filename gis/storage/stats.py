@@ -68,11 +68,15 @@ def case_points(conn: Conn, *, flt: CaseFilter, region: RegionFilter, limit: int
         return conn.execute(query, [flt.since, flt.until, *params, limit]).fetchall()
 
 
-def case_facts(conn: Conn, *, since: datetime, until: datetime, region: RegionFilter) -> list[dict[str, Any]]:
-    """``fq_case_facts`` rows (see functions/stats.sql) of the cases registered in the window."""
-    query = sql.SQL("SELECT * FROM fq_case_facts(%s, %s) c WHERE {}").format(sql.SQL(region.sql))
+def case_facts(conn: Conn, *, since: datetime, until: datetime, region: RegionFilter, pending_states: list[str]
+               ) -> list[dict[str, Any]]:
+    """``fq_case_facts`` rows (see functions/stats.sql) of the cases registered in the window.
+
+    ``pending_states`` (the workflow's states before resolution) decide which cases are overdue (fq_is_overdue).
+    """
+    query = sql.SQL("SELECT * FROM fq_case_facts(%s, %s, %s) c WHERE {}").format(sql.SQL(region.sql))
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, [since, until, *region.params]).fetchall()
+        return cur.execute(query, [since, until, pending_states, *region.params]).fetchall()
 
 
 def staff_labels(conn: Conn, *, ids: list[int]) -> dict[int, tuple[str, str, str]]:
@@ -83,16 +87,31 @@ def staff_labels(conn: Conn, *, ids: list[int]) -> dict[int, tuple[str, str, str
 
 
 def overdue_board(conn: Conn, *, flt: CaseFilter, region: RegionFilter, pending_states: list[str], now: datetime,
-                  limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """Pending cases with a warning or past due, by due time; and how many there are in all."""
+                  limit: int, offset: int) -> tuple[list[dict[str, Any]], int, int]:
+    """Pending cases with a warning or overdue, by due time; how many there are in all, and how many are overdue."""
     where, params = _filters(flt)
     query = sql.SQL(_query("stats_overdue")).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, [now, pending_states, now, *params, *region.params, limit, offset]).fetchall()
-    total = int(rows[0].pop("total")) if rows else 0
-    for row in rows[1:]:
+        rows = cur.execute(query, [now, pending_states, pending_states, *params, *region.params, limit, offset]
+                           ).fetchall()
+        if not rows and offset:  # past the last page: the totals still count
+            return [], *overdue_totals(conn, flt=flt, region=region, pending_states=pending_states, now=now)
+    total = int(rows[0]["total"]) if rows else 0
+    overdue = int(rows[0]["overdue_total"]) if rows else 0
+    for row in rows:
         row.pop("total")
-    return rows, total
+        row.pop("overdue_total")
+    return rows, total, overdue
+
+
+def overdue_totals(conn: Conn, *, flt: CaseFilter, region: RegionFilter, pending_states: list[str], now: datetime
+                   ) -> tuple[int, int]:
+    """(cases on the overdue board, of which overdue) for the filters and region."""
+    where, params = _filters(flt)
+    query = sql.SQL(_query("stats_overdue")).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, [now, pending_states, pending_states, *params, *region.params, 1, 0]).fetchall()
+    return (int(rows[0]["total"]), int(rows[0]["overdue_total"])) if rows else (0, 0)
 
 
 def supervisions(conn: Conn, *, flt: CaseFilter, region: RegionFilter, limit: int, offset: int

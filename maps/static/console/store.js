@@ -5,7 +5,7 @@ const listeners = new Set();
 export const state = {
   meta: null, categories: [], ready: null, live: "off", user: null, checked: false,
   filters: { status: [], warning: [], category: "", town: "", channel: "", since: "", until: "", overdue: false },
-  page: { offset: 0, limit: 20 }, list: { items: [], total: 0 }, watch: [],
+  page: { offset: 0, limit: 20 }, list: { items: [], total: 0 }, watch: [], watchTotals: { overdue: 0, warned: 0 },
   selected: null, detail: null, orders: [], recommendations: null,
   board: [], staff: new Map(), notes: [], picked: null, tab: "cases", plan: null,
 };
@@ -45,7 +45,10 @@ export async function loadWatch() {
   ]);
   const byId = new Map();
   for (const res of [overdue, warned]) if (res.ok) res.body.items.forEach((c) => byId.set(c.id, c));
-  set({ watch: [...byId.values()].sort((a, b) => new Date(a.due_at) - new Date(b.due_at)) });
+  // The counts are the lists' totals, not the length of the pinned pages.
+  const total = (res) => (res.ok ? res.body.total : 0);
+  set({ watch: [...byId.values()].sort((a, b) => new Date(a.due_at) - new Date(b.due_at)),
+        watchTotals: { overdue: total(overdue), warned: total(warned) } });
 }
 
 export async function loadBoard() {

@@ -27,8 +27,8 @@ mountUserBar(document.getElementById("user-bar"), user);
         cell(tr, c.overdue ? "已超期" : (c.warning_level === "red" ? "红色预警" : "黄色预警"), c.overdue ? "red" : c.warning_level);
         cell(tr, local(c.due_at)); cell(tr, String(c.supervisions)); body.appendChild(tr);
       });
-      document.getElementById("summary").textContent = page.total === 0 ? "共 0 件" : "共 " + page.total + " 件，第 " +
-        (offset + 1) + "–" + Math.min(offset + limit, page.total) + " 件（按办理时限排序）";
+      document.getElementById("summary").textContent = page.total === 0 ? "共 0 件" : "共 " + page.total + " 件（其中超期 " +
+        page.overdue + " 件），第 " + (offset + 1) + "–" + Math.min(offset + limit, page.total) + " 件（按办理时限排序）";
       document.getElementById("prev").disabled = offset === 0;
       document.getElementById("next").disabled = offset + limit >= page.total;
     }).catch(function (e) { document.getElementById("summary").textContent = "无法读取：" + e.message; });

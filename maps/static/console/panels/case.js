@@ -60,7 +60,7 @@ export function CasePanel({ state }) {
   const c = state.detail;
   const [acting, setActing] = useState(null);
   if (!c) return html`<p class="hint">在列表或地图上选择一个案件。</p>`;
-  const overdue = new Date(c.due_at).getTime() < Date.now() && state.meta.open_states.includes(c.status);
+  const overdue = c.overdue;  // the server's one definition (before resolution, past the deadline)
   return html`<section id="case" key=${c.id}>
     <h2>案件 <span id="case-no">${c.case_no}</span> <span class="tag" id="case-status">${c.status_label}</span>
       ${c.warning_level !== "none" && html`<span class=${"tag warn-" + c.warning_level}>${warningLabel(c.warning_level)}</span>`}

@@ -1,10 +1,10 @@
 // Case list: filters (status, warning, category, town, channel, time), paging, and the pinned board of
 // overdue and warning cases that never drops off whatever the filters and page.
-import { loadCases, selectCase, set, state as store, warningLabel } from "../store.js";
+import { loadCases, selectCase, set, warningLabel } from "../store.js";
 import { fmtTime, html } from "../view.js";
 
-function Row({ c, now }) {
-  const overdue = new Date(c.due_at).getTime() < now && store.meta.open_states.includes(c.status);
+function Row({ c }) {
+  const overdue = c.overdue;  // the server's one definition (before resolution, past the deadline)
   return html`<li class=${"case-row level-" + c.warning_level + (overdue ? " overdue" : "")}>
     <a href="#" data-case=${c.id} onClick=${(e) => { e.preventDefault(); selectCase(c.id); }}>${c.case_no}</a>
     <span>${c.category_name}</span> <span class="tag">${c.status_label}</span>
@@ -40,17 +40,16 @@ function Filters({ state }) {
 }
 
 export function CasesPanel({ state }) {
-  const now = Date.now();
   const { offset, limit } = state.page;
   const total = state.list.total;
   const go = (to) => { set({ page: { ...state.page, offset: to } }); loadCases(); };
-  return html`<section id="watch"><h2>超期与预警 <span class="count">${state.watch.length}</span></h2>
+  return html`<section id="watch"><h2>超期与预警 <span class="count" id="watch-totals">超期 ${state.watchTotals.overdue} · 预警 ${state.watchTotals.warned}</span></h2>
       <p class="hint">开放中的超期、黄色和红色预警案件始终列在这里，不随筛选和翻页消失。</p>
-      <ol id="watch-list" class="cases">${state.watch.map((c) => html`<${Row} key=${c.id} c=${c} now=${now} />`)}</ol>
+      <ol id="watch-list" class="cases">${state.watch.map((c) => html`<${Row} key=${c.id} c=${c} />`)}</ol>
     </section>
     <section id="cases"><h2>案件列表 <span class="count">${total}</span></h2>
       <${Filters} state=${state} />
-      <ol id="case-list" class="cases">${state.list.items.map((c) => html`<${Row} key=${c.id} c=${c} now=${now} />`)}</ol>
+      <ol id="case-list" class="cases">${state.list.items.map((c) => html`<${Row} key=${c.id} c=${c} />`)}</ol>
       <div class="pager">
         <button class="small" disabled=${offset === 0} onClick=${() => go(Math.max(0, offset - limit))}>上一页</button>
         <span id="page-info">${total ? offset + 1 : 0}–${Math.min(offset + limit, total)} / ${total}</span>

@@ -3,6 +3,8 @@ import { api, errorText, signedIn } from "../api.js";
 import { loadCases, selectCase, set } from "../store.js";
 import { html, useState } from "../view.js";
 
+const DEFAULT_SEVERITY = "medium";  // 紧急程度 of a new case until the operator picks another
+
 function Chain({ loc }) {
   if (!loc) return html`<p class="hint">点击地图查看所属网格、村（社区）、镇（街道）及责任人，并可在该点登记案件。</p>`;
   if (loc.error) return html`<p class="error">${loc.error}</p>`;
@@ -42,6 +44,7 @@ function Intake({ state, loc }) {
     setResult({ created: res.body });
     setParties([]);
     e.target.reset();
+    f.severity.value = DEFAULT_SEVERITY;  // reset() picks the first option: Preact sets "selected" as a property only
     loadCases();
     window.dispatchEvent(new Event("fengqiao:cases-changed"));
   };
@@ -53,7 +56,7 @@ function Intake({ state, loc }) {
       <label>来源 <select id="case-channel" name="channel">
         ${meta.channels.map((c) => html`<option value=${c.code}>${c.label}</option>`)}</select></label>
       <label>紧急程度 <select id="case-severity" name="severity">
-        ${Object.entries(meta.severities).map(([code, label]) => html`<option value=${code} selected=${code === "medium"}>${label}</option>`)}</select></label>
+        ${Object.entries(meta.severities).map(([code, label]) => html`<option value=${code} selected=${code === DEFAULT_SEVERITY}>${label}</option>`)}</select></label>
       <label>情况描述 <textarea id="case-description" name="description" rows="3" required maxlength="20000"></textarea></label>
       <fieldset class="parties"><legend>当事人（保存后脱敏显示）</legend>
         ${parties.map((p, i) => html`<div class="party">
