@@ -16,6 +16,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +27,9 @@ from gis.export_tables import FIELD_NAMES, csv_bytes, header, parse_format, tabl
 from gis.hotspots.kpi import DEFINITIONS, FIGURES, LeagueRules, league, load_league_rules, rankable
 from gis.settings import DatabaseSettings
 from gis.storage.pool import connect
+from tests.browser_support import chromium, live_server, make_person, page_errors, sign_in
 from tests.conftest import make_token
+from tests.test_console_browser import ARTIFACTS
 
 TOWN = "449901110000"  # 永合镇
 SMALL = "449901001000"  # 隆联街道
@@ -315,3 +318,34 @@ def test_unknown_formats_figures_and_towns_are_refused(app_client: TestClient, c
         assert r.status_code == 422, path
         error = r.json()["error"]
         assert error["reason"] == reason and "\u4e00" <= error["message"][0] <= "\u9fff", (path, error)
+
+
+@pytest.mark.browser
+def test_a_supervisor_downloads_the_board_as_excel_from_the_page(db_settings: DatabaseSettings, week: dict[str, Any],
+                                                                  tmp_path: Path) -> None:
+    make_person(db_settings, "export-page", "supervisor", display="钱督查")
+    with live_server(db_settings) as base_url, chromium() as browser:
+        context = browser.new_context(viewport={"width": 1360, "height": 860}, accept_downloads=True)
+        page = context.new_page()
+        errors = page_errors(page)
+        sign_in(page, base_url, "export-page", next_path="/maps/overdue")
+        page.wait_for_selector("#summary:has-text('共 ')")
+        page.fill("input[name=town]", "永合镇")
+        page.fill("input[name=category]", "征地拆迁补偿纠纷")
+        page.click("#filters button")
+        page.wait_for_selector(f"#board td:has-text('{FORMULA[:4]}')")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "page-overdue-export.png"))
+        with page.expect_download() as caught:
+            page.click("#export-xlsx")
+        saved = tmp_path / caught.value.suggested_filename
+        caught.value.save_as(saved)
+        answer = page.request.get(base_url + "/api/v1/overdue?town=永合镇&category=征地拆迁补偿纠纷&limit=500").json()
+        assert errors == []
+        context.close()
+    assert saved.name == "超期预警.xlsx"
+    head, rows = _sheet(saved.read_bytes())
+    assert head[0] == "案件编号" and len(rows) == answer["total"] >= 1
+    assert [(r[0], r[1], r[7]) for r in rows] == [
+        (i["case_no"], "'" + i["title"] if i["title"].startswith("=") else i["title"], i["status_label"])
+        for i in answer["items"]]

@@ -8,7 +8,7 @@ import h3
 import numpy as np
 import shapely
 
-from gis.export_tables import Table, csv_bytes
+from gis.export_tables import Table
 from gis.export_tables import table as export_table
 from gis.hotspots.analysis import HotspotTable
 from gis.hotspots.levels import LevelRules
@@ -75,7 +75,3 @@ def spreadsheet(table: HotspotTable, rules: LevelRules) -> Table:
     where = TIER_LABELS[table.tier] if table.tier is not None else f"H3 {table.h3_resolution} 级"
     return export_table(f"风险研判（{where}）", rows)
 
-
-def to_csv(table: HotspotTable, rules: LevelRules) -> bytes:
-    """The spreadsheet as CSV (UTF-8 with a BOM, Chinese headers, cells made safe)."""
-    return csv_bytes(spreadsheet(table, rules))
