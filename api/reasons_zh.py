@@ -166,6 +166,10 @@ REASON_ZH: dict[str, str] = {
     "week_not_ended": "该周尚未结束",
     "week_not_forecastable": "该周尚不能预测",
     "window_too_short": "统计时段过短",
+    "unknown_export_format": "不支持的导出格式：请用 json、csv 或 xlsx",
+    "unknown_figure": "没有这项考核指标",
+    "bad_league": "考核排名规则文件有误",
+    "town_not_found": "没有这个乡镇（街道）：请用现行边界中的名称或代码",
     # operations
     "no_backup": "没有备份",
     "no_report": "该边界版本没有校验报告",

@@ -5,6 +5,8 @@ return followed by one) as a formula, so a case address or a unit name such as `
 anyone would run on the reader's machine. Such text cells get a leading apostrophe (shown as text, the
 OWASP advice). Numbers stay numbers: ``-3`` or ``-1.5e-3`` is not a formula, and a negative change must
 still sort as a number.
+
+Whole tables (Chinese headers, CSV and Excel) go through gis/export_tables.py, which uses these cells.
 """
 
 from __future__ import annotations

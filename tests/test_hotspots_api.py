@@ -86,7 +86,8 @@ def test_h3_and_csv(app_client: TestClient, history: int, supervisor: dict[str, 
     r = app_client.get(f"/api/v1/hotspots?tier=town&format=csv&{WINDOW}", headers=supervisor)
     assert r.headers["content-type"].startswith("text/csv") and r.text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
-    assert len(rows) == 17 and {"code", "name", "count", "z", "p_fdr", "level", "trend"} <= set(rows[0])
+    assert len(rows) == 17
+    assert {"代码", "名称", "案件数", "Gi* z 值", "p 值（FDR 校正）", "风险等级", "趋势"} <= set(rows[0])
 
 
 def test_filters_and_bad_input(app_client: TestClient, history: int, supervisor: dict[str, str]) -> None:
@@ -126,9 +127,10 @@ def test_unit_staff_and_ranking_figures(app_client: TestClient, history: int, su
     staff = app_client.get(f"/api/v1/stats/staff?{WINDOW}", headers=supervisor).json()
     assert staff["staff"] == []  # this history credits no staff (see test_kpi for staff figures)
     ranks = app_client.get("/api/v1/stats/rankings?since=2023-06-19&until=2023-06-26", headers=supervisor).json()
-    assert set(ranks) == {"since", "until", "most_red", "fastest_rising", "lowest_on_time"}
+    assert set(ranks) == {"since", "until", "most_red", "fastest_rising", "lowest_on_time", "min_cases"}
     rates = [r["on_time_rate"] for r in ranks["lowest_on_time"]]
-    assert rates == sorted(rates)
+    assert rates == sorted(rates) and all(r < 1 for r in rates)
+    assert all(r["resolved"] >= ranks["min_cases"] for r in ranks["lowest_on_time"])
 
 
 def test_overdue_board_and_supervisions(app_client: TestClient, history: int, supervisor: dict[str, str]) -> None:

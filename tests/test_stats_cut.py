@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from gis.cases.book import load_rules
 from gis.export_cells import csv_text, safe_cell
+from gis.export_tables import header as export_header
 from gis.sample.cases import HistorySpec
 from gis.sample.load_cases import load_sample_cases
 from gis.settings import DatabaseSettings
@@ -101,7 +102,7 @@ def test_town_hotspots_carry_own_units_levels_and_counts_only(
     assert any(f["properties"]["level"] == "red" for f in red["features"])  # the 征地 village is still hot
     table = app_client.get(f"/api/v1/hotspots?tier=grid&format=csv&{WINDOW}", headers=town).text
     header = next(csv.reader(io.StringIO(table.lstrip("\ufeff"))))
-    assert "level" in header and not HIDDEN & set(header)
+    assert "风险等级" in header and not {export_header(h) for h in HIDDEN} & set(header)
     short = app_client.get("/api/v1/hotspots?since=2023-06-20&until=2023-06-26", headers=town)
     assert short.status_code == 422 and short.json()["error"]["reason"] == "window_too_short"
     county = bearer(db_settings, "cut-sup-county", "supervisor", None)

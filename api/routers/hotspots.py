@@ -1,4 +1,4 @@
-"""Hotspots (研判): GeoJSON or CSV units with counts, rates, Gi* z and p, 蓝黄红 level and trend."""
+"""Hotspots (研判): GeoJSON, CSV or Excel units with counts, rates, Gi* z and p, 蓝黄红 level and trend."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CountyStatsConn, RulesDep, StatsScope
-from gis.hotspots.export import feature_collection, to_csv
+from gis.export_tables import MEDIA_TYPES, disposition, parse_format, render
+from gis.hotspots.export import feature_collection, spreadsheet
 from gis.hotspots.query import hotspot_query
 from gis.hotspots.service import RESULTS, compute
 from gis.stats_cut import check_window
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["hotspots"])
 
 
 @router.get("/hotspots", response_class=Response,
-            responses={200: {"content": {"application/geo+json": {}, "text/csv": {}},
+            responses={200: {"content": {"application/geo+json": {}, "text/csv": {}, MEDIA_TYPES["xlsx"]: {}},
                              "description": "units with counts, rates, z, p, risk level and trend"}})
 def hotspots(
     conn: CountyStatsConn, scope: StatsScope, rules: RulesDep,
@@ -33,27 +34,28 @@ def hotspots(
     handling_tier: Annotated[list[str] | None, Query()] = None,
     fdr: bool = True,
     geometry: Annotated[bool, Query(description="false: properties only (join to the vector tiles by code)")] = True,
-    format: Annotated[Literal["geojson", "csv"], Query()] = "geojson",
+    format: Annotated[str, Query(max_length=16, description="geojson, csv or xlsx (Chinese headers)")] = "geojson",
 ) -> Any:
     """Units of a tier (or H3 cells) with counts, rates, Gi* z, p, risk level and emerging trend.
 
     County-wide callers get the county's analysis. A town user gets their town's units' levels and counts only,
     computed from their town's cases, over windows of at least a week (gis/stats_cut.py; shorter: 422
-    ``window_too_short``). ``format=csv`` for spreadsheets.
+    ``window_too_short``). ``format=csv`` or ``xlsx`` for spreadsheets: the same units, Chinese headers.
     """
+    fmt = parse_format(format, ("geojson", "csv", "xlsx"))
     query = hotspot_query(rules, tier=tier, h3=h3, fdr=fdr, since=since, until=until, category=category,
                           channels=channel, statuses=status, handling_tiers=handling_tier)
     check_window(scope.town_code, query.flt.since, query.flt.until)
 
-    def render() -> bytes:
+    def answer() -> bytes:
         table, weights, level_rules = compute(conn, query, scope.town_code)
-        if format == "csv":
-            return to_csv(table, level_rules).encode("utf-8")
+        if fmt != "geojson":
+            return render(fmt, spreadsheet(table, level_rules))
         body = feature_collection(table, weights, level_rules, geometry=geometry)
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
-    data = RESULTS.get_or_compute(conn, ("body", query, scope.town_code, format, geometry), render)
-    if format == "csv":
-        return Response(data, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="hotspots.csv"'})
+    data = RESULTS.get_or_compute(conn, ("body", query, scope.town_code, fmt, geometry), answer)
+    if fmt != "geojson":
+        return Response(data, media_type=MEDIA_TYPES[fmt],
+                        headers={"Content-Disposition": disposition(fmt, stem="hotspots", name="风险研判")})
     return Response(data, media_type="application/geo+json")

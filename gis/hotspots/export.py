@@ -1,4 +1,4 @@
-"""Hotspot tables as GeoJSON (RFC 7946, WGS84) or CSV (UTF-8 with BOM, so Excel shows Chinese)."""
+"""Hotspot tables as GeoJSON (RFC 7946, WGS84), or CSV / Excel with Chinese headers (gis/export_tables.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import h3
 import numpy as np
 import shapely
 
-from gis.export_cells import csv_text
+from gis.export_tables import Table
+from gis.export_tables import table as export_table
 from gis.hotspots.analysis import HotspotTable
 from gis.hotspots.levels import LevelRules
 from gis.hotspots.weights import HotspotWeights
+from gis.models import TIER_LABELS
 
 METHOD = "Getis-Ord Gi* (binary Queen contiguity, self included), Benjamini-Hochberg FDR"
 TOWN_METHOD = (METHOD + "; computed from the town's own cases among the town's units; levels and counts only"
@@ -60,7 +62,16 @@ def meta(table: HotspotTable, rules: LevelRules) -> dict[str, Any]:
             "method": METHOD if table.town_code is None else TOWN_METHOD}
 
 
-def to_csv(table: HotspotTable, rules: LevelRules) -> str:
-    """One row per unit, every statistic the caller may see as a column (cells made safe for spreadsheets)."""
-    rows = table.rows()
-    return csv_text(rows, list(rows[0]) if rows else [])
+def spreadsheet(table: HotspotTable, rules: LevelRules) -> Table:
+    """One row per unit, every statistic the caller may see as a column, the level's words beside its code."""
+    rows = []
+    for row in table.rows():
+        out: dict[str, Any] = {}
+        for key, value in row.items():
+            out[key] = value
+            if key == "level":
+                out["level_label"] = dict(rules.labels).get(str(value))
+        rows.append(out)
+    where = TIER_LABELS[table.tier] if table.tier is not None else f"H3 {table.h3_resolution} 级"
+    return export_table(f"风险研判（{where}）", rows)
+

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from gis.hotspots.analysis import HotspotTable
-from gis.hotspots.kpi import compare, facts_frame, figures
+from gis.hotspots.kpi import LeagueRules, compare, facts_frame, figures, load_league_rules, rankable
 from gis.hotspots.region import RegionFilter
 from gis.hotspots.units import UnitTable
 from gis.models import Tier
@@ -57,9 +57,12 @@ def performance(conn: Conn, *, by: str, since: datetime, until: datetime, region
     return Performance(by, since, until, rows)
 
 
-def rankings(grid_table: HotspotTable, town_perf: Performance, units: UnitTable, *, top: int = 10
-             ) -> dict[str, list[dict[str, Any]]]:
-    """For the weekly meeting: towns by red grids, grids rising fastest, towns with the lowest on-time rate."""
+def rankings(grid_table: HotspotTable, town_perf: Performance, units: UnitTable, *, top: int = 10,
+             league: LeagueRules | None = None) -> dict[str, list[dict[str, Any]]]:
+    """For the weekly meeting: towns by red grids, grids rising fastest, towns with the lowest on-time rate.
+
+    "Lowest on time" lists only towns with enough resolved cases (data/hotspots/league.toml) and below 100 %.
+    """
     level = grid_table.columns.get("level")
     towns = units.of(Tier.TOWN)
     by_town = []
@@ -78,7 +81,8 @@ def rankings(grid_table: HotspotTable, town_perf: Performance, units: UnitTable,
                 break
             rising.append({"code": str(grids.codes[i]), "name": str(grids.names[i]),
                            "last_week": int(grid_table.columns["last_week"][i]), "change": int(change[i])})
-    rated = [r for r in town_perf.rows if r.get("on_time_rate") is not None]
+    rules = league or load_league_rules()
+    rated = [r for r in rankable(town_perf.rows, "on_time_rate", rules) if r["on_time_rate"] < 1]
     lowest = sorted(rated, key=lambda r: (r["on_time_rate"], str(r["unit"])))[:top]
     return {"most_red": by_town, "fastest_rising": rising,
             "lowest_on_time": [{"code": r["unit"], "name": r.get("name", ""), "on_time_rate": r["on_time_rate"],

@@ -17,7 +17,18 @@ mountUserBar(document.getElementById("user-bar"), user);
     return q;
   }
   function local(iso) { return new Date(iso).toLocaleString("zh-CN", {hour12: false}); }
+  function exportLinks() {
+    // Downloads of what the filters select (up to 500 rows), in the signed-in person's own region.
+    var q = query(); q.set("limit", 500);
+    [["export-xlsx", "/api/v1/overdue", "xlsx"], ["export-csv", "/api/v1/overdue", "csv"],
+     ["export-supervisions", "/api/v1/supervisions", "xlsx"]].forEach(function (link) {
+      var p = new URLSearchParams(q); p.set("format", link[2]);
+      if (link[1] === "/api/v1/supervisions") p.delete("tier");
+      document.getElementById(link[0]).href = link[1] + "?" + p;
+    });
+  }
   function load() {
+    exportLinks();
     var q = query(); q.set("limit", limit); q.set("offset", offset);
     get("/api/v1/overdue?" + q).then(function (page) {
       var body = document.querySelector("#board tbody"); body.textContent = "";
@@ -37,8 +48,8 @@ mountUserBar(document.getElementById("user-bar"), user);
       var body = document.querySelector("#supervisions tbody"); body.textContent = "";
       page.items.forEach(function (r) {
         var tr = document.createElement("tr");
-        cell(tr, local(r.at)); cell(tr, r.level === "red" ? "红色" : "黄色", r.level); cell(tr, r.reason); cell(tr, r.case_no);
-        cell(tr, r.title); cell(tr, r.status); body.appendChild(tr);
+        cell(tr, local(r.at)); cell(tr, r.supervision_label || r.level, r.level); cell(tr, r.reason); cell(tr, r.case_no);
+        cell(tr, r.title); cell(tr, r.status_label || r.status); body.appendChild(tr);
       });
     }).catch(function () {});
   }
