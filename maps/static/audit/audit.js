@@ -12,7 +12,7 @@ const ACTIONS = {
   "auth.sign_in": "登录", "auth.sign_out": "退出", "auth.token": "获取访问令牌", "user.create": "新建用户",
   "user.update": "修改用户", "user.key_create": "新建 API 密钥", "user.key_revoke": "撤销 API 密钥",
   "device.link_issue": "生成设备登录链接", "device.sign_in": "设备登录", "device.revoke": "撤销设备登录",
-  "audit.export": "导出审计日志",
+  "audit.export": "导出审计日志", "case.create": "登记案件",
 };
 const METHODS = { POST: "新增", PATCH: "修改", PUT: "修改", DELETE: "删除" };
 function actionText(a) {
@@ -49,7 +49,7 @@ async function search() {
   for (const r of res.body.items) {
     const tr = document.createElement("tr");
     tr.dataset.action = r.action;
-    cell(tr, local(r.at)); cell(tr, r.username || "（未登录）"); cell(tr, actionText(r.action));
+    cell(tr, local(r.at)); cell(tr, r.username || (r.detail && r.detail.by === "cli" ? "命令行" : "（未登录）")); cell(tr, actionText(r.action));
     cell(tr, [r.object_type, r.object_id].filter(Boolean).join(" ")); cell(tr, r.client_ip);
     cell(tr, resultText(r.result), r.result === "ok" ? "" : "bad"); cell(tr, r.chain_seq == null ? "待封存" : r.chain_seq);
     cell(tr, r.detail && Object.keys(r.detail).length ? JSON.stringify(r.detail) : "", "detail");
