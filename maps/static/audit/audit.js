@@ -42,6 +42,7 @@ function updateExport() { $("export").href = "/api/v1/audit/export" + query(filt
 
 async function search() {
   updateExport();
+  say("summary", "正在查询……", true);
   const res = await api("/api/v1/audit" + query({ ...filters(), limit: LIMIT, offset }));
   if (!res.ok) { say("summary", "无法查询：" + errorText(res), false); return; }
   const body = $("log").querySelector("tbody");
