@@ -42,6 +42,7 @@ REASON_ZH: dict[str, str] = {
     "device_link_invalid": "设备登录链接无效、已使用或已过期，请向指挥中心重新获取",
     "device_session_not_found": "没有这个有效的设备登录",
     "out_of_region": "该账号属于其他乡镇",
+    "unknown_town": "乡镇代码不是现行边界版本中的乡镇（街道）",
     # requests
     "validation_failed": "请求内容不合法",
     "bad_argument": "参数不合法",

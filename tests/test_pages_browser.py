@@ -104,3 +104,27 @@ def test_the_field_and_device_pages_load_clean(browser: Browser, base_url: str,
         with connect(db_settings) as c:
             c.execute("UPDATE staff SET active = false WHERE staff_code = 'PAGES1'")
             c.commit()
+
+
+def test_the_admin_and_audit_pages_load_clean(browser: Browser, base_url: str, db_settings: DatabaseSettings) -> None:
+    make_person(db_settings, "pages-admin", "admin", display="钱管理")
+    make_person(db_settings, "pages-auditor", "auditor", display="孙审计")
+    page, errors = strict_page(browser)
+    try:
+        sign_in(page, base_url, "pages-admin", next_path="/admin/users")
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.text_content("#who") == "钱管理 · 系统管理员 · 全县"
+        assert page.get_attribute("#user-bar a.role-link", "href") == "/audit"
+        page.screenshot(path=str(ARTIFACTS / "page-admin-users.png"), full_page=True)
+        page.goto(base_url + "/audit")
+        page.wait_for_selector("body[data-ready='1']")
+        page.click("#sign-out")
+        page.wait_for_url("**/login")
+        sign_in(page, base_url, "pages-auditor")
+        page.wait_for_url("**/audit")
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.text_content("#who") == "孙审计 · 安全审计员 · 全县"
+        page.screenshot(path=str(ARTIFACTS / "page-audit.png"), full_page=True)
+        assert errors == []
+    finally:
+        page.context.close()

@@ -47,8 +47,9 @@ def run_users(args: argparse.Namespace) -> int:
         if args.action == "add":
             if not args.role:
                 raise InvalidInput("users add needs --role", reason="missing_field")
+            admin.check_links(conn, town_code=args.town, staff_code=args.staff)  # before asking for a password
             admin.create_user(conn, actor=None, username=args.username, role=args.role, town_code=args.town,
-                              staff_code=args.staff, display=args.display, password=_password(args))
+                              staff_code=args.staff, display=args.display, password=_password(args), checked=True)
             print(f"user {args.username} ({args.role}) saved")
         elif args.action == "passwd":
             admin.update_user(conn, actor=None, user_id=admin.user_id_of(conn, args.username), password=_password(args))

@@ -1,4 +1,4 @@
-"""The web pages: the operator console (`/`), the field page (`/field`) and the console's settings."""
+"""The web pages: the console (`/`), the field page, the accounts page (`/admin/users`), the audit page."""
 
 from __future__ import annotations
 
@@ -30,6 +30,18 @@ def docs() -> FileResponse:
 def field() -> FileResponse:
     """The phone page of field staff."""
     return FileResponse(STATIC_DIR / "field" / "index.html", headers=NO_STORE)
+
+
+@router.get("/admin/users")
+def admin_users() -> FileResponse:
+    """The administrator's accounts page (reads /api/v1/users; an admin's session is needed for the data)."""
+    return FileResponse(STATIC_DIR / "admin" / "index.html", headers=NO_STORE)
+
+
+@router.get("/audit")
+def audit_page() -> FileResponse:
+    """The auditor's page: search the audit log, verify the chain, export CSV."""
+    return FileResponse(STATIC_DIR / "audit" / "index.html", headers=NO_STORE)
 
 
 @router.get("/favicon.ico")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ConnDep, allow
+from api.deps import ConnDep, allow, security_settings
 from api.errors import error_responses
 from gis.accounts import admin
 from gis.policy import Role, Scope
@@ -31,11 +31,12 @@ class UserIn(BaseModel):
 
 
 class UserPatch(BaseModel):
-    """Changes to an account (unknown fields are refused: 422)."""
+    """Changes to an account (unknown fields are refused: 422); an empty town or staff code unbinds it."""
 
     model_config = ConfigDict(extra="forbid")
     role: RoleName | None = None
-    town_code: str | None = Field(default=None, max_length=32, pattern=r"^[0-9]+$")
+    town_code: str | None = Field(default=None, max_length=32, pattern=r"^[0-9]*$")
+    staff_code: str | None = Field(default=None, max_length=32)
     disabled: bool | None = None
     password: str | None = Field(default=None, min_length=10, max_length=256)
 
@@ -57,10 +58,26 @@ def list_users(conn: ConnDep, scope: Manage) -> dict[str, object]:
     return {"items": admin.list_users(conn)}
 
 
+@router.get("/choices")
+def user_choices(conn: ConnDep, scope: Manage) -> dict[str, object]:
+    """What an account can be bound to: the towns of the active boundaries and the roster's active staff."""
+    return {**admin.choices(conn)}
+
+
+@router.get("/sessions")
+def live_sessions(conn: ConnDep, scope: Manage) -> dict[str, object]:
+    """Who is signed in now: browser and device sessions with account, address and last activity."""
+    return {"items": admin.live_sessions(conn, idle_s=security_settings().session_idle_s)}
+
+
 @router.post("", status_code=201, responses=error_responses(409, 422))
 def create_user(conn: ConnDep, scope: Manage, body: UserIn) -> dict[str, object]:
-    """Create an account (a password is optional: machine accounts use API keys)."""
-    user = admin.create_user(conn, actor=scope.require_user(), **body.model_dump())
+    """Create an account (a password is optional: machine accounts use API keys).
+
+    A town not in the active boundaries (``unknown_town``) or a staff code not on the roster
+    (``unknown_staff``) is refused with 422.
+    """
+    user = admin.create_user(conn, actor=scope.require_user(), checked=True, **body.model_dump())
     conn.commit()
     return {"id": user.id, "username": user.username, "role": user.role, "town_code": user.town_code}
 

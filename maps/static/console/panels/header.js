@@ -1,7 +1,7 @@
 // Header: service state, boundary generation, live stream state, notifications, and who is signed in (退出).
 import { html, useState } from "../view.js";
 import { here } from "../api.js";
-import { userLabel } from "../userbar.js";
+import { roleLinks, userLabel } from "../userbar.js";
 import { selectCase, set } from "../store.js";
 
 const LIVE = { off: ["实时：未连接", "muted"], on: ["实时：已连接", "on"], retry: ["实时：重连中", "muted"] };
@@ -21,6 +21,7 @@ export function Header({ state }) {
     <a class="badge link" href="/field" target="_blank">一线端</a>
     <span id="status" class="status">${ready ? (ready.status === "ok" ? "服务正常" : "服务未就绪") : ""}</span>
     <span class="user-bar">
+      ${roleLinks(user).map(([href, label]) => html`<a key=${href} class="badge link role-link" href=${href}>${label}</a>`)}
       ${user ? html`<span id="who">${userLabel(user)}</span>
         <form class="sign-out" method="post" action="/auth/logout"><button id="sign-out" type="submit">退出</button></form>`
         : state.checked && html`<a id="sign-in" class="badge link" href=${"/login?next=" + encodeURIComponent(here())}>登录</a>`}
