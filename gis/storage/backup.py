@@ -86,10 +86,11 @@ def restore_database(settings: DatabaseSettings, *, source: Path, to_url: str | 
     target = to_url or settings.owner_url
     _create_empty(settings, target)
     # The local cluster restores as its superuser (PostGIS is not a trusted extension), then hands every
-    # object to the owner role; either way the application's role gets its grants again.
+    # object to the owner role; either way the application's role gets its grants again. The dump's own grants
+    # are skipped: they name the source server's roles, which the target need not have.
     superuser = settings.superuser_url
     restore_url = url_for_database(superuser, database_name(target)) if superuser else target
-    _tool("pg_restore", "--no-owner", "--exit-on-error", "--jobs=2", f"--dbname={restore_url}", str(dump))
+    _tool("pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--jobs=2", f"--dbname={restore_url}", str(dump))
     if superuser:
         with connect(settings, url=restore_url, autocommit=True) as conn:
             roles.prepare_local_database(conn, roles.role_of(target))
