@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -40,8 +41,10 @@ class ApiServer:
 
     def start(self, timeout: float = 90) -> ApiServer:
         """Start it and wait until /readyz says ok."""
+        # The signed audit head of this drill's cluster only (a head left by another cluster is a finding).
+        head = self.log.with_name(f"{self.log.stem}-{urlsplit(self.db_url).port}.head.json")
         env = {**os.environ, "FENGQIAO_DEMO": "1", "DATABASE_URL": self.db_url, "FENGQIAO_OWNER_URL": self.owner_url,
-               "MALLOC_ARENA_MAX": "2", **self.env}  # DEMO: generated keys; arenas as `serve`
+               "MALLOC_ARENA_MAX": "2", "FENGQIAO_AUDIT_HEAD_FILE": str(head), **self.env}  # DEMO: generated keys
         cmd = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(self.port), "--log-level", "warning", "--no-proxy-headers", "--workers", str(self.workers),
                "--timeout-keep-alive", str(AppSettings().keep_alive_s)]
