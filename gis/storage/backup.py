@@ -90,7 +90,8 @@ def restore_database(settings: DatabaseSettings, *, source: Path, to_url: str | 
     # are skipped: they name the source server's roles, which the target need not have.
     superuser = settings.superuser_url
     restore_url = url_for_database(superuser, database_name(target)) if superuser else target
-    _tool("pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--jobs=2", f"--dbname={restore_url}", str(dump))
+    _tool("pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--jobs=2", f"--dbname={restore_url}",
+          str(dump))
     if superuser:
         with connect(settings, url=restore_url, autocommit=True) as conn:
             roles.prepare_local_database(conn, roles.role_of(target))
