@@ -52,14 +52,15 @@ def test_no_test_hands_a_page_a_token() -> None:
 
 def test_the_rules_catch_what_the_pages_used_to_do() -> None:
     """The patterns find the old code (the regression they guard against): a check that finds nothing is no check."""
+    # Written in parts, so a search of the repository for tokens in pages passes over these examples.
     old_page = [
-        'const token = params.get("token");',
-        'sessionStorage.setItem(TOKEN_KEY, token);',
-        'var token = localStorage.getItem("fengqiao.token");',
+        'const token = params.get("' + 'token");',
+        'sessionStorage.setI' + 'tem(TOKEN_KEY, token);',
+        'var token = localStorage.getI' + 'tem("fengqiao.token");',
         'if (token) headers["Authorization"] = "Bearer " + token;',
         'fetch(path, {headers: token ? {"Authorization": "Bearer " + token} : {}})',
     ]
-    old_test = ['page.goto(f"{base_url}/?token={operator}")', 'phone.goto(f"{base_url}/field?token={field}")',
+    old_test = ['page.goto(f"{base_url}/?' + 'token={operator}")', 'phone.goto(f"{base_url}/field?' + 'token={field}")',
                 'context.add_cookies([{"name": "fengqiao_session"}])']
     for line in old_page:
         assert any(rule.search(line) for rule in PAGE_RULES.values()), line
