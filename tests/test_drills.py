@@ -76,7 +76,7 @@ def test_backup_restores_every_case_acknowledged_before_it() -> None:
 
 
 def test_disk_full_answers_503_and_loses_nothing() -> None:
-    result = diskfull.run(16, fill_timeout_s=150)
+    result = diskfull.run(16, fill_timeout_s=300)  # the WAL fills in about 140 s here; the bound is not the point
     figures, checks = result["figures"], result["checks"]
     assert checks["the disk filled"]
     assert figures["answers_while_full"].get("503", 0) > 0
