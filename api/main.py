@@ -41,6 +41,7 @@ from api.routers import (
     stats,
     tiles,
     users,
+    van,
 )
 from api.security import SecurityMiddleware, proxy_list, trusted_proxies
 from api.strict_query import refuse_unknown_query
@@ -58,7 +59,7 @@ ROUTERS = [
     locate.router, health.router, meta.router, tiles.router, areas.router, cases.router, staff.router,
     dispatch.router, events.router, boundaries.router, auth.router, users.router, audit.router,
     parties.router, board.router, ogc.router, pages.router, hotspots.router, stats.router, maps.router,
-    forecast.router,
+    forecast.router, van.router,
 ]
 
 

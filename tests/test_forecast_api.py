@@ -141,3 +141,45 @@ def test_roles_and_bad_input(app_client: TestClient, history: int, db_settings: 
     assert app_client.get("/api/v1/forecast/alerts?tier=grid", headers=sup).status_code == 422
     r = app_client.get("/api/v1/forecast?tier=village&week=2022-W60", headers=sup)
     assert r.status_code == 422 and r.json()["error"]["reason"] == "bad_week"
+
+
+def test_van_route_visits_the_rising_village_first_in_priority(app_client: TestClient, history: int,
+                                                              db_settings: DatabaseSettings) -> None:
+    sup = bearer(db_settings, "fc-sup", "supervisor")
+    r = app_client.get("/api/v1/forecast/van-route?day=2022-11-28&category=0303", headers=sup)
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    assert plan["category_name"] == "征地拆迁补偿纠纷" and plan["forecast_week"] == "2022-W48"
+    assert plan["alert_week"] == "2022-W47" and plan["mode_label"] == "调解车"
+    codes = [s["code"] for s in plan["stops"]]
+    assert STORY_VILLAGE in codes
+    story = next(s for s in plan["stops"] if s["code"] == STORY_VILLAGE)
+    assert story["alerted"] is True
+    everyone = plan["stops"] + plan["left_out"]
+    assert max(everyone, key=lambda s: s["priority"])["code"] == STORY_VILLAGE
+    assert 1 <= len(plan["stops"]) <= 15 and len(everyone) <= 15
+    assert plan["back_at"] <= "17:30" and plan["stops"][0]["arrive"] > "08:30"
+    assert plan["route"]["coordinates"][0] == plan["route"]["coordinates"][-1] == plan["centre"]
+    assert plan["total_km"] == pytest.approx(sum(s["leg_km"] for s in plan["stops"]) + plan["return_km"], abs=0.05)
+
+
+def test_a_town_plans_its_own_villages_from_the_town(app_client: TestClient, history: int,
+                                                     db_settings: DatabaseSettings) -> None:
+    town = bearer(db_settings, "fc-town", "supervisor", TOWN)
+    plan = app_client.get("/api/v1/forecast/van-route?day=2022-11-28&mode=foot&visit_minutes=45",
+                          headers=town).json()
+    assert plan["centre_name"] == "永合镇" and plan["mode_label"] == "步行" and plan["stops"]
+    assert all(s["code"].startswith(TOWN[:9]) for s in plan["stops"] + plan["left_out"])
+
+
+def test_van_route_bad_input(app_client: TestClient, history: int, db_settings: DatabaseSettings) -> None:
+    sup = bearer(db_settings, "fc-sup", "supervisor")
+    cases = [("day=2022-11-28&category=9999", "unknown_category"), ("day=2999-01-01", "plan_too_far_ahead"),
+             ("day=2022-11-28&start=17:00&end=09:00", "bad_working_hours"),
+             ("day=2022-11-28&start=25:00", "validation_failed")]
+    for query, reason in cases:
+        r = app_client.get(f"/api/v1/forecast/van-route?{query}", headers=sup)
+        assert r.status_code == 422 and r.json()["error"]["reason"] == reason, (query, r.text)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["error"]["message"]), r.text
+    field = bearer(db_settings, "fc-field", "field", TOWN)
+    assert app_client.get("/api/v1/forecast/van-route?day=2022-11-28", headers=field).status_code == 403

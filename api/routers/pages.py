@@ -44,6 +44,12 @@ def audit_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "audit" / "index.html", headers=NO_STORE)
 
 
+@router.get("/maps/van")
+def van_page() -> FileResponse:
+    """The mobile mediation van's day plan: a map and a printable timetable (reads /api/v1/forecast/van-route)."""
+    return FileResponse(STATIC_DIR / "van" / "index.html", headers=NO_STORE)
+
+
 @router.get("/favicon.ico")
 def favicon() -> FileResponse:
     """The site icon (browsers ask for it on every page; a 404 would be a console error)."""
