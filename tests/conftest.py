@@ -5,12 +5,16 @@ county, dropped at the end. Scratch databases are cloned (``CREATE DATABASE ... 
 templates the session builds once, on first use: one migrated, one with the sample county loaded.
 A skipped test fails the run: nothing here may be skipped.
 
+The fast tests run in two xdist workers (``make test-fast``): each worker is its own process, so its
+databases and templates carry its own pid; the sample county files are written once, under a file lock.
+
 Servers started by the tests skip the hotspot warm-up (``FENGQIAO_WARM_HOTSPOTS=0``) unless a test
 turns it on: it costs seconds of CPU per start and only the first hotspot request needs it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,7 +114,13 @@ def use_database(monkeypatch: pytest.MonkeyPatch, settings: DatabaseSettings) ->
 
 
 def sample_gpkg_path() -> Path:
-    return ensure_sample_files(PROJECT_ROOT / "data")
+    """The sample county's GeoPackage, generated on the first run of a checkout; parallel workers wait on a
+    lock for the one that writes it, so none reads a half-written file."""
+    lock = PROJECT_ROOT / "var" / "sample-files.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        return ensure_sample_files(PROJECT_ROOT / "data")
 
 
 @pytest.fixture(scope="session")
