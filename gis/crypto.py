@@ -52,9 +52,11 @@ def demo_mode(settings: SecuritySettings) -> bool:
 
 
 def _generated(key_dir: Path, name: str) -> str:
-    """The key file's value, written first if missing. The key is written to a file of this process's own and
-    linked into place, so processes starting at once (parallel test workers, several servers) all read the one
-    complete key that won, never a half-written or second one."""
+    """The key file's value, written first if missing.
+
+    The key is written to a file of this process's own and linked into place, so processes starting at once
+    (parallel test workers, several servers) all read the one complete key that won, never a half-written one.
+    """
     path = key_dir / name
     if not path.exists():
         key_dir.mkdir(parents=True, exist_ok=True)
