@@ -33,6 +33,8 @@ lint: setup
 # `make test` (./dev test, .ci/run): lint, the fast tests, then the slow families in order, each its own pytest
 # run; the first failure stops it. `make pytest` runs everything in one session (PYTEST_ARGS narrows it).
 FAST := not browser and not processes and not drill
+# The fast tests run in WORKERS pytest-xdist processes (each with its own databases); WORKERS=0 runs them in one.
+WORKERS ?= 2
 .PHONY: test-fast test-browser test-processes test-drills
 
 pytest: setup
@@ -43,7 +45,7 @@ test: lint test-fast test-browser test-processes test-drills
 
 test-fast: setup
 	$(BIN)/fengqiao db up >/dev/null || true
-	$(BIN)/pytest -m "$(FAST)" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "$(FAST)" -n $(WORKERS) $(PYTEST_ARGS)
 
 test-browser: setup
 	$(BIN)/fengqiao db up >/dev/null || true

@@ -34,6 +34,9 @@ synchronous_commit = on
 full_page_writes = on
 log_min_messages = warning
 """
+# The template is only seeded, stopped cleanly and copied, never crashed: it need not flush every write. The
+# copies get CONF again, so every drill runs with fsync, synchronous commit and full page writes on.
+SEEDING_CONF = "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
 _TEMPLATE: DrillCluster | None = None
 ROLES = DatabaseSettings()  # the role names (fengqiao_owner, fengqiao_app), as the local cluster has them
 
@@ -150,7 +153,7 @@ class DrillCluster:
         """
         global _TEMPLATE
         if _TEMPLATE is None:
-            template = cls().init()
+            template = cls().init(SEEDING_CONF)
             template.start()
             template.seed()
             template.stop()

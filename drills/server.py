@@ -61,6 +61,7 @@ class ApiServer:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
+        self.stop()  # `with` never reaches __exit__ when __enter__ raises: no server left behind
         raise RuntimeError(f"API not ready after {timeout} s; see {self.log}")
 
     @property

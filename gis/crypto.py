@@ -52,12 +52,24 @@ def demo_mode(settings: SecuritySettings) -> bool:
 
 
 def _generated(key_dir: Path, name: str) -> str:
+    """The key file's value, written first if missing.
+
+    The key is written to a file of this process's own and linked into place, so processes starting at once
+    (parallel test workers, several servers) all read the one complete key that won, never a half-written one.
+    """
     path = key_dir / name
     if not path.exists():
         key_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = key_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(base64.b64encode(secrets.token_bytes(32)).decode())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process's key won
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

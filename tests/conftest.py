@@ -5,12 +5,17 @@ county, dropped at the end. Scratch databases are cloned (``CREATE DATABASE ... 
 templates the session builds once, on first use: one migrated, one with the sample county loaded.
 A skipped test fails the run: nothing here may be skipped.
 
+The fast tests run in two xdist workers (``make test-fast``): each worker is its own process, so its
+databases carry its own pid; the controller builds the two templates before the workers start, and the sample
+county files are written once, under a file lock.
+
 Servers started by the tests skip the hotspot warm-up (``FENGQIAO_WARM_HOTSPOTS=0``) unless a test
 turns it on: it costs seconds of CPU per start and only the first hotspot request needs it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +38,7 @@ os.environ.setdefault("FENGQIAO_WARM_HOTSPOTS", "0")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _TEMPLATES: dict[str, DatabaseSettings] = {}  # "migrated" / "sample" -> this session's template database
+_SHARED_TEMPLATES = "FENGQIAO_TEST_TEMPLATES_OF"  # set for xdist workers: the pid whose templates they clone
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +61,14 @@ def db_settings() -> Iterator[DatabaseSettings]:
     settings = sample_database(f"fengqiao_test_{os.getpid()}")
     yield settings
     drop_database(settings)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, the controller builds both templates before the workers start, so they are built once,
+    not once per worker; the workers find them by the controller's pid."""
+    if config.getoption("numprocesses", None) and not hasattr(config, "workerinput"):
+        _template("sample")
+        os.environ[_SHARED_TEMPLATES] = str(os.getpid())
 
 
 @pytest.hookimpl(trylast=True)
@@ -87,7 +101,10 @@ def _settings_for(name: str) -> DatabaseSettings:
 
 def _template(kind: str) -> DatabaseSettings:
     """The session's template database of a kind, built on first use: migrating (about 5 s) and loading the
-    sample county (about 30 s) once, then copying files, instead of repeating both for every database."""
+    sample county (about 30 s) once, then copying files, instead of repeating both for every database.
+    An xdist worker uses the templates its controller built before starting the workers (and drops)."""
+    if _SHARED_TEMPLATES in os.environ:
+        return _settings_for(f"fengqiao_tpl_{kind}_{os.environ[_SHARED_TEMPLATES]}")
     if kind not in _TEMPLATES:
         settings = _settings_for(f"fengqiao_tpl_{kind}_{os.getpid()}")
         if kind == "migrated":
@@ -110,7 +127,13 @@ def use_database(monkeypatch: pytest.MonkeyPatch, settings: DatabaseSettings) ->
 
 
 def sample_gpkg_path() -> Path:
-    return ensure_sample_files(PROJECT_ROOT / "data")
+    """The sample county's GeoPackage, generated on the first run of a checkout; parallel workers wait on a
+    lock for the one that writes it, so none reads a half-written file."""
+    lock = PROJECT_ROOT / "var" / "sample-files.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        return ensure_sample_files(PROJECT_ROOT / "data")
 
 
 @pytest.fixture(scope="session")
