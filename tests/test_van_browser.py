@@ -63,7 +63,7 @@ def test_supervisor_plans_the_vans_day(base_url: str, browser: Browser, db_setti
     page.select_option("select[name=category]", "03")
     page.fill("input[name=visit_minutes]", "45")
     page.click("#plan-form button[type=submit]")
-    page.wait_for_selector("#stops tbody tr:nth-child(2)")
+    page.wait_for_selector("#stops tbody tr:nth-child(2)", timeout=180_000)  # a cold forecast takes seconds
     title = page.text_content("#plan-title") or ""
     assert "调解车路线" in title and "土地" in title
     rows = page.query_selector_all("#stops tbody tr")
