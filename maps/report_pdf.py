@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from reportlab.graphics.shapes import Drawing, Polygon, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -90,6 +91,14 @@ def _label(drawing: Drawing, x: float, y: float, text: str, size: float, colour:
     drawing.add(String(x, y, text, fontName=FONT, fontSize=size, fillColor=colour, textAnchor="middle"))
 
 
+def _in_region(b: Briefing, tier: Tier) -> NDArray[np.bool_]:
+    """The units of a tier a map may draw and name: the county's, or a town user's own (gis/stats_cut.py)."""
+    units = b.weights.units
+    if b.town_code is None:
+        return np.ones(len(units.of(tier)), dtype=bool)
+    return np.asarray(units.in_town(tier, b.town_code), dtype=bool)
+
+
 def hot_grids(b: Briefing) -> list[dict[str, Any]]:
     """The week's red and yellow grids, red first, most cases first (the numbers on the grid map)."""
     rows = [r for r in b.grids.rows() if r["level"] in ("red", "yellow")]
@@ -115,7 +124,7 @@ def grid_map(b: Briefing, width: float = 174 * mm, height: float = 150 * mm) -> 
     if hot_idx:
         minx, miny, maxx, maxy = shapely.total_bounds(grids[hot_idx])
     else:
-        minx, miny, maxx, maxy = shapely.total_bounds(towns)
+        minx, miny, maxx, maxy = shapely.total_bounds(towns[_in_region(b, Tier.TOWN)])
     # At least about 4 km across, plus a margin, in the page's proportions.
     cx, cy, w, h = (minx + maxx) / 2, (miny + maxy) / 2, max(maxx - minx, 0.04) * 1.25, max(maxy - miny, 0.04) * 1.25
     bottom = 14.0
@@ -126,7 +135,7 @@ def grid_map(b: Briefing, width: float = 174 * mm, height: float = 150 * mm) -> 
     frame = _Frame(box[0], box[1], scale, bottom)
     points = frame.points
     window = shapely.box(*box)
-    near = np.flatnonzero(shapely.intersects(villages, window))
+    near = np.flatnonzero(shapely.intersects(villages, window) & _in_region(b, Tier.VILLAGE))
     for v in near:
         for poly in shapely.get_parts(shapely.intersection(villages[v], window)):
             if isinstance(poly, shapely.Polygon) and len(poly.exterior.coords) > 2:
@@ -137,7 +146,7 @@ def grid_map(b: Briefing, width: float = 174 * mm, height: float = 150 * mm) -> 
         for poly in shapely.get_parts(shapely.intersection(grids[i], window)):
             if isinstance(poly, shapely.Polygon) and len(poly.exterior.coords) > 2:
                 drawing.add(Polygon(points(poly), fillColor=fills[level], strokeColor=colors.black, strokeWidth=0.4))
-    for t in np.flatnonzero(shapely.intersects(towns, window)):
+    for t in np.flatnonzero(shapely.intersects(towns, window) & _in_region(b, Tier.TOWN)):
         for poly in shapely.get_parts(shapely.intersection(towns[t], window)):
             if isinstance(poly, shapely.Polygon) and len(poly.exterior.coords) > 2:
                 drawing.add(Polygon(points(poly), fillColor=None, strokeColor=colors.HexColor("#1f3a5f"),
@@ -157,13 +166,13 @@ def grid_map(b: Briefing, width: float = 174 * mm, height: float = 150 * mm) -> 
         x, y = frame.spot(grids[i])
         _label(drawing, x, y - 2.5, str(rank), 7.5)
     if not hot_idx:
-        for town in range(len(towns)):
+        for town in np.flatnonzero(_in_region(b, Tier.TOWN)):
             x, y = frame.spot(towns[town])
             _label(drawing, x, y, str(units.of(Tier.TOWN).names[town]), 7)
         _label(drawing, width / 2, height / 2, "本周没有红色、黄色网格", 14, colors.HexColor("#1f3a5f"))
     _legend(drawing, b, fills, ("red", "yellow"))
-    drawing.add(String(160, 3, "图中数字为下表序号；灰线为村（社区）界，深蓝线为乡镇（街道）界。", fontName=FONT,
-                       fontSize=7.5))
+    note = ("图中数字为下表序号；" if hot_idx else "") + "灰线为村（社区）界，深蓝线为乡镇（街道）界。"
+    drawing.add(String(160, 3, note, fontName=FONT, fontSize=7.5))
     return drawing
 
 
@@ -185,7 +194,7 @@ def risk_map(b: Briefing, tier: Tier, width: float = 170 * mm, height: float = 1
             for poly in shapely.get_parts(geoms[i]):
                 drawing.add(Polygon(points(poly), fillColor=fills[order], strokeColor=colors.white,
                                     strokeWidth=0.2 if order == "blue" else 0.4))
-    town_keep = shapely.intersects(towns, shapely.box(minx, miny, maxx, maxy))
+    town_keep = shapely.intersects(towns, shapely.box(minx, miny, maxx, maxy)) & _in_region(b, Tier.TOWN)
     for i in np.flatnonzero(town_keep):
         for poly in shapely.get_parts(towns[i]):
             drawing.add(Polygon(points(poly), fillColor=None, strokeColor=colors.HexColor("#1f3a5f"), strokeWidth=0.9))

@@ -195,7 +195,7 @@ def test_weekly_pdf_has_its_pages_and_maps(app_client: TestClient, history: int,
     assert re.search(r"Pages:\s+4", info) and "矛盾纠纷风险研判周报 2023-W25" in info
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     for heading in ("一、本周总体情况", "二、网格风险地图（蓝黄红）", "本周红色、黄色网格", "三、村（社区）风险地图",
-                    "“五情”来源分析", "闭环考核", "周调度排名", "五、下周预测与上升预警", "下周（2023-W26）预测",
+                    "“五情”来源与纠纷类别", "闭环考核", "周调度排名", "五、下周预测与上升预警", "下周（2023-W26）预测",
                     "（二）上升预警"):
         assert heading in text, heading
     # No file paths, no "top ten" heading over a short table, no statistics jargon in the headings.

@@ -23,7 +23,9 @@ async function hotspots(tier, week) {
   const key = tier + "|" + week.week;
   if (!cache.has(key)) {
     const params = tier === "h3" ? { h3: H3_RESOLUTION } : { tier };
-    cache.set(key, api("/api/v1/hotspots" + query({ ...params, since: week.since, until: week.until })));
+    const asked = api("/api/v1/hotspots" + query({ ...params, since: week.since, until: week.until }));
+    cache.set(key, asked);
+    asked.then((res) => { if (!res.ok) cache.delete(key); });  // a failure is asked again next time
   }
   return cache.get(key);
 }
@@ -81,6 +83,8 @@ async function draw(fit = false) {
   $("ws-status").textContent = `${week.label}：${meta.cases} 件案件，${features.length} 个单元。`;
   $("ws-map").dataset.drawn = String(features.length);
   if ($("ws-forecast").checked) drawForecast();
+  // The next tiers down are asked for now: the county's grid analysis takes a while, drilling should not wait.
+  if (tier === "town") hotspots("village", week).then(() => hotspots("grid", week));
 }
 
 function legend(meta) {
