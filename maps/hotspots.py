@@ -33,14 +33,14 @@ def _features(table: HotspotTable, geoms: np.ndarray, rules: LevelRules, keys: t
     idx = np.flatnonzero(table.keep) if table.keep is not None else np.arange(len(rows))
     features = []
     shapes = shapely.set_precision(geoms[idx], 1e-4)
-    for row, geom in zip(rows, shapes, strict=True):
+    for n, (row, geom) in enumerate(zip(rows, shapes, strict=True)):
         props = {k: _short(row.get(k)) for k in keys if k in row}
         if "level" in row:
             props["level_label"] = rules.label(str(row["level"]))
             props["level"] = row["level"]
         if "code" in keys:
             props["code"] = row["code"]
-        features.append({"type": "Feature", "properties": props,
+        features.append({"type": "Feature", "id": n, "properties": props,
                          "geometry": shapely.geometry.mapping(geom)})
     return {"type": "FeatureCollection", "features": features}
 
@@ -73,8 +73,13 @@ def risk_tip(row: dict[str, Any], rules: LevelRules) -> str:
     head = f"{row['name']}<br>风险等级：{rules.label(str(row['level']))}<br>案件数：{row['count']}"
     if row.get("z") is not None:
         head += f"　Gi* z：{row['z']:.2f}"
+    return head + risk_tip_extra(row, rules)
+
+
+def risk_tip_extra(row: dict[str, Any], rules: LevelRules) -> str:
+    """The tooltip's lines after name, level, count and z: only for units with a level or a trend to explain."""
     if row.get("level") == "blue" and row.get("trend") in (None, "no_pattern"):
-        return head
+        return ""
     extra = ""
     p_name = "p（FDR校正）" if rules.fdr else "p"
     p_value = row.get("p_fdr") if rules.fdr else row.get("p")
@@ -82,7 +87,7 @@ def risk_tip(row: dict[str, Any], rules: LevelRules) -> str:
         extra += f"<br>{p_name}：{p_value:.4f}　期望值：{row['expected']:.2f}　邻域合计：{row['local_sum']:.0f}"
     if row.get("p_sim") is not None:
         extra += f"<br>置换检验 p：{row['p_sim']:.3f}"
-    return head + extra + f"<br>趋势：{row.get('trend_label', '')}　每千人：{row.get('per_1000')}"
+    return extra + f"<br>趋势：{row.get('trend_label', '')}　每千人：{row.get('per_1000')}"
 
 
 def add_risk_layer(m: folium.Map, data: HotspotMapData, *, tier: Tier = Tier.GRID, show: bool = True) -> folium.Map:
@@ -91,17 +96,53 @@ def add_risk_layer(m: folium.Map, data: HotspotMapData, *, tier: Tier = Tier.GRI
     rows = table.rows()
     idx = np.flatnonzero(table.keep) if table.keep is not None else np.arange(len(rows))
     shapes = shapely.set_precision(data.weights.display_geometry(tier)[idx], 1e-4)
+    # Short keys and the tooltip put together in the page (RiskTips): thousands of grids stay a few MB.
     fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"level": r["level"], "tip": risk_tip(r, rules)},
-         "geometry": shapely.geometry.mapping(g)} for r, g in zip(rows, shapes, strict=True)]}
+        {"type": "Feature", "id": n, "properties": _risk_props(r, rules), "geometry": shapely.geometry.mapping(g)}
+        for n, (r, g) in enumerate(zip(rows, shapes, strict=True))]}
     colours = dict(rules.colours)
-    folium.GeoJson(
+    layer = folium.GeoJson(
         fc, name=f"风险等级（蓝黄红）·{TIER_NAMES[tier]}", show=show,
-        style_function=lambda f: {"fillColor": colours.get(f["properties"]["level"]), "color": "#555",
-                                  "weight": 0.3, "fillOpacity": 0.25 if f["properties"]["level"] == "blue" else 0.8},
-        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-    ).add_to(m)
+        style_function=lambda f: {"fillColor": colours.get(f["properties"]["l"]), "color": "#555",
+                                  "weight": 0.3, "fillOpacity": 0.25 if f["properties"]["l"] == "blue" else 0.8},
+    )
+    layer.add_to(m)
+    RiskTips(layer, dict(rules.labels)).add_to(m)
     return m
+
+
+def _risk_props(row: dict[str, Any], rules: LevelRules) -> dict[str, Any]:
+    props: dict[str, Any] = {"l": row["level"], "n": row["name"], "c": row["count"]}
+    if row.get("z") is not None:
+        props["z"] = round(float(row["z"]), 2)
+    extra = risk_tip_extra(row, rules)
+    if extra:
+        props["x"] = extra
+    return props
+
+
+class RiskTips(MacroElement):
+    """The 蓝黄红 layer's tooltips, as ``risk_tip`` words them, put together from each unit's short fields."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function() {
+  var labels = {{ this.labels|tojson }};
+  function esc(s) { return String(s).replace(/[&<>"']/g, function(c) { return '&#' + c.charCodeAt(0) + ';'; }); }
+  {{ this.layer.get_name() }}.eachLayer(function(l) {
+    var p = l.feature.properties, tip = document.createElement('div');
+    tip.innerHTML = esc(p.n) + '<br>风险等级：' + labels[p.l] + '<br>案件数：' + p.c +
+      (p.z === undefined ? '' : '　Gi* z：' + p.z.toFixed(2)) + (p.x || '');
+    l.bindTooltip(tip, {sticky: true});
+  });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, layer: folium.GeoJson, labels: dict[str, str]) -> None:
+        super().__init__()
+        self.layer = layer
+        self.labels = labels
 
 
 def add_choropleth(m: folium.Map, data: HotspotMapData, tier: Tier, *, show: bool = False) -> folium.GeoJson:
@@ -131,9 +172,10 @@ def add_h3_layer(m: folium.Map, data: HotspotMapData, *, show: bool = False) -> 
         return m
     values = np.array([r["per_km2"] for r in rows], dtype=float)
     breaks = class_breaks(values) if len(values) else [0.0]
-    features = [{"type": "Feature", "properties": {"cell": r["code"], "count": r["count"], "per_km2": r["per_km2"]},
+    features = [{"type": "Feature", "id": n,
+                 "properties": {"cell": r["code"], "count": r["count"], "per_km2": r["per_km2"]},
                  "geometry": {"type": "Polygon", "coordinates": [[[round(lon, 5), round(lat, 5)] for lat, lon in
-                                                                  _ring(str(r["code"]))]]}} for r in rows]
+                                                                  _ring(str(r["code"]))]]}} for n, r in enumerate(rows)]
     folium.GeoJson({"type": "FeatureCollection", "features": features},
                    name=f"H3 密度（分辨率 {data.h3.h3_resolution}）", show=show,
                    style_function=lambda f: {"fillColor": _colour(f["properties"]["per_km2"], breaks),

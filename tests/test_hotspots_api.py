@@ -8,8 +8,9 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -193,12 +194,24 @@ def test_weekly_pdf_has_its_pages_and_maps(app_client: TestClient, history: int,
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"Pages:\s+4", info) and "矛盾纠纷风险研判周报 2023-W25" in info
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    for heading in ("网格风险地图（蓝黄红）", "村（社区）风险地图", "风险网格前十", "“五情”来源分析", "闭环考核",
-                    "周调度排名"):
-        assert heading in text
+    for heading in ("一、本周总体情况", "二、网格风险地图（蓝黄红）", "本周红色、黄色网格", "三、村（社区）风险地图",
+                    "“五情”来源与纠纷类别", "闭环考核", "周调度排名", "五、下周预测与上升预警", "下周（2023-W26）预测",
+                    "（二）上升预警"):
+        assert heading in text, heading
+    # No file paths, no "top ten" heading over a short table, no statistics jargon in the headings.
+    assert not re.search(r"\w+/\w+\.(?:md|toml|py)", text) and "前十" not in text
     assert shutil.which("pdftoppm")
     subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(tmp_path / "page")], check=True,
                    capture_output=True)
     pages = sorted(tmp_path.glob("page-*.png"))
     assert len(pages) == 4 and all(p.stat().st_size > 2000 for p in pages)
     assert app_client.get("/api/v1/reports/weekly?week=2023-53", headers=supervisor).status_code == 422
+
+
+def test_weekly_pdf_of_a_week_not_ended_is_refused_in_chinese(app_client: TestClient,
+                                                             supervisor: dict[str, str]) -> None:
+    for week in ("2099-W01", "{}-W{:02d}".format(*datetime.now(ZoneInfo("Asia/Shanghai")).isocalendar()[:2])):
+        r = app_client.get("/api/v1/reports/weekly", params={"week": week}, headers=supervisor)
+        assert r.status_code == 422, week
+        assert r.json()["error"]["reason"] == "week_not_ended"
+        assert "尚未结束" in r.json()["error"]["message"]

@@ -33,7 +33,8 @@ PUBLIC = {
     # own session has left (read from its cookie; nothing else)
     "/device/{code}", "/auth/device", "/api/v1/auth/session",
     # page shells (their data comes from scoped routes) and a TileJSON (the tiles are scoped)
-    "/field", "/console/config.json", "/tiles/cases.json", "/maps/hotspots", "/maps/overdue", "/favicon.ico",
+    "/field", "/console/config.json", "/tiles/cases.json", "/maps/hotspots", "/maps/overdue", "/maps/workspace",
+    "/favicon.ico",
     "/admin/users", "/audit",
     # OGC API Features over the boundaries (the cases collection has its own scoped routes)
     "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{collection_id}",

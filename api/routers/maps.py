@@ -1,4 +1,4 @@
-"""Supervisors' pages: the hotspot map (/maps/hotspots), the overdue board (/maps/overdue), the weekly PDF."""
+"""Supervisors' pages: the workspace (/maps/workspace), the hotspot map, the overdue board, the weekly PDF."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ FRAMED_MAP_HEADERS = {
                                " img-src data: blob:; font-src data:; sandbox allow-scripts; frame-ancestors 'self'",
     "X-Frame-Options": "SAMEORIGIN",
 }
+
+
+@router.get("/maps/workspace", include_in_schema=False, dependencies=[allow("public")])
+def workspace_page() -> FileResponse:
+    """The supervisor's workspace: risk map, 考核 league tables, overdue board, weekly briefing (ES modules)."""
+    return FileResponse(PAGES / "workspace.html", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/maps/hotspots", include_in_schema=False, dependencies=[allow("public")])

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from gis.cases.book import CaseRules
+from gis.errors import InvalidInput
+from gis.forecast.outlook import Outlook, weekly_outlook
 from gis.hotspots.analysis import HotspotTable, hotspot_table
 from gis.hotspots.filters import CaseFilter, iso_week_window
 from gis.hotspots.levels import LevelRules
@@ -40,12 +42,20 @@ class Briefing:
     weights: HotspotWeights
     rules: LevelRules
     town_code: str | None
+    outlook: Outlook  # 下周预测与上升预警
 
 
 def weekly_briefing(conn: Conn, *, week: str, rules: CaseRules, level_rules: LevelRules, weights: HotspotWeights,
-                    town_code: str | None = None) -> Briefing:
-    """Gather the week ``2026-W47`` (Monday to Sunday, China time) and the week before it."""
+                    town_code: str | None = None, now: datetime | None = None) -> Briefing:
+    """Gather the week ``2026-W47`` (Monday to Sunday, China time) and the week before it.
+
+    Only a week that has ended has a briefing (422 ``week_not_ended``): a 周报 of a week still running, or of
+    one to come, would report figures that are not yet true.
+    """
     since, until = iso_week_window(week)
+    moment = now or datetime.now(UTC)
+    if until > moment:
+        raise InvalidInput(f"{week} 尚未结束：周报只能按已结束的周（北京时间周一至周日）生成", reason="week_not_ended")
     flt = CaseFilter(since, until)
     region = town_region(town_code)
     grids = hotspot_table(conn, flt=flt, tier=Tier.GRID, h3_resolution=None, weights=weights, rules=level_rules,
@@ -59,11 +69,11 @@ def weekly_briefing(conn: Conn, *, week: str, rules: CaseRules, level_rules: Lev
                                          pending_states=pending), computed_from_own_cases)
     towns = _cut(town_code, performance(conn, by="town", since=since, until=until, region=region, units=units,
                                         pending_states=pending), own_units(town_code, units.town_of, key="unit"))
-    now = stats.breakdown(conn, flt=flt, region=region)
+    this_week = stats.breakdown(conn, flt=flt, region=region)
     before = stats.breakdown(conn, flt=flt.previous(), region=region)
     group_now, group_before = Counter[str](), Counter[str]()
     class_now, class_before = Counter[str](), Counter[str]()
-    for rows, groups, classes in ((now, group_now, class_now), (before, group_before, class_before)):
+    for rows, groups, classes in ((this_week, group_now, class_now), (before, group_before, class_before)):
         for channel, cls, n in rows:
             known = rules.channels.channels.get(channel)
             groups[known.group_label if known else channel] += n
@@ -78,8 +88,9 @@ def weekly_briefing(conn: Conn, *, week: str, rules: CaseRules, level_rules: Lev
         town = units.of(Tier.TOWN).index.get(town_code)
         region_name = str(units.of(Tier.TOWN).names[town]) if town is not None else town_code
     ranked = cut_rankings(town_code, rankings(grids, towns, units), units.town_of)
+    outlook = weekly_outlook(conn, weights, week=week, now=moment, town_code=town_code)
     return Briefing(week, since, until, county_name, region_name, grids, villages, county, towns, ranked,
-                    group_rows, class_rows, weights, level_rules, town_code)
+                    group_rows, class_rows, weights, level_rules, town_code, outlook)
 
 
 def _cut(town_code: str | None, perf: Performance, own: Callable[[dict[str, Any]], bool]) -> Performance:

@@ -59,6 +59,7 @@ def meta(table: HotspotTable, rules: LevelRules) -> dict[str, Any]:
             "unmapped_cases": table.counts.unmapped,
             "levels": {"red_p": rules.red_p, "yellow_p": rules.yellow_p, "fdr": rules.fdr,
                        "min_count": rules.min_count, "permutations": rules.permutations},
+            "labels": dict(rules.labels), "colours": dict(rules.colours),
             "method": METHOD if table.town_code is None else TOWN_METHOD}
 
 
