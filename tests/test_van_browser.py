@@ -1,7 +1,7 @@
 """The supervisor plans the mediation van's day in the browser, signed in through the /login form.
 
 A recent history is loaded (scale 0.2, the last 120 days with the sample's stories); the supervisor opens the
-van page from the hotspot map's header, plans a day for land disputes and sees the route drawn and the
+van page from the workspace's header, plans a day for land disputes and sees the route drawn and the
 timetable. Screenshot in var/artifacts/van.png.
 """
 
@@ -57,7 +57,9 @@ def test_supervisor_plans_the_vans_day(base_url: str, browser: Browser, db_setti
     make_person(db_settings, "van-sup", "supervisor", display="赵研判")
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors = page_errors(page)
-    sign_in(page, base_url, "van-sup", next_path="/maps/van")
+    sign_in(page, base_url, "van-sup")  # a supervisor lands on the workspace and follows its link
+    page.wait_for_url("**/maps/workspace")
+    page.click("header a[href='/maps/van']")
     page.wait_for_url("**/maps/van")
     page.wait_for_selector("select[name=category] option[value='0303']", state="attached")
     page.select_option("select[name=category]", "03")
