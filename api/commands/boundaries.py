@@ -10,8 +10,9 @@ from pathlib import Path
 from api.cli import command
 from api.progress import progress_on_stderr
 from gis.boundaries.export import export_generation
-from gis.boundaries.generations import activate, diff_generations, relocate_cases
+from gis.boundaries.generations import activate, activation_preview, diff_generations, relocate_cases
 from gis.boundaries.load import LoadOptions, commit, prepare
+from gis.boundaries.report_zh import preview_text, report_text
 from gis.errors import GisError
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage import areas
@@ -36,10 +37,15 @@ def _args(p: argparse.ArgumentParser) -> None:
     load.add_argument("--standalone", action="store_true", help="keep no tiers from the active generation")
     load.add_argument("--max-vertices", type=int, default=1_000_000, help="refuse a feature with more vertices")
     load.add_argument("--report-json", type=Path)
+    load.add_argument("--json", action="store_true", help="print the report as JSON instead of the Chinese table")
     load.add_argument("--report-map", type=Path, help="write a map of the problems (HTML, works offline)")
     sub.add_parser("list", help="list generations")
-    act = sub.add_parser("activate", help="make a generation the active one")
+    act = sub.add_parser("activate", help="make a generation the active one (shows what changes, asks to confirm)")
     act.add_argument("generation")
+    act.add_argument("--yes", action="store_true", help="do not ask (scripts)")
+    act.add_argument("--override", action="store_true",
+                     help="activate although it removes many grids or leaves part of the county uncovered")
+    act.add_argument("--json", action="store_true", help="print the preview as JSON and change nothing")
     diff = sub.add_parser("diff", help="grids added, removed, changed, and open cases that would move")
     diff.add_argument("old")
     diff.add_argument("new")
@@ -65,10 +71,7 @@ def run_boundaries(args: argparse.Namespace) -> int:
                 print(f"{g.id:4} {'*' if g.is_active else ' '} {g.name:30} {g.created_at:%Y-%m-%d %H:%M} {counts}")
             return 0
         if args.action == "activate":
-            gen = activate(conn, ref=args.generation, user=None)
-            conn.commit()
-            print(f"generation {gen.name!r} is now active (every running server switches to it within seconds)")
-            return 0
+            return _activate(conn, args)
         if args.action == "diff":
             print(json.dumps(diff_generations(conn, old=args.old, new=args.new), ensure_ascii=False, indent=1,
                              default=str))
@@ -93,7 +96,10 @@ def _load(conn: object, args: argparse.Namespace) -> int:
     except GisError as exc:  # a refused file: the message and its reason code, nothing of its content
         print(f"fengqiao boundaries: {exc.message} [{exc.reason}]", file=sys.stderr)
         return 2
-    print(prepared.report.as_table())
+    if args.json:
+        print(json.dumps(prepared.report.as_dict(), ensure_ascii=False, indent=1, default=str))
+    else:
+        print(report_text(prepared.report.as_dict(), names=_names(prepared)))
     if args.report_json:
         args.report_json.write_text(json.dumps(prepared.report.as_dict(), ensure_ascii=False, indent=1,
                                                default=str), encoding="utf-8")
@@ -101,17 +107,50 @@ def _load(conn: object, args: argparse.Namespace) -> int:
         from maps.report_map import report_map
 
         report_map(prepared).save(str(args.report_map))
-        print(f"problem map: {args.report_map}")
+        print(f"问题地图：{args.report_map}", file=sys.stderr if args.json else sys.stdout)
     if not args.commit:
-        print("dry run: nothing stored (add --commit to store a new, inactive generation)")
+        if not args.json:
+            print("试运行：未保存任何内容（加 --commit 保存为新的、未启用的版本）")
         return 0 if prepared.report.ok else 1
     with progress_on_stderr() as progress:
         generation = commit(conn, prepared, name=args.generation, source=args.path.name,  # type: ignore[arg-type]
                             progress=progress)
     conn.commit()  # type: ignore[attr-defined]
-    print(f"stored generation {generation.name!r} (id {generation.id}); activate it with "
-          f"`fengqiao boundaries activate {generation.name}`")
+    print(f"已保存版本 {generation.name!r}（编号 {generation.id}），尚未启用；启用请运行 "
+          f"`fengqiao boundaries activate {generation.name}`", file=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _activate(conn: Conn, args: argparse.Namespace) -> int:
+    preview = activation_preview(conn, ref=args.generation, user=None)
+    if args.json:
+        print(json.dumps(preview, ensure_ascii=False, indent=1, default=str))
+        return 0
+    print(preview_text(preview))
+    if preview["needs_override"] and not args.override:
+        print("未启用：需要明确确认，请加 --override 重新运行", file=sys.stderr)
+        return 2
+    if not args.yes:
+        try:
+            answer = input(f"确认启用版本 {preview['generation']!r}？输入 y 确认：")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes", "是"):
+            print("已取消，未做任何改动", file=sys.stderr)
+            return 1
+    try:
+        gen = activate(conn, ref=args.generation, user=None, override=args.override)
+    except GisError as exc:
+        print(f"fengqiao boundaries: {exc.message} [{exc.reason}]", file=sys.stderr)
+        return 2
+    conn.commit()
+    print(f"版本 {gen.name!r} 已启用（正在运行的服务会在几秒内切换）")
+    return 0
+
+
+def _names(prepared: object) -> dict[str, str]:
+    areas = prepared.areas  # type: ignore[attr-defined]
+    return dict(zip(areas.code.astype(str), areas.name.astype(str), strict=True))
 
 
 def _relocate(conn: Conn, args: argparse.Namespace) -> int:
