@@ -12,7 +12,7 @@ from api.progress import progress_on_stderr
 from gis.boundaries.export import export_generation
 from gis.boundaries.generations import activate, activation_preview, diff_generations, relocate_cases
 from gis.boundaries.load import LoadOptions, commit, prepare
-from gis.boundaries.report_zh import preview_text, report_text
+from gis.boundaries.report_zh import mentioned_names, preview_text, report_text
 from gis.errors import GisError
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage import areas
@@ -99,7 +99,7 @@ def _load(conn: object, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(prepared.report.as_dict(), ensure_ascii=False, indent=1, default=str))
     else:
-        print(report_text(prepared.report.as_dict(), names=_names(prepared)))
+        print(report_text(prepared.report.as_dict(), names=mentioned_names(prepared)))
     if args.report_json:
         args.report_json.write_text(json.dumps(prepared.report.as_dict(), ensure_ascii=False, indent=1,
                                                default=str), encoding="utf-8")
@@ -146,11 +146,6 @@ def _activate(conn: Conn, args: argparse.Namespace) -> int:
     conn.commit()
     print(f"版本 {gen.name!r} 已启用（正在运行的服务会在几秒内切换）")
     return 0
-
-
-def _names(prepared: object) -> dict[str, str]:
-    areas = prepared.areas  # type: ignore[attr-defined]
-    return dict(zip(areas.code.astype(str), areas.name.astype(str), strict=True))
 
 
 def _relocate(conn: Conn, args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from gis.boundaries.generations import (
     relocate_cases,
 )
 from gis.boundaries.load import LoadOptions, commit, prepare
+from gis.boundaries.report_zh import FINDING_TITLES, mentioned_names
 from gis.errors import InvalidInput, TooLarge
 from gis.models import TierName
 from gis.policy import Scope
@@ -116,7 +117,8 @@ async def upload(
                               name_field=name_field, parent_field=parent_field, repair=repair,
                               standalone=standalone, max_bytes=limit)
         prepared = await run_in_threadpool(prepare, conn, path, options)  # seconds of CPU: not on the loop
-        body: dict[str, Any] = {"report": prepared.report.as_dict(), "generation": None}
+        body: dict[str, Any] = {"report": prepared.report.as_dict(), "generation": None,
+                                "names": mentioned_names(prepared), "titles": FINDING_TITLES}
         if commit_load:
             made = await run_in_threadpool(lambda: commit(conn, prepared, name=generation, source=path.name))
             conn.commit()

@@ -119,3 +119,14 @@ def preview_text(preview: dict[str, Any], *, limit: int = 20) -> str:
     if preview["needs_override"]:
         lines += [f"  需要明确确认：{text}" for text in preview["override_reasons_zh"]]
     return "\n".join(lines)
+
+
+def mentioned_names(prepared: Any) -> dict[str, str]:
+    """Names of the areas a load's findings mention (their feature, and codes in their messages)."""
+    codes: set[str] = set()
+    for finding in prepared.report.findings:
+        codes.add(str(finding.feature))
+        codes |= set(CODE.findall(finding.message))
+    areas = prepared.areas
+    known = areas[areas.code.isin(codes)]
+    return dict(zip(known.code.astype(str), known.name.astype(str), strict=True))

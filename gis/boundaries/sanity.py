@@ -127,6 +127,12 @@ def check_province(layer: gpd.GeoDataFrame, report: Report, *, raw: gpd.GeoDataF
         return
     geoms = np.asarray(layer.geometry.values, dtype=object)[usable]
     x, y = _points(geoms)
+    china = HOME_EXTENT.holds(x, y)  # swapped or far-off coordinates are the extent check's to report
+    if not china.all():
+        usable[usable] = china
+        x, y = x[china], y[china]
+        if not usable.any():
+            return
     prefixes = codes[usable].str[:2].to_numpy()
     tier = int(layer.tier.iloc[0]) if len(layer) else None
     for prefix in sorted(set(prefixes)):
