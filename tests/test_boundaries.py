@@ -415,7 +415,9 @@ def test_degrees_declared_but_metres_given(conn: psycopg.Connection, some_grids:
     assert err.value.reason == "crs_mismatch"
     assert "metres.geojson" in err.value.message and "zone prefix 38" in err.value.message
     assert "(or gk38)" in err.value.message
-    assert prepare(conn, path, LoadOptions(tier="grid", crs="gk38")).report.summary() == {"childless_parent": 1}
+    report = prepare(conn, path, LoadOptions(tier="grid", crs="gk38")).report
+    assert report.ok  # the rest of the county carried forward; edges met through GK metres may differ by a hair
+    assert set(report.summary()) <= {"sibling_overlap"} and all(f.severity == "warning" for f in report.findings)
 
 
 class _GbkName(zipfile.ZipInfo):

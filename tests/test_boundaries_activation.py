@@ -79,7 +79,7 @@ def test_a_generation_removing_most_grids_needs_an_override(
     assert preview["grids_removed"] == 8535 and preview["tiers"]["4"]["added"] == 4
     refused = app_client.post("/api/v1/boundaries/generations/tiny-guard/activate", headers=gis_headers)
     assert refused.status_code == 409 and refused.json()["error"]["reason"] == "activation_needs_override"
-    assert "8,535" in refused.json()["error"]["detail"]
+    assert "8,535" in refused.json()["error"]["message"]
     use_database(monkeypatch, db_settings)
     assert cli_main(["boundaries", "activate", "tiny-guard", "--yes"]) == 2
     captured = capsys.readouterr()

@@ -136,11 +136,11 @@ def test_grid_code_cases_follow_a_boundary_update(app_client: TestClient, gis_he
     lines = capsys.readouterr().out.splitlines()
     with connect(db_settings) as conn:
         v2_id = areas.get_generation(conn, ref="trial-v2").id
-    mine = [line for line in lines if any(f"case {i}:" in line for i in ids.values())]
-    assert mine == [f"  case {ids['002']}: grid {G}010 of generation {v2_id} (located by grid_code)",
-                    f"  case {ids['004']}: grid {G}004 of generation {v2_id} (located by grid_code)",
-                    f"  case {ids['point']}: grid {G}010 of generation {v2_id} (located by point)"]
-    assert lines[0] == "2 open case(s) would move to the active generation"  # 009 and 003 keep their codes
+    mine = [line for line in lines if any(f"案件 {i}：" in line for i in ids.values())]
+    assert mine == [f"  案件 {ids['002']}：版本 {v2_id} 的网格 {G}010（按网格代码定位）",
+                    f"  案件 {ids['004']}：版本 {v2_id} 的网格 {G}004（按网格代码定位）",
+                    f"  案件 {ids['point']}：版本 {v2_id} 的网格 {G}010（按位置定位）"]
+    assert lines[0] == "2 件未办结案件将迁移到启用版本"  # 009 and 003 keep their codes
     for case_id in ids.values():
         app_client.post(f"/api/v1/cases/{case_id}/transitions", headers=admin_headers,
                         json={"action": "return", "note": "测试结束"})

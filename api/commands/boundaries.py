@@ -12,7 +12,7 @@ from api.progress import progress_on_stderr
 from gis.boundaries.export import export_generation
 from gis.boundaries.generations import activate, activation_preview, diff_generations, relocate_cases
 from gis.boundaries.load import LoadOptions, commit, prepare
-from gis.boundaries.report_zh import mentioned_names, preview_text, report_text
+from gis.boundaries.report_zh import TIER_NAMES, mentioned_names, preview_text, report_text
 from gis.errors import GisError
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage import areas
@@ -68,7 +68,8 @@ def run_boundaries(args: argparse.Namespace) -> int:
         if args.action == "list":
             for g in areas.list_generations(conn):
                 counts = areas.tier_counts(conn, generation_id=g.id)
-                print(f"{g.id:4} {'*' if g.is_active else ' '} {g.name:30} {g.created_at:%Y-%m-%d %H:%M} {counts}")
+                tiers = "，".join(f"{TIER_NAMES.get(t, t)} {n:,} 个" for t, n in counts.items())
+                print(f"{g.id:4} {'*' if g.is_active else ' '} {g.name:30} {g.created_at:%Y-%m-%d %H:%M} {tiers}")
             return 0
         if args.action == "activate":
             return _activate(conn, args)
@@ -81,7 +82,7 @@ def run_boundaries(args: argparse.Namespace) -> int:
         with progress_on_stderr() as progress:
             path = export_generation(conn, ref=args.generation, tier=args.tier, fmt=args.format, out=args.out,
                                      progress=progress)
-        print(f"wrote {path}")
+        print(f"已写出 {path}")
         return 0
 
 
@@ -155,15 +156,16 @@ def _relocate(conn: Conn, args: argparse.Namespace) -> int:
         conn.rollback()
     else:
         conn.commit()
-    print(f"{len(result.moved)} open case(s) {'would move' if args.dry_run else 'moved'} to the active generation")
+    verb = "将迁移" if args.dry_run else "已迁移"
+    print(f"{len(result.moved)} 件未办结案件{verb}到启用版本")
+    located = {"grid_code": "按网格代码", "point": "按位置", "grid_overlap": "按网格重叠"}
     for row in result.moved:
         if row["how"] == "grid_overlap":
-            print(f"  case {row['id']}: grid {row['old_grid']} -> {row['new_grid']} (by grid: covers "
-                  f"{row['overlap_share']:.0%} of the old grid)")
+            print(f"  案件 {row['id']}：网格 {row['old_grid']} -> {row['new_grid']}（按网格重叠：新网格覆盖旧网格的 "
+                  f"{row['overlap_share']:.0%}）")
     if result.unplaced:
-        print(f"{len(result.unplaced)} open case(s) cannot be placed in the active generation (left where they are;"
-              " locate them by hand):")
+        print(f"{len(result.unplaced)} 件未办结案件在启用版本中找不到所属网格（保持原位，请人工定位）：")
         for row in result.unplaced:
-            print(f"  case {row['id']}: grid {row['old_grid']} of generation {row['old_generation']}"
-                  f" (located by {row['located_by']})")
+            print(f"  案件 {row['id']}：版本 {row['old_generation']} 的网格 {row['old_grid']}"
+                  f"（{located.get(row['located_by'], row['located_by'])}定位）")
     return 0 if not result.unplaced else 1

@@ -122,7 +122,7 @@ def check_province(layer: gpd.GeoDataFrame, report: Report, *, raw: gpd.GeoDataF
                    crs_epsg: int | None = None, home: shapely.Geometry | None = None) -> None:
     """Codes whose province prefix names a province the geometry is not in; a GK layer gets the zone that fits."""
     codes = layer.code.astype(str)
-    usable = codes.str.fullmatch(r"\d{6,}").to_numpy()
+    usable = codes.str.fullmatch(r"\d{6,}").to_numpy().copy()
     if not usable.any():
         return
     geoms = np.asarray(layer.geometry.values, dtype=object)[usable]
