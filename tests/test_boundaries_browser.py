@@ -70,11 +70,11 @@ def test_the_gis_officer_checks_saves_and_activates_a_town_update(
     page.set_input_files("#file", str(broken))
     page.select_option("#tier", "grid")
     page.click("#check-submit")
-    page.wait_for_selector("#report:not([hidden]) #problems li")
+    page.wait_for_selector("#report:not([hidden]) #problems li", timeout=180_000)
     assert "检查未通过" in page.text_content("#verdict")
     first = page.locator("#problems li").first
     text = first.text_content() or ""
-    assert "【错误】同级区划相互重叠" in text and "（" in text and "网格）" in text  # code（name）
+    assert "【错误】同级区划相互重叠" in text and "网格）" in text and "：与 " in text  # code（name）
     assert page.is_disabled("#commit")
     first.click()
     page.wait_for_selector("#problems li.selected")
@@ -85,11 +85,12 @@ def test_the_gis_officer_checks_saves_and_activates_a_town_update(
     page.set_input_files("#file", str(fixed))
     page.fill("#generation", "隆塘镇网格合并")
     page.click("#check-submit")
-    page.wait_for_selector("#no-problems:not([hidden])")
+    page.wait_for_selector("#no-problems:not([hidden])", timeout=180_000)
     assert "检查通过" in page.text_content("#verdict")
     assert "网格 8,534 个" in page.text_content("#counts")
-    page.click("#commit")
-    page.wait_for_selector("#activation:not([hidden])")
+    page.click("#commit")  # stores 8,534 grids, then reads what activation would change: a minute or more
+    page.wait_for_selector("#activation:not([hidden]), #commit-msg.error", timeout=300_000)
+    assert page.get_attribute("#commit-msg", "class") == "msg ok", page.text_content("#commit-msg")
     changes = page.text_content("#changes") or ""
     assert "共 2 处区划变化" in changes
     assert "删除网格" in changes and gone in changes and kept in changes
@@ -99,6 +100,6 @@ def test_the_gis_officer_checks_saves_and_activates_a_town_update(
     page.check("#confirm")
     page.screenshot(path=str(ARTIFACTS / "boundaries-confirm.png"), full_page=True)
     page.click("#activate")
-    page.wait_for_selector("#activate-msg.ok")
+    page.wait_for_selector("#activate-msg.ok", timeout=120_000)
     assert page.text_content("#activate-msg") == "版本 隆塘镇网格合并 已启用，各服务将在几秒内切换"
     assert errors == []

@@ -165,8 +165,8 @@ def _with_context(conn: Conn, loaded: gpd.GeoDataFrame, tiers: set[int], report:
     if coverage.outside_generation(loaded, context, report, generation=active.name):
         return loaded
     if context:
-        report.notes.append(f"tiers {sorted(int(c.tier.iloc[0]) for c in context)} kept from generation "
-                            f"{active.name!r}")
+        kept = "、".join(f"第 {int(c.tier.iloc[0])} 级" for c in context)
+        report.notes.append(f"文件中没有的{kept}区划沿用启用版本 {active.name!r}")
     carried = _carried_forward(loaded, old, context, tiers, report, generation=active.name)
     return gpd.GeoDataFrame(pd.concat([loaded, *context, *carried], ignore_index=True), crs="EPSG:4326")
 

@@ -20,7 +20,7 @@ const named = (code, names) => (code && names[code] ? `${code}（${names[code]}�
 
 // -- maps ---------------------------------------------------------------------------------------------------
 function makeMap(id) {
-  const map = L.map(id, { zoomControl: true, attributionControl: false, preferCanvas: true });
+  const map = L.map(id, { zoomControl: true, attributionControl: false });
   map.setView([24.12, 114.62], 9);
   return map;
 }
@@ -104,7 +104,9 @@ function showReport(result) {
     const where = f.feature ? named(f.feature, names) : "";
     const tier = f.tier ? ` · ${TIERS[f.tier] || ""}` : "";
     const area = f.area_m2 != null ? ` · 面积 ${Number(f.area_m2).toLocaleString("zh-CN")} 平方米` : "";
-    const message = /[\u4e00-\u9fff]/.test(f.message) ? `：${f.message}` : "";
+    const overlap = f.code === "sibling_overlap" && f.message.startsWith("overlaps ")
+      ? `：与 ${named(f.message.slice(9).trim(), names)} 重叠` : "";
+    const message = /[\u4e00-\u9fff]/.test(f.message) ? `：${f.message}` : overlap;
     const fix = f.repair ? `（修正：${f.repair}）` : "";
     li.append(sev, `${titles[f.code] || f.code} ${where}${tier}${area}${message}${fix}`);
     li.dataset.code = f.code;
