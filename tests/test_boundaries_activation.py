@@ -85,8 +85,8 @@ def test_a_generation_removing_most_grids_needs_an_override(
     captured = capsys.readouterr()
     assert "网格：新增 4，删除 8,535，变更 0" in captured.out and "需要明确确认" in captured.out
     assert "请加 --override" in captured.err
-    assert cli_main(["boundaries", "activate", "tiny-guard", "--override"]) == 1  # asked, no answer: cancelled
-    assert "已取消" in capsys.readouterr().err
+    assert cli_main(["boundaries", "activate", "tiny-guard", "--override"]) == 1  # no terminal to ask: refused
+    assert "请加 --yes" in capsys.readouterr().err
     active = [g["name"] for g in app_client.get("/api/v1/generations").json() if g["is_active"]]
     assert active == ["sample-county"]
 

@@ -132,10 +132,10 @@ def _activate(conn: Conn, args: argparse.Namespace) -> int:
         print("未启用：需要明确确认，请加 --override 重新运行", file=sys.stderr)
         return 2
     if not args.yes:
-        try:
-            answer = input(f"确认启用版本 {preview['generation']!r}？输入 y 确认：")
-        except EOFError:
-            answer = ""
+        if not sys.stdin.isatty():
+            print("没有终端可以确认：确认无误后请加 --yes 重新运行（未做任何改动）", file=sys.stderr)
+            return 1
+        answer = input(f"确认启用版本 {preview['generation']!r}？输入 y 确认：")
         if answer.strip().lower() not in ("y", "yes", "是"):
             print("已取消，未做任何改动", file=sys.stderr)
             return 1
