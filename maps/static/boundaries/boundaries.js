@@ -207,6 +207,8 @@ async function showActivation() {
     marker.addTo(c.change === "removed" ? maps.old : maps.new);
     state.markers.push(marker);
   }
+  const first = p.changes.find((c) => c.lon != null);
+  if (first) maps.new.setView([first.lat, first.lon], 13);
   $("override-box").hidden = !p.needs_override;
   $("override-text").textContent = p.needs_override
     ? `我明确同意：${p.override_reasons_zh.join("；")}` : "";
