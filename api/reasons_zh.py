@@ -121,6 +121,7 @@ REASON_ZH: dict[str, str] = {
     "bad_path": "不接受该文件路径",
     "path_outside_upload": "文件指向上传文件夹之外，已拒绝",
     "outside_town": "该边界版本的变更超出您所在的乡镇，只能由县级地理信息管理员启用",
+    "activation_needs_override": "启用该边界版本会删除大量网格或使部分县域不在任何网格内，需要明确确认（--override）",
     "empty_file": "文件为空",
     "unreadable_file": "无法读取该文件",
     "unknown_format": "不支持的文件格式：请用 GeoJSON、Shapefile、GeoPackage、KML/KMZ、DXF 或带 WKT 列的 CSV/XLSX",

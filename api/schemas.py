@@ -205,6 +205,8 @@ class UploadResult(Model):
 
     report: dict[str, Any]
     generation: dict[str, Any] | None
+    names: dict[str, str] = {}  # code -> name of every area the findings mention (names beside codes)
+    titles: dict[str, str] = {}  # finding code -> its Chinese title
 
 
 class Activated(Model):

@@ -269,3 +269,21 @@ def may_serve(*, staff_role: str, staff_town: str | None, case_town: str) -> boo
 def rule(name: str) -> Rule:
     """A rule by name (KeyError for an unknown name is a programming error)."""
     return RULES[name]
+
+
+def may_activate(user: User | None, *, changed_towns: set[str | None]) -> bool:
+    """Who may switch the active generation, given the towns its changes touch (None: the county or a town itself).
+
+    The command line (no user), admins and county-wide GIS staff may activate any change; a town-scoped GIS
+    user only one whose every change stays inside their own town.
+    """
+    if user is None or user.role == Role.ADMIN:
+        return True
+    if user.role != Role.GIS:
+        return False
+    return user.town_code is None or town_change_allowed(user.town_code, changed_towns=changed_towns)
+
+
+def town_change_allowed(town_code: str, *, changed_towns: set[str | None]) -> bool:
+    """A town GIS user's activation: every change inside their own town (None, the county level, never is)."""
+    return changed_towns <= {town_code}

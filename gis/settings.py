@@ -128,6 +128,17 @@ class AppSettings(BaseSettings):
     startup_wait_s: float = 30.0
 
 
+class ActivationSettings(BaseSettings):
+    """When switching the active generation needs an explicit override."""
+
+    model_config = SettingsConfigDict(env_prefix="FENGQIAO_", extra="ignore")
+
+    # A generation that removes more than this share of the active grids (a one-town file loaded as the whole
+    # tier, say), or leaves more than this share of the county in no grid, needs --override / the web's confirmation.
+    activation_max_removed_share: float = 0.05
+    activation_max_uncovered_share: float = 0.001
+
+
 class SecuritySettings(BaseSettings):
     """Keys and sign-in limits. Keys have no defaults: production refuses to start without them.
 

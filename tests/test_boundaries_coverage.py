@@ -52,7 +52,9 @@ def test_a_grid_thirty_km_away_is_flagged(conn: psycopg.Connection, tmp_path: Pa
     path = tmp_path / "grids.geojson"
     _grids(cells).to_file(path, engine="pyogrio")
     report = prepare(conn, path, LoadOptions(tier="grid", standalone=True)).report
-    assert report.summary() == {"far_from_siblings": 1, "missing_parent_tier": 1}
+    assert report.summary() == {"child_outside_siblings": 1, "far_from_siblings": 1, "missing_parent_tier": 1}
+    outside = next(f for f in report.findings if f.code == "child_outside_siblings")
+    assert (outside.severity, outside.feature) == ("error", "990201001001010")
     far = next(f for f in report.findings if f.code == "far_from_siblings")
     assert (far.severity, far.feature) == ("warning", "990201001001010")
     assert far.message == ("30.5 km from the nearest other tier 4 area (990201001001003): a typo in its "
@@ -81,3 +83,17 @@ def test_layer_of_another_county_is_said_once(conn: psycopg.Connection, haifeng_
     alone = prepare(conn, haifeng_villages, LoadOptions(standalone=True)).report
     assert alone.summary() == {"missing_parent_tier": 1}
     assert alone.previews[3][0]["name"] == "泉平社区"
+
+
+def test_standalone_grids_are_checked_against_their_villages_in_the_active_generation(
+        conn: psycopg.Connection, sample_gpkg: Path, tmp_path: Path) -> None:
+    grids = gpd.read_file(sample_gpkg, layer="grids")
+    village = grids[grids.parent_code == "449901100001"].sort_values("code").reset_index(drop=True)
+    elsewhere = grids[grids.parent_code == "449901101001"].geometry.iloc[0]  # a grid of 坪头镇
+    village.loc[0, "geometry"] = elsewhere  # keeps its code and its parent 下湖社区
+    path = tmp_path / "grids.geojson"
+    village[["code", "name", "parent_code", "geometry"]].to_file(path, engine="pyogrio")
+    report = prepare(conn, path, LoadOptions(tier="grid", standalone=True)).report
+    outside = [f for f in report.findings if f.code == "child_outside_parent"]
+    assert [(f.severity, f.feature) for f in outside] == [("error", village.code[0])]
+    assert outside[0].message == "100.0% 的面积落在上级区划 449901100001（下湖社区）（启用版本）以外"

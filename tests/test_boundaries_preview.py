@@ -51,7 +51,7 @@ def test_cli_text_and_json_reports_carry_the_preview(db_settings: DatabaseSettin
     out = tmp_path / "r.json"
     assert cli_main(["boundaries", "load", str(gbk_shapefile), "--tier", "grid", "--report-json", str(out)]) == 0
     text = capsys.readouterr().out.splitlines()
-    start = text.index("  first grids (code / name / parent):")
+    start = next(k for k, line in enumerate(text) if line.startswith("  网格（前 ") and "代码 / 名称 / 上级" in line)
     assert text[start + 1:start + 3] == ["    449901001001001    石岩社区第1网格         石岩社区",
                                          "    449901001001002    石岩社区第2网格         石岩社区"]
     assert json.loads(out.read_text(encoding="utf-8"))["preview"] == {"4": FIRST_ROWS}

@@ -20,6 +20,8 @@ from gis.storage.pool import connect
 from tests.conftest import make_token, use_database
 from tests.fixtures.boundaries.make_fixtures import clean_layers
 
+OVERRIDE = {"override": "true"}  # test generations replace the county: activation needs it
+
 DX = 2.0  # the tiny county moved 2 degrees east, clear of the sample county (other tests' cases stay put)
 G = "990101001001"  # village code; grids are G + 001..004
 
@@ -52,7 +54,7 @@ def gis_headers(db_settings: DatabaseSettings) -> dict[str, str]:
 @pytest.fixture
 def restore_sample(app_client: TestClient, gis_headers: dict[str, str]) -> Iterator[None]:
     yield
-    app_client.post("/api/v1/boundaries/generations/sample-county/activate", headers=gis_headers)
+    app_client.post("/api/v1/boundaries/generations/sample-county/activate", params=OVERRIDE, headers=gis_headers)
 
 
 def _load(client: TestClient, headers: dict[str, str], path: Path, name: str) -> None:
@@ -61,7 +63,8 @@ def _load(client: TestClient, headers: dict[str, str], path: Path, name: str) ->
                              files={"file": (path.name, handle, "application/octet-stream")},
                              data={"standalone": "true", "commit": "true", "generation": name})
     assert answer.status_code == 200 and answer.json()["report"]["ok"], answer.text
-    assert client.post(f"/api/v1/boundaries/generations/{name}/activate", headers=headers).status_code == 200
+    assert client.post(f"/api/v1/boundaries/generations/{name}/activate", params=OVERRIDE,
+                       headers=headers).status_code == 200
 
 
 def _case(client: TestClient, headers: dict[str, str], **where: Any) -> int:
@@ -104,7 +107,8 @@ def test_grid_code_cases_follow_a_boundary_update(app_client: TestClient, gis_he
     assert diff["open_cases_unplaced"] == 0 and diff["unplaced"] == []
     assert diff["grids"] == {"added": 2, "removed": 2, "changed": 1}, diff["details"]  # 004 reshaped
 
-    assert app_client.post("/api/v1/boundaries/generations/trial-v2/activate", headers=gis_headers).status_code == 200
+    assert app_client.post("/api/v1/boundaries/generations/trial-v2/activate", params=OVERRIDE,
+                           headers=gis_headers).status_code == 200
     moved = app_client.post("/api/v1/boundaries/relocate", headers=gis_headers, params={"to": "trial-v2"}).json()
     got = {c["id"]: (c["new_grid"], c["how"]) for c in moved["cases"] if c["id"] in ids.values()}
     assert got == {ids["001"]: (G + "009", "grid_overlap"), ids["002"]: (G + "010", "grid_overlap"),
@@ -132,11 +136,11 @@ def test_grid_code_cases_follow_a_boundary_update(app_client: TestClient, gis_he
     lines = capsys.readouterr().out.splitlines()
     with connect(db_settings) as conn:
         v2_id = areas.get_generation(conn, ref="trial-v2").id
-    mine = [line for line in lines if any(f"case {i}:" in line for i in ids.values())]
-    assert mine == [f"  case {ids['002']}: grid {G}010 of generation {v2_id} (located by grid_code)",
-                    f"  case {ids['004']}: grid {G}004 of generation {v2_id} (located by grid_code)",
-                    f"  case {ids['point']}: grid {G}010 of generation {v2_id} (located by point)"]
-    assert lines[0] == "2 open case(s) would move to the active generation"  # 009 and 003 keep their codes
+    mine = [line for line in lines if any(f"案件 {i}：" in line for i in ids.values())]
+    assert mine == [f"  案件 {ids['002']}：版本 {v2_id} 的网格 {G}010（按网格代码定位）",
+                    f"  案件 {ids['004']}：版本 {v2_id} 的网格 {G}004（按网格代码定位）",
+                    f"  案件 {ids['point']}：版本 {v2_id} 的网格 {G}010（按位置定位）"]
+    assert lines[0] == "2 件未办结案件将迁移到启用版本"  # 009 and 003 keep their codes
     for case_id in ids.values():
         app_client.post(f"/api/v1/cases/{case_id}/transitions", headers=admin_headers,
                         json={"action": "return", "note": "测试结束"})

@@ -78,7 +78,8 @@ def test_me_names_the_user_role_town_and_staff_link(app_client: TestClient, db_s
 
 def test_each_role_lands_on_its_own_page_unless_a_page_was_asked_for(app_client: TestClient,
                                                                      db_settings: DatabaseSettings) -> None:
-    for role, page in (("operator", "/"), ("field", "/field"), ("supervisor", "/maps/workspace"), ("gis", "/"),
+    for role, page in (("operator", "/"), ("field", "/field"), ("supervisor", "/maps/workspace"),
+                       ("gis", "/boundaries"),
                        ("admin", "/"), ("auditor", "/audit")):
         make_user(db_settings, f"land-{role}", role)
         assert form_client(app_client, f"land-{role}")[1] == page

@@ -80,13 +80,13 @@ def test_cli_activation_reaches_every_process(servers: list[str], db_settings: D
     assert cli_main(["boundaries", "load", str(TINY), "--standalone", "--commit", "--generation", name]) == 0
     assert [generation_at(url, TINY_POINT) for url in servers] == ["sample-county", "sample-county"]
     try:
-        assert cli_main(["boundaries", "activate", name]) == 0
+        assert cli_main(["boundaries", "activate", name, "--yes", "--override"]) == 0
         for url in servers:  # the index takes seconds to build; the old one answers meanwhile (timing: bench/)
             wait_for(lambda url=url: generation_at(url, TINY_POINT) == name, 60)
         where = httpx.get(f"{servers[1]}/api/v1/locate", params=TINY_POINT).json()
         assert where["grid_code"] == "990101001001001"
     finally:
-        assert cli_main(["boundaries", "activate", "sample-county"]) == 0
+        assert cli_main(["boundaries", "activate", "sample-county", "--yes", "--override"]) == 0
         for url in servers:
             wait_for(lambda url=url: generation_at(url, TINY_POINT) == "sample-county", 60)
 

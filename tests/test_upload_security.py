@@ -30,6 +30,8 @@ from gis.settings import DatabaseSettings
 from tests.conftest import make_token, use_database
 from tests.fixtures.boundaries.make_fixtures import STEP, X0, Y0, clean_layers
 
+OVERRIDE = {"override": "true"}  # test generations replace the county: activation needs it
+
 UPLOADS = "/api/v1/boundaries/uploads"
 SQUARE = "POLYGON((114.60 24.10,114.61 24.10,114.61 24.11,114.60 24.11,114.60 24.10))"
 
@@ -353,7 +355,8 @@ def county_gis(db_settings: DatabaseSettings) -> dict[str, str]:
 @pytest.fixture
 def back_to_sample(app_client: TestClient, county_gis: dict[str, str]) -> Iterator[None]:
     yield
-    answer = app_client.post("/api/v1/boundaries/generations/sample-county/activate", headers=county_gis)
+    answer = app_client.post("/api/v1/boundaries/generations/sample-county/activate", params=OVERRIDE,
+                             headers=county_gis)
     assert answer.status_code == 200, answer.text
 
 
@@ -378,7 +381,7 @@ def test_town_gis_users_activate_only_changes_inside_their_town(
 
     def activate(headers: dict[str, str], version: str) -> tuple[int, str | None]:
         ref = "sample-county" if version == "sample" else f"towns-{version}-{tag}"
-        answer = app_client.post(f"/api/v1/boundaries/generations/{ref}/activate", headers=headers)
+        answer = app_client.post(f"/api/v1/boundaries/generations/{ref}/activate", params=OVERRIDE, headers=headers)
         return answer.status_code, answer.json().get("error", {}).get("reason")
 
     town_gis = {"Authorization": f"Bearer {make_token(db_settings, 'upsec-town-gis', 'gis', town_code=TOWN_1)}"}

@@ -113,7 +113,7 @@ def token(request: Request, conn: ConnDep, form: Annotated[OAuth2PasswordRequest
 # -- who is signed in, and for how long ------------------------------------------------------------------
 
 # Where each role starts after sign-in when no page asked to be returned to (pages for the others come later).
-LANDING = {"field": "/field", "supervisor": "/maps/workspace", "auditor": "/audit"}
+LANDING = {"field": "/field", "supervisor": "/maps/workspace", "auditor": "/audit", "gis": "/boundaries"}
 
 
 def landing(role: str, next_path: str) -> str:

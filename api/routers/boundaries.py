@@ -21,8 +21,15 @@ from api.deps import ConnDep, SettingsDep, allow
 from api.errors import error_responses
 from api.schemas import Activated, GenerationDiff, Relocated, UploadResult, ValidationReport
 from gis.boundaries.export import export_generation
-from gis.boundaries.generations import activate, diff_generations, generation_report, relocate_cases
+from gis.boundaries.generations import (
+    activate,
+    activation_preview,
+    diff_generations,
+    generation_report,
+    relocate_cases,
+)
 from gis.boundaries.load import LoadOptions, commit, prepare
+from gis.boundaries.report_zh import FINDING_TITLES, mentioned_names
 from gis.errors import InvalidInput, TooLarge
 from gis.models import TierName
 from gis.policy import Scope
@@ -110,7 +117,8 @@ async def upload(
                               name_field=name_field, parent_field=parent_field, repair=repair,
                               standalone=standalone, max_bytes=limit)
         prepared = await run_in_threadpool(prepare, conn, path, options)  # seconds of CPU: not on the loop
-        body: dict[str, Any] = {"report": prepared.report.as_dict(), "generation": None}
+        body: dict[str, Any] = {"report": prepared.report.as_dict(), "generation": None,
+                                "names": mentioned_names(prepared), "titles": FINDING_TITLES}
         if commit_load:
             made = await run_in_threadpool(lambda: commit(conn, prepared, name=generation, source=path.name))
             conn.commit()
@@ -118,11 +126,26 @@ async def upload(
     return UploadResult.model_validate(body)
 
 
-@router.post("/generations/{ref}/activate", responses=error_responses(403, 404))
-def activate_generation(conn: ConnDep, scope: Annotated[Scope, GIS], ref: Annotated[str, PathParam(max_length=100)]
-                        ) -> Activated:
-    """Make a generation the active one (atomically); every server process rebuilds its lookups."""
-    generation = activate(conn, ref=ref, user=scope.require_user())
+@router.get("/generations/{ref}/activation", responses=error_responses(404))
+def activation(conn: ConnDep, scope: Annotated[Scope, GIS], ref: Annotated[str, PathParam(max_length=100)]
+               ) -> dict[str, Any]:
+    """What activating a generation would change: areas per tier, open cases moving, staff losing territory.
+
+    ``needs_override`` says the switch removes too many grids or leaves the county uncovered; ``may_activate``
+    whether the caller may do it (a town GIS user: only changes inside their town).
+    """
+    return activation_preview(conn, ref=ref, user=scope.require_user())
+
+
+@router.post("/generations/{ref}/activate", responses=error_responses(403, 404, 409))
+def activate_generation(conn: ConnDep, scope: Annotated[Scope, GIS], ref: Annotated[str, PathParam(max_length=100)],
+                        override: Annotated[bool, Query()] = False) -> Activated:
+    """Make a generation the active one (atomically); every server process rebuilds its lookups.
+
+    A switch that removes more than the configured share of grids or leaves the county uncovered is refused
+    (409 ``activation_needs_override``) unless ``override=true``.
+    """
+    generation = activate(conn, ref=ref, user=scope.require_user(), override=override)
     conn.commit()
     return Activated(id=generation.id, name=generation.name, is_active=True, activated_at=generation.activated_at)
 

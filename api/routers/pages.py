@@ -38,6 +38,12 @@ def admin_users() -> FileResponse:
     return FileResponse(STATIC_DIR / "admin" / "index.html", headers=NO_STORE)
 
 
+@router.get("/boundaries")
+def boundaries_page() -> FileResponse:
+    """The GIS officer's page: upload a boundary file, read the check, compare maps, commit and activate."""
+    return FileResponse(STATIC_DIR / "boundaries" / "index.html", headers=NO_STORE)
+
+
 @router.get("/audit")
 def audit_page() -> FileResponse:
     """The auditor's page: search the audit log, verify the chain, export CSV."""

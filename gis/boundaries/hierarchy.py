@@ -29,16 +29,7 @@ def check_nesting(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report:
     cgeoms = np.asarray(children.geometry.values, dtype=object)
     which = np.array([index.get(code, -1) for code in children.parent_code], dtype=np.int64)
     known = which >= 0
-    shapely.prepare(pgeoms)
-    inside = np.ones(len(cgeoms), dtype=bool)
-    inside[known] = shapely.covers(pgeoms[which[known]], cgeoms[known])
-    for k in np.flatnonzero(~inside):
-        outside = shapely.difference(cgeoms[k], pgeoms[which[k]])
-        size, share = area_m2(outside), area_m2(outside) / max(area_m2(cgeoms[k]), 1e-9)
-        if size > TOLERANCE_M2:
-            report.add("error" if share > 0.01 else "warning", "child_outside_parent",
-                       f"{share:.1%} of the area lies outside {parents.code.iloc[which[k]]}",
-                       feature=str(children.code.iloc[k]), tier=tier, area_m2=round(size, 2), location=where(outside))
+    inside = check_outside(children, parents, report, which=which)
     suspects = coverage_suspects(children) if suspects is None else suspects
     n = len(pgeoms)
     child_area = np.bincount(which[known], weights=shapely.area(cgeoms[known]), minlength=n)
@@ -52,6 +43,59 @@ def check_nesting(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report:
             if shapely.get_type_id(gap) == 3 and size > TOLERANCE_M2:
                 report.add("error", "gap", f"part of {parents.code.iloc[p]} is in no child area",
                            feature=str(parents.code.iloc[p]), tier=tier, area_m2=round(size, 2), location=where(gap))
+
+
+def check_outside(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report, *,
+                  which: NDArray[np.int64] | None = None, where_parent: str = "") -> NDArray[np.bool_]:
+    """Children sticking out of the parent their code names (``which``: the parent's row, -1 for none).
+
+    Returns True per child inside (or without a known parent). ``where_parent`` says where the parents came
+    from when not from the file.
+    """
+    tier = int(children.tier.iloc[0]) if len(children) else None
+    if which is None:
+        index = {code: k for k, code in enumerate(parents.code)}
+        which = np.array([index.get(code, -1) for code in children.parent_code], dtype=np.int64)
+    known = which >= 0
+    pgeoms = np.asarray(parents.geometry.values, dtype=object)
+    cgeoms = np.asarray(children.geometry.values, dtype=object)
+    shapely.prepare(pgeoms)
+    inside = np.ones(len(cgeoms), dtype=bool)
+    inside[known] = shapely.covers(pgeoms[which[known]], cgeoms[known])
+    for k in np.flatnonzero(~inside):
+        outside = shapely.difference(cgeoms[k], pgeoms[which[k]])
+        size, share = area_m2(outside), area_m2(outside) / max(area_m2(cgeoms[k]), 1e-9)
+        if size > TOLERANCE_M2:
+            report.add("error" if share > 0.01 else "warning", "child_outside_parent",
+                       f"{share:.1%} 的面积落在上级区划 {parents.code.iloc[which[k]]}"
+                       f"{_named(parents, which[k])}{where_parent}以外",
+                       feature=str(children.code.iloc[k]), tier=tier, area_m2=round(size, 2), location=where(outside))
+    return inside
+
+
+def _named(frame: gpd.GeoDataFrame, row: int) -> str:
+    name = str(frame.name.iloc[row]) if "name" in frame.columns and frame.name.iloc[row] else ""
+    return f"（{name}）" if name else ""
+
+
+def check_sibling_extent(children: gpd.GeoDataFrame, report: Report) -> None:
+    """Children of one parent code lying wholly outside the extent of their code siblings.
+
+    For a layer whose parents are neither in the file nor in the active generation: the siblings' convex
+    hull stands in for the parent (a tiling's member always touches the hull of its siblings).
+    """
+    tier = int(children.tier.iloc[0]) if len(children) else None
+    family = children.parent_code.where(children.parent_code != "", children.code.str[:-3])
+    for parent, group in children.groupby(family):
+        if len(group) < 3:
+            continue
+        geoms = np.asarray(group.geometry.values, dtype=object)
+        for k in range(len(geoms)):
+            others = shapely.convex_hull(shapely.union_all(np.delete(geoms, k)))
+            if not shapely.intersects(others, geoms[k]):
+                report.add("error", "child_outside_siblings",
+                           f"与同属上级 {parent} 的其他 {len(geoms) - 1} 个区划不相接，落在它们的范围以外",
+                           feature=str(group.code.iloc[k]), tier=tier, location=where(geoms[k]))
 
 
 def check_childless(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, report: Report) -> None:

@@ -5,7 +5,7 @@ import { here } from "./api.js";
 export const userLabel = (u) => [u.name, u.role_label, u.town_name || (u.town_code ? u.town_code : "全县")].join(" · ");
 
 /** Pages a role may open besides its own start page, as [href, label] (every header links them). */
-export const roleLinks = (u) => ({ admin: [["/admin/users", "用户管理"], ["/audit", "审计日志"]], auditor: [["/audit", "审计日志"]] })[u && u.role] || [];
+export const roleLinks = (u) => ({ admin: [["/admin/users", "用户管理"], ["/audit", "审计日志"], ["/boundaries", "区划边界"]], auditor: [["/audit", "审计日志"]], gis: [["/boundaries", "区划边界"]] })[u && u.role] || [];
 
 /** The header's user block as plain DOM (pages without preact): the label and a sign-out form (POST). */
 export function mountUserBar(el, user) {
