@@ -66,7 +66,6 @@ def run_boundaries(args: argparse.Namespace) -> int:
             return 0
         if args.action == "activate":
             gen = activate(conn, ref=args.generation, user=None)
-            conn.commit()
             print(f"generation {gen.name!r} is now active (every running server switches to it within seconds)")
             return 0
         if args.action == "diff":
@@ -108,7 +107,6 @@ def _load(conn: object, args: argparse.Namespace) -> int:
     with progress_on_stderr() as progress:
         generation = commit(conn, prepared, name=args.generation, source=args.path.name,  # type: ignore[arg-type]
                             progress=progress)
-    conn.commit()  # type: ignore[attr-defined]
     print(f"stored generation {generation.name!r} (id {generation.id}); activate it with "
           f"`fengqiao boundaries activate {generation.name}`")
     return 0
@@ -119,8 +117,6 @@ def _relocate(conn: Conn, args: argparse.Namespace) -> int:
         result = relocate_cases(conn, user=None, to=args.to, dry_run=args.dry_run, progress=progress)
     if args.dry_run:
         conn.rollback()
-    else:
-        conn.commit()
     print(f"{len(result.moved)} open case(s) {'would move' if args.dry_run else 'moved'} to the active generation")
     for row in result.moved:
         if row["how"] == "grid_overlap":
