@@ -30,6 +30,7 @@ from gis.accounts import lockout, sessions
 from gis.crypto import keys as crypto_keys
 from gis.errors import Forbidden, GisError, Unauthorized
 from gis.models import User
+from gis.policy import ANONYMOUS
 from gis.policy import rule as policy_rule
 from gis.settings import AppSettings
 from gis.storage.pool import Pool, translate_pg_errors
@@ -114,7 +115,7 @@ def _caller(pool: Pool, scope: Scope) -> User:
     authorization = _header(scope, b"authorization").decode("latin-1")
     scheme, _, credentials = authorization.partition(" ")
     cookie = _cookie(scope, SESSION_COOKIE)
-    with translate_pg_errors(), pool.request_connection() as conn:
+    with translate_pg_errors(), pool.session(ANONYMOUS) as conn:
         if scheme.lower() == "bearer" and credentials.strip():
             return sessions.bearer_user(conn, token=credentials.strip(), keys=crypto_keys())
         if cookie:
@@ -131,7 +132,7 @@ def _admit(pool: Pool, scope: Scope, rule_name: str) -> None:
 
 def _intake_limits(pool: Pool, client_ip: str, settings: AppSettings) -> None:
     """TooManyRequests past the intake's per-address or overall hourly limit (counters shared by every process)."""
-    with translate_pg_errors(), pool.request_connection() as conn:
+    with translate_pg_errors(), pool.session(ANONYMOUS) as conn:
         lockout.limit(conn, bucket=f"intake:{client_ip}", most=settings.intake_per_address_per_hour,
                       window_s=3600, what="reports from this address")
         lockout.limit(conn, bucket="intake:*", most=settings.intake_per_hour, window_s=3600,

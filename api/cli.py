@@ -143,7 +143,6 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"  {label:<10} demo-{role:<11} {password}" + (f"  (人员编号 {staff})" if staff else ""))
         key = admin.create_key(conn, actor=None, user_id=admin.user_id_of(conn, "demo-admin"),
                                name="demo-simulator")
-        conn.commit()
     print(f"API clients: curl -d username=demo-admin -d password=... {scheme}://{host}:{port}/api/v1/auth/token")
     print(f"Machine clients (simulator, gateways): Authorization: Bearer {key}")
     print("Stop with Ctrl-C (the database keeps running: `fengqiao db down` stops it).")
@@ -171,7 +170,6 @@ def run_user(args: argparse.Namespace) -> int:
             conn, username=args.username, role=args.role, town_code=args.town, staff_code=args.staff
         )
         access.add_token(conn, user_id=user.id, token=token, label="cli")
-        conn.commit()
     print(token)
     return 0
 

@@ -23,13 +23,13 @@ from gis.crypto import keys as crypto_keys
 from gis.errors import Forbidden, Unauthorized, Unavailable
 from gis.locate import LocateIndex
 from gis.models import User
-from gis.policy import Rule, Scope, database_scope
+from gis.policy import ANONYMOUS, SYSTEM, Rule, Scope, database_scope
 from gis.policy import rule as policy_rule
 from gis.services import Services
 from gis.settings import AppSettings, SecuritySettings
 from gis.staff.recommend import Scoring
 from gis.staff.spatial import StaffPoints
-from gis.storage import access
+from gis.storage import access, roles
 from gis.storage import cases as case_store
 from gis.storage.pool import BUSY_SLICE_S, Conn, Pool, translate_pg_errors
 from gis.storage.row_security import ScopedConnection
@@ -163,7 +163,7 @@ def _exit(lease: AbstractContextManager[Conn], exc: BaseException | None) -> Non
 
 @asynccontextmanager
 async def _leased(request: Request, pool: Pool, open_lease: Callable[[float], AbstractContextManager[Conn]],
-                  on_error: Callable[[Conn, BaseException], None] | None = None,
+                  on_error: Callable[[Conn, BaseException], bool] | None = None,
                   lane: str | None = None) -> AsyncIterator[Conn]:
     """A connection taken in the pool's turn; given back (commit, or roll back) even if the client went away."""
     async with pool_turn(request, pool, lane=lane) as waited:
@@ -182,13 +182,15 @@ async def _leased(request: Request, pool: Pool, open_lease: Callable[[float], Ab
 
 
 def _fail(lease: AbstractContextManager[Conn], conn: Conn, exc: BaseException,
-          on_error: Callable[[Conn, BaseException], None] | None) -> None:
+          on_error: Callable[[Conn, BaseException], bool] | None) -> None:
+    """Roll back for ``exc``; when ``on_error`` rolled back itself and wrote what records the failure, keep that."""
+    recorded = False
     try:
         if on_error is not None and isinstance(exc, Exception):
             with translate_pg_errors():  # a connection lost meanwhile is a 503, as for the route itself
-                on_error(conn, exc)
+                recorded = on_error(conn, exc)
     finally:
-        _exit(lease, exc)
+        _exit(lease, None if recorded else exc)
 
 
 async def get_conn(request: Request, pool: Annotated[Pool, Depends(get_pool)]) -> AsyncIterator[Conn]:
@@ -198,24 +200,28 @@ async def get_conn(request: Request, pool: Annotated[Pool, Depends(get_pool)]) -
     with the change was rolled back with it).
     """
 
-    def audit_failure(conn: Conn, exc: BaseException) -> None:
+    def audit_failure(conn: Conn, exc: BaseException) -> bool:
         user = getattr(request.state, "user", None)
-        if user is not None and request.method not in SAFE_METHODS:
-            conn.rollback()
-            audit_request(conn, request, user, result=getattr(exc, "reason", type(exc).__name__))
-            conn.commit()
+        if user is None or request.method in SAFE_METHODS:
+            return False
+        conn.rollback()
+        audit_request(conn, request, user, result=getattr(exc, "reason", type(exc).__name__))
+        return True
 
-    async with _leased(request, pool, lambda waited: pool.request_connection(waited_s=waited),
+    async with _leased(request, pool, lambda waited: pool.session(ANONYMOUS, waited_s=waited),
                        audit_failure) as conn:
         yield conn
 
 
 async def run_with_connection(request: Request, pool: Pool, work: Callable[[Conn], T]) -> T:
-    """``work(conn)`` on one worker thread that takes the connection, uses it and gives it back (in a turn)."""
+    """``work(conn)`` on one worker thread that takes the connection, uses it and gives it back (in a turn).
+
+    The connection starts ``ANONYMOUS``; ``work`` that needs the caller calls ``identify`` first.
+    """
     async with pool_turn(request, pool) as waited:
 
         def run() -> T:
-            with translate_pg_errors(), pool.request_connection(waited_s=waited) as conn:
+            with translate_pg_errors(), pool.session(ANONYMOUS, waited_s=waited) as conn:
                 return work(conn)
 
         with anyio.CancelScope(shield=True):
@@ -241,13 +247,13 @@ def audit_request(conn: Conn, request: Request, user: User, *, result: str = "ok
                  client_ip=client_of(request).ip, result=result)
 
 
-def current_user(
-    request: Request, conn: ConnDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> User:
+def identify(request: Request, conn: Conn, credentials: HTTPAuthorizationCredentials | None) -> User:
     """The caller: ``Authorization: Bearer`` (an access token or an API key) or the session cookie.
 
-    Identity is decided here and nowhere else. A write request gets its audit row now, inside the
-    transaction the route commits, so the row and the change commit (or roll back) together.
+    Identity and the caller's database scope are decided here and nowhere else, once per request: from here
+    on every transaction of the request's connection sees only the caller's region (row-level security).
+    A write request gets its audit row now, inside the transaction the route commits, so the row and the
+    change commit (or roll back) together.
     """
     keys = crypto_keys()
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -259,13 +265,37 @@ def current_user(
     else:
         raise Unauthorized("sign in, or send Authorization: Bearer <access token or API key>",
                            reason="missing_token")
+    scope = database_scope(user)
+    if scope.region is not None:
+        _require_row_security(request, conn)
     request.state.user = user
-    # From here on every transaction of this request sees only the caller's region (row-level security).
     if isinstance(conn, ScopedConnection):
-        conn.use_scope(database_scope(user))
+        conn.use_scope(scope)
     if request.method not in SAFE_METHODS:
         audit_request(conn, request, user)
     return user
+
+
+def _require_row_security(request: Request, conn: Conn) -> None:
+    """Unavailable for a caller limited to a region while the policies do not bind the server's role.
+
+    The policies are the one place rows are scoped: where the server signs in as the tables' owner or a
+    superuser (one role does both jobs), nothing else would keep a town user inside their town.
+    """
+    enforced: bool | None = getattr(request.app.state, "row_security_enforced", None)
+    if enforced is None:
+        enforced = request.app.state.row_security_enforced = roles.enforced(conn)
+    if not enforced:
+        raise Unavailable("row-level security does not bind the server's database role, so users limited to a "
+                          "region cannot be served; give the server its own role (see README, Database)",
+                          reason="row_security_not_enforced")
+
+
+def current_user(
+    request: Request, conn: ConnDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> User:
+    """The caller, identified and scoped by ``identify`` (401 without a credential)."""
+    return identify(request, conn, credentials)
 
 
 def _check_origin(request: Request) -> None:
@@ -356,12 +386,12 @@ def require_roles(*roles: str) -> Any:
 
 def readable_case(conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], case_id: int) -> Case:
     """The case if the caller may read it; outside their region it is 404, as if it did not exist."""
-    return case_store.get_case(conn, case_id=case_id, region=scope.case_filter())
+    return case_store.get_case(conn, case_id=case_id)
 
 
 def actable_case(conn: ConnDep, scope: Annotated[Scope, allow("cases.act")], case_id: int) -> Case:
     """The case if the caller may move it along the loop (same region rule)."""
-    return case_store.get_case(conn, case_id=case_id, region=scope.case_filter())
+    return case_store.get_case(conn, case_id=case_id)
 
 
 ReadableCase = Annotated[Case, Depends(readable_case)]
@@ -378,7 +408,7 @@ async def county_statistics_connection(request: Request, services: ServicesDep,
     these computations (nothing personal), and the route returns only the caller's units (``scope.town_code``).
     """
     pool = services.pool
-    async with _leased(request, pool, lambda waited: pool.system_connection(waited_s=waited),
+    async with _leased(request, pool, lambda waited: pool.session(SYSTEM, waited_s=waited),
                        lane="county_statistics") as conn:
         yield conn
 

@@ -29,6 +29,7 @@ REASON_ZH: dict[str, str] = {
     "county_only": "此操作仅限县级用户",
     "outside_scope": "超出您所辖区域",
     "row_security": "超出您的数据权限范围",
+    "row_security_not_enforced": "服务器数据库账号未受行级安全约束，暂不能为限定乡镇的用户服务，请联系管理员",
     "cross_origin": "拒绝跨站请求",
     "cross_site": "拒绝跨站提交的登录",
     "rate_limited": "请求过于频繁，请稍后再试",

@@ -25,7 +25,8 @@ ROUNDS = 60
 TILE = (12, 3351, 1775)  # a zoom-12 tile over the sample county's centre
 
 # (name, query under the policy, the same for plain PostGIS with the region written out, scope). The server's
-# queries keep their region clause (gis.policy) and get the policy on top: the second and third rows measure that;
+# queries carry the region hint storage derives from the connection's scope (row_security.case_region) and get
+# the policy on top: the second and third rows measure that;
 # the first and last measure a query that relies on the policy alone.
 QUERIES: list[tuple[str, str, str, str | None]] = [
     ("county-wide counts per town (supervisor)",

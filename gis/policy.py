@@ -3,12 +3,14 @@
 A *rule* names an operation on a resource (``cases.read``, ``dispatch.create``) and the roles that may do
 it; a *scope* is a signed-in caller under one rule, and answers the regional questions: which cases,
 staff and orders the caller may see or act on. The API applies a rule through one dependency
-(``api.deps.allow``); storage reads the region through ``Scope.case_filter()``.
+(``api.deps.allow``), and the same dependency puts the caller's ``DatabaseScope`` on the request's
+connection: PostgreSQL's row-level security (schema 110, 150) is the one place rows are scoped.
 
 Regions
 -------
-- County-wide users (``town_code`` None) see the whole county; town users see only their town's
-  cases, orders and staff. Anything outside is *not found* (404), so its existence is not revealed.
+- A scope's *region* is an area code of any tier (a county, a town; later a city). County-wide users
+  (``town_code`` None: no region) see the whole database; town users see only their town's cases, orders
+  and staff. Anything outside is *not found* (404), so its existence is not revealed.
 - Field users see only the cases they were sent to (or registered themselves) and their own orders
   and position.
 - Who may be sent where: town staff (grid workers, mediators, the town's judicial office) serve their
@@ -23,8 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from gis.errors import Forbidden, NotFound
-from gis.models import User
-from gis.storage.row_security import DatabaseScope
+from gis.models import Tier, User
 
 
 class Role(StrEnum):
@@ -109,14 +110,6 @@ EVENT_RULES: tuple[tuple[str, str], ...] = (
 
 
 @dataclass(frozen=True)
-class RegionFilter:
-    """The region of a scope as a SQL condition (on ``cases c`` or ``staff s``) and its parameters."""
-
-    sql: str
-    params: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
 class Scope:
     """A caller under one rule: what they may see and touch."""
 
@@ -148,6 +141,11 @@ class Scope:
         return self.user.town_code if self.user else None
 
     @property
+    def region(self) -> str | None:
+        """The area code the caller is limited to (any tier); None for callers who see everything."""
+        return self.database.region
+
+    @property
     def own_only(self) -> bool:
         """Field users act only on their own orders and the cases they were sent to."""
         return self.role == Role.FIELD
@@ -172,67 +170,19 @@ class Scope:
 
     def sees_town(self, town_code: str | None) -> bool:
         """True when something in ``town_code`` (None: county-level) lies inside the caller's region."""
-        return self.town_code is None or town_code == self.town_code
-
-    def case_filter(self) -> RegionFilter:
-        """Which cases the caller may see, as a condition on ``cases c``."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if self.town_code is not None:
-            clauses.append("c.town_code = %s")
-            params.append(self.town_code)
-        if self.own_only:
-            user = self.require_user()
-            clauses.append("(c.created_by = %s OR EXISTS (SELECT 1 FROM dispatch_orders d JOIN staff s"
-                           " ON s.id = d.staff_id WHERE d.case_id = c.id AND s.staff_code = %s))")
-            params.extend([user.id, user.staff_code or ""])
-        return RegionFilter(" AND ".join(clauses) or "TRUE", tuple(params))
-
-    def staff_filter(self) -> RegionFilter:
-        """Which staff the caller may see, as a condition on ``staff s`` (see ``sees_staff``)."""
-        if self.own_only:
-            return RegionFilter("s.staff_code = %s", (self.require_user().staff_code or "",))
-        if self.town_code is None:
-            return RegionFilter("TRUE", ())
-        return RegionFilter("(s.town_code = %s OR s.role = ANY(%s))",
-                            (self.town_code, sorted(COUNTY_LEVEL_STAFF_ROLES)))
-
-    def managed_staff_filter(self) -> RegionFilter:
-        """Staff whose records and positions the caller may write, as a condition on ``staff s``."""
-        if self.own_only:
-            return self.staff_filter()
-        if self.town_code is None:
-            return RegionFilter("TRUE", ())
-        return RegionFilter("(s.town_code = %s AND NOT s.role = ANY(%s))",
-                            (self.town_code, sorted(COUNTY_LEVEL_STAFF_ROLES)))
+        return in_region(self.region, town_code)
 
     def sees_staff(self, *, staff_town: str | None, staff_role: str, staff_code: str) -> bool:
         """Town users see their town's staff and county-level units; field users see themselves."""
-        if self.own_only:
-            return self.user is not None and staff_code == self.user.staff_code
-        return self.sees_town(staff_town) or staff_role in COUNTY_LEVEL_STAFF_ROLES
+        return sees_staff(self.database, staff_town=staff_town, staff_role=staff_role, staff_code=staff_code)
 
-    def manages_staff(self, *, staff_town: str | None, staff_role: str) -> bool:
+    def manages_staff(self, *, staff_town: str | None, staff_role: str, staff_code: str | None = None) -> bool:
         """Edits, removals and positions: county-wide callers for everyone, town callers for town staff."""
-        if self.town_code is None:
-            return True
-        return staff_town == self.town_code and staff_role not in COUNTY_LEVEL_STAFF_ROLES
+        return manages_staff(self.database, staff_town=staff_town, staff_role=staff_role, staff_code=staff_code)
 
     def sees_event(self, *, kind: str, town_code: str | None, payload: dict[str, Any]) -> bool:
-        """Whether a live event reaches the caller.
-
-        An event needs the rule that reads its kind (``EVENT_RULES``; unknown kinds reach nobody), so a
-        GIS user gets no case or order events. Town users get their town's; positions go only to county-wide
-        personal-data roles; field users get only the steps of their own orders.
-        """
-        rule_name = next((name for prefix, name in EVENT_RULES if kind.startswith(prefix)), None)
-        if rule_name is None or self.role is None or not RULES[rule_name].admits(self.role):
-            return False
-        if self.own_only:
-            return kind.startswith("dispatch.") and payload.get("staff_code") == self.require_user().staff_code
-        if kind.startswith("staff.position"):
-            return self.sees_personal_data and self.town_code is None
-        return self.sees_town(town_code) if town_code is not None else self.town_code is None
+        """Whether a live event reaches the caller (see the module function ``sees_event``)."""
+        return sees_event(self.database, kind=kind, town_code=town_code, payload=payload)
 
     def may_send(self, row: dict[str, Any], case_town: str) -> bool:
         """True when the caller sees this staff member and they may serve a case in ``case_town``."""
@@ -250,15 +200,54 @@ class Scope:
                             reason="staff_not_managed_here")
 
 
-def database_scope(user: User | None) -> DatabaseScope:
-    """A signed-in user's region as the settings the database's policies read (schema 110).
+SYSTEM_ROLE = "system"
 
-    The policies restate this module's region rules in SQL so that a query which forgets its region
-    still leaks nothing; ``tests/test_row_security.py`` checks that both give the same rows.
+
+@dataclass(frozen=True)
+class DatabaseScope:
+    """Who the database serves in a transaction: what the row-level policies read (schema 110, 150).
+
+    ``region`` is an area code of any tier (``region_tier``: a county, a town; later a city), None for the
+    whole database. Rows are inside a region when the region is their town's or county's code (codes nest:
+    a town's code begins with its county's). Anonymous (role ``""``) sees no policed row; ``SYSTEM`` every row.
+    """
+
+    role: str
+    region: str | None = None
+    user_id: int | None = None
+    staff_code: str | None = None
+    region_tier: Tier = Tier.TOWN
+
+    @property
+    def town_code(self) -> str | None:
+        """The region when it is one town (what ``fq_town()`` reads), else None."""
+        return self.region if self.region_tier == Tier.TOWN else None
+
+
+ANONYMOUS = DatabaseScope("")
+SYSTEM = DatabaseScope(SYSTEM_ROLE)
+
+
+def database_scope(user: User | None) -> DatabaseScope:
+    """A signed-in user's scope for the database's policies (schema 110, 150); anonymous: no policed row.
+
+    Decided once per request by the identity dependency and set on every transaction of the request's
+    connection; where rows are in memory the predicates below restate it (``tests/test_policy_equivalence.py``
+    proves them equal to the SQL functions).
     """
     if user is None:
-        return DatabaseScope("")
+        return ANONYMOUS
     return DatabaseScope(user.role, user.town_code, user.id, user.staff_code)
+
+
+def in_region(region: str | None, town_code: str | None) -> bool:
+    """Whether something in ``town_code`` (None: county-level) lies inside ``region`` (None: everything).
+
+    ``fq_in_region`` (schema 150) in Python: a region holds the towns whose code begins with its own.
+    """
+    if region is None:
+        return True
+    return town_code is not None and town_code.startswith(region)
 
 
 def may_serve(*, staff_role: str, staff_town: str | None, case_town: str) -> bool:
@@ -287,3 +276,54 @@ def may_activate(user: User | None, *, changed_towns: set[str | None]) -> bool:
 def town_change_allowed(town_code: str, *, changed_towns: set[str | None]) -> bool:
     """A town GIS user's activation: every change inside their own town (None, the county level, never is)."""
     return changed_towns <= {town_code}
+
+
+# -- the region rules on rows in memory (staff trees, plans, live events) -------------------------------------
+# Each restates one SQL policy function of schema 150 for the same DatabaseScope; tests/test_policy_equivalence.py
+# asks both about every role x region x staff town x staff role and compares.
+
+
+def _works_with_rows(scope: DatabaseScope) -> bool:
+    """``fq_worker()``: signed in with a role that works with cases, staff and events (auditors do not)."""
+    return scope.role not in ("", Role.AUDITOR)
+
+
+def _is_own(scope: DatabaseScope, staff_code: str | None) -> bool:
+    return scope.staff_code is not None and staff_code == scope.staff_code
+
+
+def sees_staff(scope: DatabaseScope, *, staff_town: str | None, staff_role: str, staff_code: str | None) -> bool:
+    """``fq_sees_staff``: the region's staff and county-level units; field users themselves only."""
+    if not _works_with_rows(scope):
+        return False
+    if scope.role == Role.FIELD:
+        return _is_own(scope, staff_code)
+    return in_region(scope.region, staff_town) or staff_role in COUNTY_LEVEL_STAFF_ROLES
+
+
+def manages_staff(scope: DatabaseScope, *, staff_town: str | None, staff_role: str, staff_code: str | None) -> bool:
+    """``fq_manages_staff``: whose records and positions a scope may write (county-level units: the county's)."""
+    if not _works_with_rows(scope):
+        return False
+    if scope.role == Role.FIELD:
+        return _is_own(scope, staff_code)
+    if scope.region is None:
+        return True
+    return in_region(scope.region, staff_town) and staff_role not in COUNTY_LEVEL_STAFF_ROLES
+
+
+def sees_event(scope: DatabaseScope, *, kind: str, town_code: str | None, payload: dict[str, Any]) -> bool:
+    """``fq_sees_event``: whether a live event reaches a scope.
+
+    An event needs the rule that reads its kind (``EVENT_RULES``; unknown kinds reach nobody), so a GIS user
+    gets no case or order events. Town users get their region's; positions go only to personal-data roles
+    without a region; field users get only the steps of their own orders.
+    """
+    rule_name = next((name for prefix, name in EVENT_RULES if kind.startswith(prefix)), None)
+    if rule_name is None or not _works_with_rows(scope) or not RULES[rule_name].admits(scope.role):
+        return False
+    if scope.role == Role.FIELD:
+        return kind.startswith("dispatch.") and _is_own(scope, payload.get("staff_code"))
+    if kind.startswith("staff.position"):
+        return scope.role in PERSONAL_DATA_ROLES and scope.region is None
+    return in_region(scope.region, town_code) if town_code is not None else scope.region is None

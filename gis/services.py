@@ -24,6 +24,7 @@ from gis.crs import gauss_kruger_epsg_for_lon
 from gis.errors import Unavailable
 from gis.hotspots.service import warm as warm_hotspots
 from gis.locate import LocateIndex
+from gis.policy import SYSTEM
 from gis.settings import DatabaseSettings
 from gis.staff.recommend import Scoring, load_scoring, stale_cutoff
 from gis.staff.spatial import Metric, StaffPoints
@@ -111,7 +112,7 @@ class RefreshingService(Generic[T]):
         """Block until the snapshot matches the database's version now (tests, drills, the CLI)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with self._pool.system_connection(timeout=5.0) as conn:
+            with self._pool.session(SYSTEM, timeout=5.0) as conn:
                 if self._snapshot is not None and self.read_version(conn) == self._snapshot.version:
                     return True
             self.request()
@@ -143,7 +144,7 @@ class RefreshingService(Generic[T]):
             if self.debounce_s and self._snapshot is not None:
                 time.sleep(self.debounce_s)
             try:
-                with self._pool.system_connection(timeout=5.0) as conn:
+                with self._pool.session(SYSTEM, timeout=5.0) as conn:
                     if not self._due(conn):
                         continue
                     snap = self.build_now(conn)
@@ -242,7 +243,7 @@ class Services:
     def _warm_hotspots(self) -> None:
         """Hotspot weights (seconds to build, cached per generation) before the first supervisor asks."""
         try:
-            with self.pool.system_connection(timeout=30) as conn:
+            with self.pool.session(SYSTEM, timeout=30) as conn:
                 warm_hotspots(conn)
         except Exception as exc:  # only means the first hotspot request builds them
             log.warning("hotspot weights not warmed: %s", exc)

@@ -36,7 +36,7 @@ def test_a_slow_writer_is_never_skipped_by_a_reader(db_settings: DatabaseSetting
         cursor = start
         with connect(db_settings, autocommit=True) as c:
             while not stop.is_set():
-                batch = events_after(c, after_id=cursor, town_code=None)
+                batch = events_after(c, after_id=cursor)
                 for event in batch:
                     if event.kind.startswith("test."):
                         seen.append(event.id)

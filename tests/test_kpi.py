@@ -12,9 +12,10 @@ import pytest
 from gis.cases.book import load_rules
 from gis.hotspots.kpi import facts_frame, figures
 from gis.hotspots.overdue import board_filter, overdue_board, pending_states, supervision_list
-from gis.hotspots.region import COUNTY_WIDE, town_region
 from gis.hotspots.review import performance
 from gis.models import Generation
+from gis.policy import DatabaseScope
+from gis.storage.row_security import scoped
 
 T0 = datetime(2020, 3, 2, tzinfo=UTC)  # a Monday long before any other test's cases
 UNTIL = T0 + timedelta(days=7)
@@ -94,7 +95,7 @@ def by_unit(rows: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
 
 
 def test_town_figures_have_literal_answers(conn: psycopg.Connection, dataset: dict[str, Any]) -> None:
-    towns = by_unit(perf(conn, by="town", since=T0, until=UNTIL, region=COUNTY_WIDE, units=None).rows)
+    towns = by_unit(perf(conn, by="town", since=T0, until=UNTIL, units=None).rows)
     t1, t2 = towns["KT1"], towns["KT2"]
     assert (t1["received"], t1["eligible"], t1["resolved"]) == (3, 3, 3)
     assert t1["closure_rate"] == 1.0 and t1["on_time_rate"] == 0.666667
@@ -108,33 +109,33 @@ def test_town_figures_have_literal_answers(conn: psycopg.Connection, dataset: di
 
 
 def test_county_village_grid_and_staff_figures(conn: psycopg.Connection, dataset: dict[str, Any]) -> None:
-    county = perf(conn, by="county", since=T0, until=UNTIL, region=COUNTY_WIDE, units=None).rows
+    county = perf(conn, by="county", since=T0, until=UNTIL, units=None).rows
     assert [(r["received"], r["eligible"], r["resolved"], r["closure_rate"]) for r in county] == [(6, 5, 3, 0.6)]
-    villages = by_unit(perf(conn, by="village", since=T0, until=UNTIL, region=COUNTY_WIDE, units=None).rows)
+    villages = by_unit(perf(conn, by="village", since=T0, until=UNTIL, units=None).rows)
     assert {k: v["received"] for k, v in villages.items()} == {"KV1": 2, "KV2": 1, "KV3": 3}
-    grids = by_unit(perf(conn, by="grid", since=T0, until=UNTIL, region=COUNTY_WIDE, units=None).rows)
+    grids = by_unit(perf(conn, by="grid", since=T0, until=UNTIL, units=None).rows)
     assert grids["KG2"]["on_time_rate"] == 0.0 and grids["KG1"]["avg_hours"] == 24.0
     s1, s2 = dataset["staff"]
-    staff = by_unit(perf(conn, by="staff", since=T0, until=UNTIL, region=COUNTY_WIDE, units=None).rows)
+    staff = by_unit(perf(conn, by="staff", since=T0, until=UNTIL, units=None).rows)
     assert (staff[s1]["received"], staff[s1]["resolved"], staff[s1]["on_time_rate"], staff[s1]["avg_hours"]) == (
         2, 2, 0.5, 87.0)
     assert (staff[s2]["received"], staff[s2]["escalation_rate"], staff[s2]["name"]) == (1, 1.0, "乙")
 
 
 def test_previous_period_and_change(conn: psycopg.Connection, dataset: dict[str, Any]) -> None:
-    later = perf(conn, by="town", since=UNTIL, until=UNTIL + timedelta(days=7), region=COUNTY_WIDE,
-                        units=None).rows
+    later = perf(conn, by="town", since=UNTIL, until=UNTIL + timedelta(days=7), units=None).rows
     assert later == []  # nothing registered that week
-    two_weeks = by_unit(perf(conn, by="town", since=T0, until=T0 + timedelta(days=14), region=COUNTY_WIDE,
-                                    units=None).rows)
+    two_weeks = by_unit(perf(conn, by="town", since=T0, until=T0 + timedelta(days=14), units=None).rows)
     # As of two weeks on, case 6 is resolved too (200 h after registration, past nothing: due 268 h after)
     assert two_weeks["KT2"]["resolved"] == 1 and two_weeks["KT2"]["on_time_rate"] == 1.0
     assert two_weeks["KT2"]["received_prev"] is None
 
 
-def test_region_limits_the_figures(conn: psycopg.Connection, dataset: dict[str, Any]) -> None:
-    rows = perf(conn, by="town", since=T0, until=UNTIL, region=town_region("KT2"), units=None).rows
+def test_a_town_limits_the_figures(conn: psycopg.Connection, dataset: dict[str, Any]) -> None:
+    rows = perf(conn, by="town", since=T0, until=UNTIL, town_code="KT2", units=None).rows
     assert [r["unit"] for r in rows] == ["KT2"]
+    with scoped(conn, DatabaseScope("supervisor", "KT1")):  # the connection's region narrows too
+        assert [r["unit"] for r in perf(conn, by="town", since=T0, until=UNTIL, units=None).rows] == ["KT1"]
 
 
 def test_figures_of_an_empty_frame_are_empty() -> None:
@@ -146,13 +147,14 @@ def test_overdue_board_lists_pending_warning_cases_by_due_time(conn: psycopg.Con
     workflow = load_rules().workflow
     assert pending_states(workflow) == ["escalated", "handling", "registered", "triaged"]
     page = overdue_board(conn, workflow=workflow, flt=board_filter(town="KT2", category=None, tiers=()),
-                         region=COUNTY_WIDE, limit=10)
+                         limit=10)
     assert page.total == 1 and [i["id"] for i in page.items] == [dataset["cases"][4]]
     assert page.items[0]["overdue"] is True and page.items[0]["supervisions"] == 2
     assert overdue_board(conn, workflow=workflow, flt=board_filter(town="KT2", category=None, tiers=(4,)),
-                         region=COUNTY_WIDE).total == 0
-    assert overdue_board(conn, workflow=workflow, flt=board_filter(town="KT2", category=None, tiers=()),
-                         region=town_region("KT1")).total == 0
-    sup = supervision_list(conn, flt=board_filter(town="KT2", category="02", tiers=()), region=COUNTY_WIDE)
+                         ).total == 0
+    with scoped(conn, DatabaseScope("supervisor", "KT1")):  # another town's region: nothing of KT2
+        assert overdue_board(conn, workflow=workflow, flt=board_filter(town="KT2", category=None, tiers=())
+                             ).total == 0
+    sup = supervision_list(conn, flt=board_filter(town="KT2", category="02", tiers=()))
     assert [(s["level"], s["case_id"]) for s in sup.items] == [("red", dataset["cases"][4]),
                                                                ("yellow", dataset["cases"][4])]

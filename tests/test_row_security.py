@@ -1,27 +1,42 @@
 """The database enforces the region too (schema 110): row-level security for the application's role.
 
 Queries here deliberately have no WHERE clause: what comes back is what the policies let through. The
-same rows must come back as gis.policy's region filters give (the two statements of one rule agree).
+same rows must come back as gis.policy's predicates give on the rows in memory (one rule, two statements).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import psycopg
 import pytest
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.requests import Request
 
+from api.deps import identify
+from gis.errors import Unavailable
 from gis.models import User
-from gis.policy import COUNTY_LEVEL_STAFF_ROLES, PERSONAL_DATA_ROLES, RULES, Scope, database_scope
+from gis.policy import (
+    ANONYMOUS,
+    COUNTY_LEVEL_STAFF_ROLES,
+    PERSONAL_DATA_ROLES,
+    RULES,
+    SYSTEM,
+    DatabaseScope,
+    Scope,
+    database_scope,
+)
 from gis.settings import DatabaseSettings
 from gis.staff.roster import StaffRecord
 from gis.storage import access
 from gis.storage import staff as staff_store
 from gis.storage.pool import connect, make_pool
 from gis.storage.roles import role_of
-from gis.storage.row_security import SYSTEM, DatabaseScope, ScopedConnection, apply_scope
+from gis.storage.row_security import ScopedConnection, apply_scope
+from tests.conftest import make_token
 
 pytestmark = pytest.mark.usefixtures("row_security_enforced")  # the server under test enforces it
 
@@ -188,17 +203,19 @@ SCOPES = {
 
 
 @pytest.mark.parametrize("who", sorted(SCOPES))
-def test_policies_and_region_filters_agree(world: dict[str, Any], db_settings: DatabaseSettings,
-                                           app_conn: psycopg.Connection, who: str) -> None:
+def test_policies_and_the_python_predicates_agree(world: dict[str, Any], db_settings: DatabaseSettings,
+                                                   app_conn: psycopg.Connection, who: str) -> None:
     """Every case, staff member and event: visible under the policy exactly when gis.policy says so."""
     user: User = world["users"][who]
     scope = Scope(SCOPES[who], user)
     with connect(db_settings) as owner:
-        region = scope.case_filter()
-        cases = {r[0] for r in owner.execute(f"SELECT c.id FROM cases c WHERE {region.sql}", region.params)}  # type: ignore[arg-type]
-        staff_region = scope.staff_filter()
-        staff = {r[0] for r in owner.execute(f"SELECT s.id FROM staff s WHERE {staff_region.sql}",  # type: ignore[arg-type]
-                                              staff_region.params)}
+        mine = {int(r[0]) for r in owner.execute(  # what a field user registered or was sent to
+            "SELECT c.id FROM cases c WHERE c.created_by = %s OR EXISTS (SELECT 1 FROM dispatch_orders d JOIN staff s"
+            " ON s.id = d.staff_id WHERE d.case_id = c.id AND s.staff_code = %s)", (user.id, user.staff_code or ""))}
+        cases = {int(i) for i, town in owner.execute("SELECT id, town_code FROM cases")
+                 if scope.sees_town(town) and (not scope.own_only or i in mine)}
+        staff = {int(i) for i, town, role, code in owner.execute("SELECT id, town_code, role, staff_code FROM staff")
+                 if scope.sees_staff(staff_town=town, staff_role=role, staff_code=code)}
         events = {int(i) for i, kind, town, payload in owner.execute("SELECT id, kind, town_code, payload FROM events")
                   if scope.sees_event(kind=kind, town_code=town, payload=payload)}
     assert cases and staff  # the comparison below is not between two empty sets
@@ -220,12 +237,32 @@ def test_a_request_connection_stays_scoped_across_commits(world: dict[str, Any],
     pool = make_pool(db_settings)
     pool.open(wait=True)
     try:
-        with pool.request_connection() as conn:
+        with pool.session(ANONYMOUS) as conn:
             assert isinstance(conn, ScopedConnection)
             conn.use_scope(database_scope(world["users"]["b-sup"]))
             conn.commit()  # a route that commits and reads on
             assert {r[0] for r in conn.execute("SELECT DISTINCT town_code FROM cases")} == {TOWN_B}
-        with pool.request_connection() as conn:  # the next request on the same connection starts unscoped
+        with pool.session(ANONYMOUS) as conn:  # the next request on the same connection starts unscoped
             assert conn.execute("SELECT count(*) FROM cases").fetchone() == (0,)
     finally:
         pool.close()
+
+
+def test_town_users_are_refused_where_the_policies_do_not_bind(db_settings: DatabaseSettings) -> None:
+    """With the region checks gone from Python, a server whose role the policies do not bind serves no town user."""
+    town = make_token(db_settings, "rls-one-role-town", "operator", TOWN_A)
+    county = make_token(db_settings, "rls-one-role-county", "operator")
+
+    def identified(conn: psycopg.Connection, app: SimpleNamespace, token: str) -> User:
+        request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "app": app})
+        return identify(request, conn, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token))
+
+    one_role = SimpleNamespace(state=SimpleNamespace())
+    with connect(db_settings) as owner:  # the tables' owner: what a one-role deployment signs in as
+        with pytest.raises(Unavailable) as refused:
+            identified(owner, one_role, town)
+        assert refused.value.reason == "row_security_not_enforced"
+        assert identified(owner, one_role, county).town_code is None  # county-wide users are still served
+    separate = SimpleNamespace(state=SimpleNamespace())
+    with psycopg.connect(db_settings.url) as app_conn:  # the application's own role: served
+        assert identified(app_conn, separate, town).town_code == TOWN_A

@@ -38,12 +38,10 @@ def run_audit(args: argparse.Namespace) -> int:
         if args.action == "purge":
             days = args.days if args.days is not None else SecuritySettings().audit_retention_days
             removed, upto = purge_older_than(conn, key=key, days=days)
-            conn.commit()
             print(f"已清理 {removed} 条审计记录" + (f"（清理到链上第 {upto} 条）" if upto else ""))
             return 0
         found = verify_with_head(conn, key=key, settings=settings)  # reads the head before anything is sealed
         seal_once(conn, key=key)  # rows written since are linked (the head is the sealer's to publish)
-        conn.commit()
     if args.json:
         print(json.dumps(report(found, settings), ensure_ascii=False, indent=2))
     else:

@@ -116,7 +116,6 @@ def _load(conn: object, args: argparse.Namespace) -> int:
     with progress_on_stderr() as progress:
         generation = commit(conn, prepared, name=args.generation, source=args.path.name,  # type: ignore[arg-type]
                             progress=progress)
-    conn.commit()  # type: ignore[attr-defined]
     print(f"已保存版本 {generation.name!r}（编号 {generation.id}），尚未启用；启用请运行 "
           f"`fengqiao boundaries activate {generation.name}`", file=sys.stderr if args.json else sys.stdout)
     return 0
@@ -144,7 +143,6 @@ def _activate(conn: Conn, args: argparse.Namespace) -> int:
     except GisError as exc:
         print(f"fengqiao boundaries: {exc.message} [{exc.reason}]", file=sys.stderr)
         return 2
-    conn.commit()
     print(f"版本 {gen.name!r} 已启用（正在运行的服务会在几秒内切换）")
     return 0
 
@@ -154,8 +152,6 @@ def _relocate(conn: Conn, args: argparse.Namespace) -> int:
         result = relocate_cases(conn, user=None, to=args.to, dry_run=args.dry_run, progress=progress)
     if args.dry_run:
         conn.rollback()
-    else:
-        conn.commit()
     verb = "将迁移" if args.dry_run else "已迁移"
     print(f"{len(result.moved)} 件未办结案件{verb}到启用版本")
     located = {"grid_code": "按网格代码", "point": "按位置", "grid_overlap": "按网格重叠"}

@@ -21,6 +21,5 @@ def run_cases(args: argparse.Namespace) -> int:
     rules = load_rules()
     with connect_ready(DatabaseSettings()) as conn:
         counts = sweep_deadlines(conn, rules=rules)
-        conn.commit()
     print(f"yellow: {counts['yellow']}, red: {counts['red']}, escalated: {counts['escalated']}")
     return 0

@@ -56,9 +56,7 @@ def run_sample(args: argparse.Namespace) -> int:
                        scale=args.scale, stories=not args.no_stories)
     with connect(DatabaseSettings()) as conn:
         result = load_sample_cases(conn, rules=load_rules(), spec=spec)
-        conn.commit()
         history.analyze_cases(conn)
-        conn.commit()
     print(f"{result.cases} cases, {result.transitions} transitions, {result.supervisions} supervisions, "
           f"{result.orders} lead orders up to {spec.until}")
     for story, value in result.stories.items():

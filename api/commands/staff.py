@@ -37,11 +37,9 @@ def run_staff(args: argparse.Namespace) -> int:
                     print(f"  row {problem['row']}: {problem['problem']}", file=sys.stderr)
                 return 2
             count = store.upsert_staff(conn, records=records)
-            conn.commit()
             print(f"{count} staff imported from {args.file}")
             return 0
         days = load_scoring().history_days
         removed = store.purge_positions(conn, before=datetime.now(UTC) - timedelta(days=days))
-        conn.commit()
         print(f"{removed} position(s) older than {days:g} days removed")
     return 0

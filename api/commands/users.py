@@ -63,5 +63,4 @@ def run_users(args: argparse.Namespace) -> int:
         else:
             admin.revoke_key(conn, actor=None, user_id=admin.user_id_of(conn, args.username), name=args.name)
             print(f"key {args.name!r} of {args.username} revoked")
-        conn.commit()
     return 0

@@ -74,7 +74,6 @@ def audit_export(conn: ConnDep, scope: Auditor, since: Since = None, until: Unti
                "username": username, "action": action, "result": result}
     access.audit(conn, user=scope.require_user(), action="audit.export",
                  detail={"rows": len(rows), "total": total, **{k: v for k, v in filters.items() if v}})
-    conn.commit()
     body = csv_text([_export_row(r) for r in rows], list(EXPORT_HEADERS.values()))
     return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="audit-log.csv"',

@@ -88,7 +88,6 @@ async def logout(request: Request, conn: ConnDep) -> Response:
         store.revoke_access_token(conn, jti=claims.jti, expires_at=datetime.fromtimestamp(claims.expires_at, UTC))
     access.audit(conn, user=getattr(request.state, "user", None), action="auth.sign_out",
                  client_ip=client_of(request).ip)
-    conn.commit()
     wants_page = "text/html" in request.headers.get("accept", "")
     response: Response = RedirectResponse("/login", status_code=303) if wants_page else Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")

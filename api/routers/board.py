@@ -26,9 +26,7 @@ def dispatch_board(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.read")
                    active: bool = True, case_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Board:
     """Orders in the caller's region (field users: their own), active ones unless ``active=false``."""
-    staff = scope.staff_filter() if scope.own_only else None
-    return Board(orders=board.board_orders(conn, cases=scope.case_filter(), staff=staff, active_only=active,
-                                           case_id=case_id, limit=limit))
+    return Board(orders=board.board_orders(conn, active_only=active, case_id=case_id, limit=limit))
 
 
 class Positions(Model):
@@ -45,5 +43,5 @@ def positions(conn: ConnDep, scope: Annotated[Scope, allow("staff.read")],
     Whereabouts are personal data: callers who may not see them get no row (see gis/staff/privacy.py; a town
     user sees county-level staff only while they serve the town).
     """
-    rows = staff_views(conn, scope, board.live_positions(conn, staff=scope.staff_filter(), limit=limit))
+    rows = staff_views(conn, scope, board.live_positions(conn, limit=limit))
     return Positions(staff=[r for r in rows if all(k in r for k in POSITION_FIELDS[:3])])

@@ -121,7 +121,6 @@ async def upload(
                                 "names": mentioned_names(prepared), "titles": FINDING_TITLES}
         if commit_load:
             made = await run_in_threadpool(lambda: commit(conn, prepared, name=generation, source=path.name))
-            conn.commit()
             body["generation"] = {"id": made.id, "name": made.name, "is_active": made.is_active}
     return UploadResult.model_validate(body)
 
@@ -146,7 +145,6 @@ def activate_generation(conn: ConnDep, scope: Annotated[Scope, GIS], ref: Annota
     (409 ``activation_needs_override``) unless ``override=true``.
     """
     generation = activate(conn, ref=ref, user=scope.require_user(), override=override)
-    conn.commit()
     return Activated(id=generation.id, name=generation.name, is_active=True, activated_at=generation.activated_at)
 
 
@@ -171,7 +169,6 @@ def relocate(conn: ConnDep, scope: Annotated[Scope, GIS], to: Annotated[str | No
     ``unplaced`` lists open cases that no grid of the active generation can take (they stay where they are).
     """
     result = relocate_cases(conn, user=scope.require_user(), to=to)
-    conn.commit()
     return Relocated(moved=len(result.moved), cases=result.moved, unplaced=result.unplaced)
 
 

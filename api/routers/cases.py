@@ -128,11 +128,10 @@ def create_case(
         grid_code=body.grid_code, parties=tuple(Party(**p.model_dump()) for p in body.parties))
     intake = register_case(conn, rules=rules, index=index, user=scope.require_user(), data=data,
                            idempotency_key=idempotency_key)
-    conn.commit()  # 201 means stored
     if not intake.created:
         response.status_code = 200
     case = store.get_case(conn, case_id=intake.case_id)
-    related = related_cases(conn, rules=rules, case=case, region=scope.case_filter())
+    related = related_cases(conn, rules=rules, case=case)
     return CaseCreated.model_validate({**case_summary(case, rules), "created": intake.created, "related": related})
 
 
@@ -154,8 +153,8 @@ def list_cases(
     query = CaseQuery(status=tuple(status or ()), warning=tuple(warning or ()), category=category, channel=channel,
                       grid=grid, village=village, town=town, since=since, until=until, overdue=overdue,
                       bbox=parse_bbox(bbox) if bbox else None)
-    rows, total = search_cases(conn, query=query, region=scope.case_filter(),
-                               pending_states=rules.workflow.pending_states(), limit=limit, offset=offset)
+    rows, total = search_cases(conn, query=query, pending_states=rules.workflow.pending_states(), limit=limit,
+                               offset=offset)
     return CaseList.model_validate({"total": total, "limit": limit, "offset": offset,
                                     "items": summaries(conn, rows, rules)})
 
@@ -167,7 +166,6 @@ def get_case(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("cas
     full = scope.sees_personal_data
     access.audit(conn, user=scope.user, action="case.read", object_type="case", object_id=str(case.id),
                  detail={"parties": "full" if full else "masked"}, client_ip=client_of(request).ip)
-    conn.commit()
     return CaseDetail.model_validate({
         **summaries(conn, [case], rules)[0],
         "parties": [_party_view(p, full) for p in store.parties(conn, case_id=case.id)],
@@ -181,7 +179,6 @@ def transition(conn: ConnDep, scope: Annotated[Scope, allow("cases.act")], rules
     """Move a case along the loop; an illegal move is a 409 naming the state and the allowed actions."""
     updated = apply_transition(conn, rules=rules, case_id=case.id, user=scope.require_user(),
                                request=TransitionRequest(**body.model_dump()))
-    conn.commit()
     return CaseSummary.model_validate(summaries(conn, [updated], rules)[0])
 
 
@@ -189,4 +186,4 @@ def transition(conn: ConnDep, scope: Annotated[Scope, allow("cases.act")], rules
 def related(conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], rules: RulesDep, case: ReadableCase
             ) -> Related:
     """Open cases of the same kind nearby, and earlier cases with the same party (by ID hash), in region."""
-    return Related.model_validate(related_cases(conn, rules=rules, case=case, region=scope.case_filter()))
+    return Related.model_validate(related_cases(conn, rules=rules, case=case))

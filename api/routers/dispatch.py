@@ -122,11 +122,9 @@ def create_dispatches(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.cre
     Sending a lead hands a newly registered case on (分流), in the same transaction.
     """
     orders = dispatch_staff(conn, case_id=case.id, town_code=case.town_code, user=scope.require_user(),
-                            orders=[OrderRequest(o.staff_id, o.role) for o in body.staff], note=body.note,
-                            staff_region=scope.staff_filter())
+                            orders=[OrderRequest(o.staff_id, o.role) for o in body.staff], note=body.note)
     if any(o.role == "lead" for o in body.staff):
         move_on_with_lead(conn, rules=rules, case_id=case.id, user=scope.require_user())
-    conn.commit()
     return Orders(orders=orders)
 
 
@@ -142,7 +140,6 @@ def set_lead(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.create")], c
     """Change the lead: the named active order leads, the current lead becomes an assistant (audited)."""
     orders = change_lead(conn, case_id=case.id, town_code=case.town_code, order_id=body.dispatch_id,
                          user=scope.require_user())
-    conn.commit()
     return Orders(orders=orders)
 
 
@@ -151,10 +148,9 @@ def patch_dispatch(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.step")
                    scoring: ScoringDep, dispatch_id: int, body: OrderPatch) -> OrderStep:
     """Report a step (repeating the current one changes nothing); a decline or return re-ranks that role."""
     current = store.get_order(conn, order_id=dispatch_id)
-    case = case_store.get_case(conn, case_id=current["case_id"], region=scope.case_filter())
+    case = case_store.get_case(conn, case_id=current["case_id"])
     order = update_order(conn, order_id=dispatch_id, user=scope.require_user(), status=body.status,
                          reason=body.reason)
-    conn.commit()
     out = OrderStep(order=order)
     if body.status in ("declined", "returned") and not scope.own_only:
         out.recommendations = recommend(conn, points=points, scoring=scoring, place=place_of(conn, case),
@@ -177,5 +173,4 @@ def apply(conn: ConnDep, scope: Annotated[Scope, allow("dispatch.create")], body
     """Carry out a plan: every order created in one transaction, or none (409 naming the pair that failed)."""
     orders = apply_plan(conn, scope=scope, pairs=[(p.case_id, p.staff_id) for p in body.pairs], role=body.role,
                         note=body.note)
-    conn.commit()
     return Orders(orders=orders)

@@ -37,8 +37,8 @@ RECHECK_S = 2.0  # a missed wake-up (listener reconnecting) delays an event by a
 
 
 def _fetch(pool: Pool, after: int, scope: Scope) -> list[Event]:
-    with pool.scoped_connection(scope.database) as conn:  # the database shows this subscriber its rows only
-        return events_after(conn, after_id=after, town_code=scope.town_code)
+    with pool.session(scope.database) as conn:  # the database shows this subscriber its rows only
+        return events_after(conn, after_id=after)
 
 
 def _ended(pool: Pool, credential: Credential, user: User) -> str | None:
@@ -56,7 +56,7 @@ async def _credential(request: Request) -> Credential:
 
 
 def _latest(pool: Pool, scope: Scope) -> int:
-    with pool.scoped_connection(scope.database) as conn:
+    with pool.session(scope.database) as conn:
         return latest_event_id(conn)
 
 

@@ -20,7 +20,7 @@ from gis.forecast.service import TierAlerts, TierForecast, alerts_week, forecast
 from gis.hotspots.service import active_weights
 from gis.hotspots.units import UnitTable, parse_tier
 from gis.models import Tier
-from gis.policy import Scope
+from gis.policy import SYSTEM, Scope
 from gis.stats_cut import cut, own_units
 from gis.storage.pool import Conn, translate_pg_errors
 
@@ -34,7 +34,7 @@ def county_forecast_connection(services: ServicesDep, scope: ForecastScope) -> I
 
     A town user's figures are computed from their own town's grids only and cut by gis.stats_cut.
     """
-    with translate_pg_errors(), services.pool.system_connection() as conn:
+    with translate_pg_errors(), services.pool.session(SYSTEM) as conn:
         yield conn
 
 

@@ -11,6 +11,7 @@ from api.deps import ServicesDep, allow
 from api.errors import RETRY_AFTER_S
 from api.schemas import Health, Readiness
 from gis.errors import GisError
+from gis.policy import ANONYMOUS
 from gis.storage import areas, roles
 from gis.storage.database import ping
 from gis.storage.pool import translate_pg_errors
@@ -31,7 +32,7 @@ def readyz(services: ServicesDep) -> JSONResponse:
     pool = services.pool
     checks: dict[str, Any] = {}
     try:
-        with translate_pg_errors(), pool.request_connection(probe=True) as conn:
+        with translate_pg_errors(), pool.session(ANONYMOUS, probe=True) as conn:
             ping(conn)
             checks["database"] = "ok"
             generation = areas.get_generation(conn)

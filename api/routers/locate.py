@@ -18,20 +18,16 @@ from api.deps import (
     SettingsDep,
     allow,
     bearer,
+    identify,
     run_with_connection,
-    security_settings,
 )
 from api.errors import error_responses
 from api.schemas import LocationView
-from gis.accounts import sessions
-from gis.crypto import keys as crypto_keys
 from gis.errors import InvalidInput, TooLarge, Unavailable
 from gis.locate.batch import locate_csv, locate_geojson
 from gis.locate.service import locate_point
-from gis.policy import database_scope
 from gis.storage import responsible
 from gis.storage.pool import Conn
-from gis.storage.row_security import scoped
 
 router = APIRouter(prefix="/api/v1", tags=["locate"])
 
@@ -56,29 +52,25 @@ async def locate(
                          border_m=lookup.border_m if border_m is None else border_m)
     body = where.as_dict()
     body["crs_in"] = crs
-    token = credentials.credentials if credentials is not None and credentials.credentials else None
-    cookie = request.cookies.get(SESSION_COOKIE) if token is None else None
-    if where.inside and (token or cookie) and not lookup.pool.stalled():
+    signed = (credentials is not None and bool(credentials.credentials)) or SESSION_COOKIE in request.cookies
+    if where.inside and signed and not lookup.pool.stalled():
         grid, village = where.grid_code or "", where.village_code or ""
         try:
             body["responsible"] = await run_with_connection(
-                request, lookup.pool, lambda conn: responsible_for_caller(conn, token, cookie, grid, village))
+                request, lookup.pool, lambda conn: responsible_for_caller(request, conn, credentials, grid, village))
         except Unavailable:  # the database went away meanwhile: the lookup itself still stands
             pass
     return Response(orjson.dumps(body, default=str), media_type="application/json")
 
 
-def responsible_for_caller(conn: Conn, token: str | None, cookie: str | None, grid_code: str, village_code: str
-                           ) -> dict[str, list[dict[str, Any]]]:
-    """Who answers for a grid, for a caller with a valid bearer credential or session cookie (401 otherwise)."""
-    if token is not None:  # access token, API key or legacy token
-        user = sessions.bearer_user(conn, token=token, keys=crypto_keys())
-    else:  # the pages' session cookie (a read: no origin check needed)
-        user = sessions.session_user(conn, session_id=cookie or "", keys=crypto_keys(),
-                                     settings=security_settings())
-        conn.commit()  # the session's last-seen time slides like on every other route
-    with scoped(conn, database_scope(user)):  # staff of the caller's region only
-        return responsible.responsible_for(conn, grid_code=grid_code, village_code=village_code)
+def responsible_for_caller(request: Request, conn: Conn, credentials: HTTPAuthorizationCredentials | None,
+                           grid_code: str, village_code: str) -> dict[str, list[dict[str, Any]]]:
+    """Who answers for a grid (staff of the caller's region only), for a signed-in caller (401 otherwise).
+
+    The caller is identified and scoped by the same dependency as every other route (``api.deps.identify``).
+    """
+    identify(request, conn, credentials)
+    return responsible.responsible_for(conn, grid_code=grid_code, village_code=village_code)
 
 
 async def spool_body(request: Request, *, limit_bytes: int) -> IO[bytes]:

@@ -1,7 +1,7 @@
 """OGC API - Features (Part 1 Core + GeoJSON) at `/ogc`: boundary tiers per generation, and cases.
 
 Boundaries are public like their tiles; the ``cases`` collection is listed only to a signed-in caller allowed
-to read cases and answers only their region (the same ``Scope.case_filter()`` as every case read), so an
+to read cases and answers only their region (the connection's scope, as for every case read), so an
 anonymous client (GDAL listing every layer) never meets a 401. Every collection has a spatial extent; pages
 go by keyset (``next`` links carry ``after``, the last key of the page), and ``limit`` above the maximum is
 clamped. Works with GDAL's OAPIF driver, QGIS and owslib. See gis/ogc/__init__.py for why no engine.
@@ -160,7 +160,7 @@ def case_items(conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], base
     if after is not None and not (after.isdigit() and len(after) < 18):
         raise InvalidInput("after must be a case id from a next link", reason="invalid_cursor")
     limit = min(limit, MAX_LIMIT)
-    features, last, matched = ogc.case_features(conn, region=scope.case_filter(), bbox=parse_bbox(bbox),
+    features, last, matched = ogc.case_features(conn, bbox=parse_bbox(bbox),
                                                 limit=limit, after=None if after is None else int(after),
                                                 count=after is None)
     return _feature_page(base, find_collection(CASES, []), features, matched, bbox, limit, last)
@@ -173,7 +173,7 @@ def case_item(conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], base:
     _check_format(f)
     found: list[dict[str, Any]] = []
     if feature_id.isdigit() and len(feature_id) < 18:
-        found, _, _ = ogc.case_features(conn, region=scope.case_filter(), bbox=None, limit=1,
+        found, _, _ = ogc.case_features(conn, bbox=None, limit=1,
                                         case_id=int(feature_id), count=False)
     return _feature(base, find_collection(CASES, []), found, feature_id)
 

@@ -29,5 +29,4 @@ def reveal(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("cases
     shown = reveal_party(conn, case_id=case.id, party_id=party_id, user=scope.require_user(),
                          may_see=scope.sees_personal_data, reason=body.reason,
                          per_hour=security_settings().reveal_per_hour, client_ip=client_of(request).ip)
-    conn.commit()
     return shown

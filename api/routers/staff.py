@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ConnDep, ScoringDep, allow
 from api.errors import error_responses
 from api.schemas import Model, StaffView
-from gis.errors import Forbidden
+from gis.errors import Forbidden, NotFound
 from gis.policy import Scope
 from gis.staff.positions import Fix, record_fixes
 from gis.staff.privacy import staff_views
@@ -95,7 +95,6 @@ async def import_roster(conn: ConnDep, scope: Annotated[Scope, allow("staff.writ
         tmp.flush()  # reading a spreadsheet takes CPU: off the event loop
         records = await run_in_threadpool(read_roster, Path(tmp.name))
     count = store.upsert_staff(conn, records=records)
-    conn.commit()
     return Imported(imported=count)
 
 
@@ -110,15 +109,14 @@ def list_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.read")],
 
     A town user sees county-level staff's phone and position only while they serve the town, their home never.
     """
-    rows, total = store.list_staff(conn, role=role, town=town, duty=duty, limit=limit, offset=offset,
-                                   region=scope.staff_filter())
+    rows, total = store.list_staff(conn, role=role, town=town, duty=duty, limit=limit, offset=offset)
     return StaffList.model_validate({"total": total, "items": staff_views(conn, scope, rows)})
 
 
 @router.get("/{staff_id}", responses=error_responses(404))
 def get_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.read")], staff_id: int) -> StaffView:
     """One staff member in the caller's region."""
-    row = store.get_staff(conn, staff_id=staff_id, region=scope.staff_filter())
+    row = store.get_staff(conn, staff_id=staff_id)
     return StaffView.model_validate(staff_views(conn, scope, [row])[0])
 
 
@@ -126,18 +124,16 @@ def get_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.read")], staff
 def patch_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.write")], staff_id: int, body: StaffPatch
                 ) -> StaffView:
     """Change duty status, capacity, skills, territory or contact of staff the caller manages."""
-    scope.check_staff(store.get_staff(conn, staff_id=staff_id, region=scope.staff_filter()), manage=True)
+    scope.check_staff(store.get_staff(conn, staff_id=staff_id), manage=True)
     store.update_staff(conn, staff_id=staff_id, fields=body.model_dump(exclude_none=True))
-    conn.commit()
     return StaffView.model_validate(staff_views(conn, scope, [store.get_staff(conn, staff_id=staff_id)])[0])
 
 
 @router.delete("/{staff_id}", status_code=204, responses=error_responses(403, 404))
 def deactivate_staff(conn: ConnDep, scope: Annotated[Scope, allow("staff.write")], staff_id: int) -> None:
     """Take someone off the roster (kept for history: orders and audit refer to them)."""
-    scope.check_staff(store.get_staff(conn, staff_id=staff_id, region=scope.staff_filter()), manage=True)
+    scope.check_staff(store.get_staff(conn, staff_id=staff_id), manage=True)
     store.update_staff(conn, staff_id=staff_id, fields={"active": False})
-    conn.commit()
 
 
 @router.post("/positions/batch", responses=error_responses(422))
@@ -151,13 +147,13 @@ def post_positions_batch(conn: ConnDep, scope: Annotated[Scope, allow("positions
 def post_position(conn: ConnDep, scope: Annotated[Scope, allow("positions.write")], scoring: ScoringDep,
                   staff_id: int, body: PositionIn) -> Stored:
     """One fix; field staff report only their own position."""
-    store.get_staff(conn, staff_id=staff_id, region=scope.managed_staff_filter())
+    if staff_id not in store.known_staff_ids(conn, ids=[staff_id], managed=True):
+        raise NotFound(f"staff {staff_id} not found", reason="staff_not_found")
     return _store(conn, scope, scoring.history_days, [Fix(staff_id=staff_id, **body.model_dump())])
 
 
 def _store(conn: ConnDep, scope: Scope, history_days: float, fixes: list[Fix]) -> Stored:
     ids = sorted({f.staff_id for f in fixes})
-    allowed = store.known_staff_ids(conn, ids=ids, region=scope.managed_staff_filter())
+    allowed = store.known_staff_ids(conn, ids=ids, managed=True)
     stored = record_fixes(conn, fixes=fixes, history_days=history_days, allowed_ids=allowed)
-    conn.commit()
     return Stored(stored=stored)

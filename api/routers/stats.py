@@ -24,7 +24,6 @@ from gis.hotspots.board_view import (
 from gis.hotspots.kpi import FIGURES, check_figure, definitions, league, league_meta, load_league_rules
 from gis.hotspots.overdue import board_filter, overdue_board, supervision_list
 from gis.hotspots.query import hotspot_query, window
-from gis.hotspots.region import town_region
 from gis.hotspots.review import performance, rankings
 from gis.hotspots.service import active_weights, compute
 from gis.models import TIER_LABELS, TierName
@@ -89,7 +88,7 @@ def unit_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep,
     start, end = window(since, until)
     check_window(scope.town_code, start, end)
     units = active_weights(conn).units
-    perf = performance(conn, by=tier, since=start, until=end, region=town_region(scope.town_code), units=units,
+    perf = performance(conn, by=tier, since=start, until=end, units=units,
                        pending_states=rules.workflow.pending_states())
     own = computed_from_own_cases if tier == "county" else own_units(scope.town_code, units.town_of, key="unit")
     rows = cut(scope.town_code, perf.rows, own=own)
@@ -110,7 +109,7 @@ def staff_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Since 
         check_figure(rank_by)
     start, end = window(since, until)
     check_window(scope.town_code, start, end)
-    perf = performance(conn, by="staff", since=start, until=end, region=town_region(scope.town_code), units=None,
+    perf = performance(conn, by="staff", since=start, until=end, units=None,
                        pending_states=rules.workflow.pending_states())
     # Figures from the caller's own cases only (the region), credited to whoever led them.
     rows = cut(scope.town_code, perf.rows, own=computed_from_own_cases)
@@ -138,7 +137,7 @@ def weekly_rankings(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, s
     check_window(scope.town_code, query.flt.since, query.flt.until)
     table_, weights, _ = compute(conn, query, scope.town_code)
     perf = performance(conn, by="town", since=query.flt.since, until=query.flt.until,
-                       region=town_region(scope.town_code), units=weights.units,
+                       town_code=scope.town_code, units=weights.units,
                        pending_states=rules.workflow.pending_states())
     league_rules = load_league_rules()
     ranked = cut_rankings(scope.town_code, rankings(table_, perf, weights.units, top=top, league=league_rules),
@@ -176,7 +175,7 @@ def overdue(conn: ConnDep, scope: StatsScope, rules: RulesDep,
     units = active_weights(conn).units
     flt = board_filter(town=town_filter(town, units), category=category_filter(category, rules.taxonomy),
                        tiers=tier_filter(tier or []))
-    page = overdue_board(conn, workflow=rules.workflow, flt=flt, region=town_region(scope.town_code), limit=limit,
+    page = overdue_board(conn, workflow=rules.workflow, flt=flt, limit=limit,
                          offset=offset)
     items = labelled(page.items, workflow=rules.workflow, taxonomy=rules.taxonomy, units=units)
     if fmt != "json":
@@ -194,7 +193,7 @@ def supervisions(conn: ConnDep, scope: StatsScope, rules: RulesDep,
     fmt = parse_format(format)
     units = active_weights(conn).units
     flt = board_filter(town=town_filter(town, units), category=category_filter(category, rules.taxonomy), tiers=())
-    page = supervision_list(conn, flt=flt, region=town_region(scope.town_code), limit=limit, offset=offset)
+    page = supervision_list(conn, flt=flt, limit=limit, offset=offset)
     items = labelled(page.items, workflow=rules.workflow, taxonomy=rules.taxonomy, units=units)
     if fmt != "json":
         return _send(fmt, table("督办记录", items, SUPERVISION_COLUMNS), stem="supervisions", name="督办记录")

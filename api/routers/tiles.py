@@ -128,7 +128,7 @@ def case_tile(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("ca
               z: Z, x: XY, y: XY, open_only: Annotated[bool, Query(alias="open")] = True) -> Response:
     """Cases of the caller's region: counted clusters below z12, points with status and warning level above."""
     _check(z, x, y)
-    data = tiles.case_tile(conn, region=scope.case_filter(), open_states=rules.workflow.open_states(), z=z, x=x,
+    data = tiles.case_tile(conn, open_states=rules.workflow.open_states(), z=z, x=x,
                            y=y, open_only=open_only)
     digest = hashlib.blake2b(data, digest_size=12).hexdigest() if data else "empty"
     return tile_response(request, data, entity_tag(request, f"c{TILE_FORMAT}-{digest}"), "private, no-cache")

@@ -78,7 +78,6 @@ def create_user(conn: ConnDep, scope: Manage, body: UserIn) -> dict[str, object]
     (``unknown_staff``) is refused with 422.
     """
     user = admin.create_user(conn, actor=scope.require_user(), checked=True, **body.model_dump())
-    conn.commit()
     return {"id": user.id, "username": user.username, "role": user.role, "town_code": user.town_code}
 
 
@@ -86,7 +85,6 @@ def create_user(conn: ConnDep, scope: Manage, body: UserIn) -> dict[str, object]
 def update_user(conn: ConnDep, scope: Manage, user_id: UserId, body: UserPatch) -> dict[str, object]:
     """Change role, region or password, or disable (ends sessions, tokens and event streams)."""
     admin.update_user(conn, actor=scope.require_user(), user_id=user_id, **body.model_dump(exclude_unset=True))
-    conn.commit()
     return {"id": user_id, "updated": sorted(body.model_dump(exclude_unset=True))}
 
 
@@ -94,7 +92,6 @@ def update_user(conn: ConnDep, scope: Manage, user_id: UserId, body: UserPatch) 
 def create_key(conn: ConnDep, scope: Manage, user_id: UserId, body: KeyIn) -> dict[str, object]:
     """A new API key for the account; the key is shown once (only its hash is kept)."""
     key = admin.create_key(conn, actor=scope.require_user(), user_id=user_id, name=body.name)
-    conn.commit()
     return {"name": body.name, "key": key}
 
 
@@ -109,4 +106,3 @@ def revoke_key(conn: ConnDep, scope: Manage, user_id: UserId,
                name: Annotated[str, Path(max_length=64)]) -> None:
     """Revoke the account's keys of that name."""
     admin.revoke_key(conn, actor=scope.require_user(), user_id=user_id, name=name)
-    conn.commit()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from gis.audit.findings import GENESIS, Finding
 from gis.audit.head import HeadKeeper, SignedHead, verify_head
+from gis.policy import SYSTEM
 from gis.settings import AuditSettings
 from gis.storage import audit as store
 from gis.storage.pool import Conn, Pool
@@ -160,7 +161,7 @@ class Sealer:
 
     def seal_now(self) -> int:
         """Seal synchronously and publish the head when it moved or the heartbeat is due (tests, the CLI)."""
-        with self._pool.system_connection(timeout=5.0) as conn:
+        with self._pool.session(SYSTEM, timeout=5.0) as conn:
             linked = seal_once(conn, key=self._key)
             self.head.publish(conn)
             return linked

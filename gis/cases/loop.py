@@ -8,10 +8,9 @@ from typing import Any
 
 from gis.cases.book import CaseRules
 from gis.cases.models import Case
-from gis.errors import Conflict, InvalidInput
+from gis.errors import Conflict, InvalidInput, NotFound
 from gis.locate import ChainLevel
 from gis.models import User
-from gis.policy import RegionFilter
 from gis.storage import areas, events
 from gis.storage import cases as store
 from gis.storage import dispatch as orders_store
@@ -80,7 +79,9 @@ def _check_duplicate(conn: Conn, case: Case, other_id: int | None) -> int:
     if other_id is None or other_id == case.id:
         raise InvalidInput("duplicate_of must name another case", reason="invalid_duplicate")
     # Only a case of the same town qualifies; any other id is "not found", so foreign ids are not enumerable.
-    other = store.get_case(conn, case_id=other_id, region=RegionFilter("c.town_code = %s", (case.town_code,)))
+    other = store.get_case(conn, case_id=other_id)
+    if other.town_code != case.town_code:
+        raise NotFound(f"case {other_id} not found", reason="case_not_found")
     return other.id
 
 
@@ -133,13 +134,15 @@ def _warning(rules: CaseRules, case: Case, now: datetime) -> str:
     return "yellow" if used >= rules.routing.yellow_fraction else "none"
 
 
-def related_cases(conn: Conn, *, rules: CaseRules, case: Case, region: RegionFilter) -> dict[str, list[dict[str, Any]]]:
-    """Open cases of the same class nearby and in the time window, and cases sharing a party, in the region."""
+def related_cases(conn: Conn, *, rules: CaseRules, case: Case) -> dict[str, list[dict[str, Any]]]:
+    """Open cases of the same class nearby and in the time window, and cases sharing a party, in the region.
+
+    The region is the connection's scope: a match elsewhere is not even hinted at.
+    """
     category = rules.taxonomy.get(case.category_code)
     return {
         "nearby": store.nearby_open(conn, case=case, open_states=rules.workflow.open_states(),
                                     radius_m=rules.routing.related_radius_m,
-                                    window_days=rules.routing.related_window_days, class_code=category.class_code,
-                                    region=region),
-        "same_party": store.repeat_party_cases(conn, case_id=case.id, region=region),
+                                    window_days=rules.routing.related_window_days, class_code=category.class_code),
+        "same_party": store.repeat_party_cases(conn, case_id=case.id),
     }

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from gis.cases.book import CaseRules
 from gis.cases.loop import sweep_deadlines
+from gis.policy import SYSTEM
 from gis.storage.locks import try_advisory_xact_lock
 from gis.storage.pool import Pool
 
@@ -42,7 +43,7 @@ class DeadlineSweeper:
 
     def sweep_once(self) -> dict[str, int] | None:
         """One round: the counts when this process held the lock, None when another process did."""
-        with self._pool.system_connection(timeout=5.0) as conn, conn.transaction():
+        with self._pool.session(SYSTEM, timeout=5.0) as conn, conn.transaction():
             if not try_advisory_xact_lock(conn, key=SWEEP_LOCK):
                 return None
             counts = sweep_deadlines(conn, rules=self._rules())

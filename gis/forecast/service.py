@@ -20,7 +20,6 @@ from gis.forecast.model import forecast_next_week
 from gis.forecast.series import DISCOVERED_CHANNELS, WeeklyCounts
 from gis.hotspots.aggregate import grid_week_matrix, roll_up_matrix
 from gis.hotspots.filters import CaseFilter, iso_week_window, local_day
-from gis.hotspots.region import COUNTY_WIDE
 from gis.hotspots.service import ResultCache
 from gis.hotspots.units import UnitTable
 from gis.hotspots.weights import HotspotWeights
@@ -70,9 +69,8 @@ def covered(units: UnitTable, tier: Tier, town_code: str | None) -> NDArray[np.i
 def stored_weeks(conn: Conn, units: UnitTable, end: datetime, weeks: int) -> WeeklyCounts:
     """The ``weeks`` whole weeks of stored cases before ``end`` (a local midnight), split into the streams."""
     since = end - timedelta(weeks=weeks)
-    everything = stats.grid_week_counts(conn, flt=CaseFilter(since, end), region=COUNTY_WIDE)
-    found = stats.grid_week_counts(conn, flt=CaseFilter(since, end, channels=tuple(sorted(DISCOVERED_CHANNELS))),
-                                   region=COUNTY_WIDE)
+    everything = stats.grid_week_counts(conn, flt=CaseFilter(since, end))
+    found = stats.grid_week_counts(conn, flt=CaseFilter(since, end, channels=tuple(sorted(DISCOVERED_CHANNELS))))
     total, discovered = grid_week_matrix(units, everything, weeks), grid_week_matrix(units, found, weeks)
     return WeeklyCounts(total - discovered, discovered, local_day(end) - timedelta(days=1))
 

@@ -19,7 +19,6 @@ from gis.hotspots.emerging import PATTERNS, emerging_hotspots
 from gis.hotspots.filters import CaseFilter
 from gis.hotspots.gistar import gi_star
 from gis.hotspots.levels import LevelRules, risk_levels
-from gis.hotspots.region import RegionFilter, town_region
 from gis.hotspots.weights import HotspotWeights, TierWeights
 from gis.models import Tier
 from gis.stats_cut import computed_from_own_cases, cut
@@ -83,13 +82,13 @@ def hotspot_table(conn: Conn, *, flt: CaseFilter, tier: Tier | None, h3_resoluti
     depends on a neighbouring town's cases; ``rows()`` then cuts the fields (gis.stats_cut).
     """
     units = weights.units
-    region = town_region(town_code)
+    counted = flt.within(town_code)
     if tier is None:
         assert h3_resolution is not None
-        pts = np.array(stats.case_points(conn, flt=flt, region=region, limit=MAX_POINTS), dtype=float).reshape(-1, 2)
+        pts = np.array(stats.case_points(conn, flt=counted, limit=MAX_POINTS), dtype=float).reshape(-1, 2)
         return HotspotTable(None, h3_resolution, flt, h3_counts(pts[:, 0], pts[:, 1], h3_resolution),
                             town_code=town_code)
-    grid_counts, unmapped = grid_vector(units, stats.grid_counts(conn, flt=flt, region=region))
+    grid_counts, unmapped = grid_vector(units, stats.grid_counts(conn, flt=counted))
     counts = tier_counts(units, grid_counts, tier, unmapped)
     keep = None if town_code is None else units.in_town(tier, town_code)
     table = HotspotTable(tier, None, flt, counts, keep=keep, town_code=town_code)
@@ -102,9 +101,9 @@ def hotspot_table(conn: Conn, *, flt: CaseFilter, tier: Tier | None, h3_resoluti
                        level=risk_levels(gi, y, rules))
         if gi.p_sim is not None:
             columns["p_sim"] = gi.p_sim
-        columns.update(_trend_columns(conn, flt, tier, weights, trend_weeks, region, tw, keep))
+        columns.update(_trend_columns(conn, counted, tier, weights, trend_weeks, tw, keep))
     table.columns.update(_spread(columns, keep))
-    table.columns.update(_change_columns(conn, flt, tier, weights, region))
+    table.columns.update(_change_columns(conn, counted, tier, weights))
     return table
 
 
@@ -122,11 +121,10 @@ def _spread(columns: dict[str, NDArray], keep: NDArray[np.bool_] | None) -> dict
 
 
 def _trend_columns(conn: Conn, flt: CaseFilter, tier: Tier, weights: HotspotWeights, weeks: int,
-                   region: RegionFilter, tw: TierWeights, keep: NDArray[np.bool_] | None) -> dict[str, NDArray]:
+                   tw: TierWeights, keep: NDArray[np.bool_] | None) -> dict[str, NDArray]:
     """Emerging-hotspot pattern over the ``weeks`` weeks ending at the window's end (kept units only)."""
-    span = CaseFilter(flt.until - timedelta(weeks=weeks), flt.until, flt.category, flt.channels, flt.statuses,
-                      flt.handling_tiers)
-    grid_matrix = grid_week_matrix(weights.units, stats.grid_week_counts(conn, flt=span, region=region), weeks)
+    span = flt.spanning(flt.until - timedelta(weeks=weeks), flt.until)
+    grid_matrix = grid_week_matrix(weights.units, stats.grid_week_counts(conn, flt=span), weeks)
     weekly = roll_up_matrix(weights.units, grid_matrix, tier)
     result = emerging_hotspots(tw.matrix, weekly if keep is None else weekly[keep])
     labels = np.array([PATTERNS[p] for p in result.pattern])
@@ -134,15 +132,13 @@ def _trend_columns(conn: Conn, flt: CaseFilter, tier: Tier, weights: HotspotWeig
             "hot_weeks": result.hot.sum(axis=1)}
 
 
-def _change_columns(conn: Conn, flt: CaseFilter, tier: Tier, weights: HotspotWeights, region: RegionFilter
-                    ) -> dict[str, NDArray]:
+def _change_columns(conn: Conn, flt: CaseFilter, tier: Tier, weights: HotspotWeights) -> dict[str, NDArray]:
     """Cases in the last 7 and 30 days of the window against the 7 and 30 days before them."""
     out: dict[str, NDArray] = {}
     for name, days in (("week", 7), ("month", 30)):
-        now = CaseFilter(flt.until - timedelta(days=days), flt.until, flt.category, flt.channels, flt.statuses,
-                         flt.handling_tiers)
-        cur, _ = grid_vector(weights.units, stats.grid_counts(conn, flt=now, region=region))
-        prev, _ = grid_vector(weights.units, stats.grid_counts(conn, flt=now.previous(), region=region))
+        now = flt.spanning(flt.until - timedelta(days=days), flt.until)
+        cur, _ = grid_vector(weights.units, stats.grid_counts(conn, flt=now))
+        prev, _ = grid_vector(weights.units, stats.grid_counts(conn, flt=now.previous()))
         out[f"last_{name}"] = weights.units.roll_up(cur, tier)
         out[f"{name}_change"] = weights.units.roll_up(cur - prev, tier)
     return out

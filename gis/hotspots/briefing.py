@@ -14,7 +14,6 @@ from gis.forecast.outlook import Outlook, weekly_outlook
 from gis.hotspots.analysis import HotspotTable, hotspot_table
 from gis.hotspots.filters import CaseFilter, iso_week_window
 from gis.hotspots.levels import LevelRules
-from gis.hotspots.region import town_region
 from gis.hotspots.review import Performance, performance, rankings
 from gis.hotspots.weights import HotspotWeights
 from gis.models import Tier
@@ -57,7 +56,6 @@ def weekly_briefing(conn: Conn, *, week: str, rules: CaseRules, level_rules: Lev
     if until > moment:
         raise InvalidInput(f"{week} 尚未结束：周报只能按已结束的周（北京时间周一至周日）生成", reason="week_not_ended")
     flt = CaseFilter(since, until)
-    region = town_region(town_code)
     grids = hotspot_table(conn, flt=flt, tier=Tier.GRID, h3_resolution=None, weights=weights, rules=level_rules,
                           town_code=town_code)
     villages = hotspot_table(conn, flt=flt, tier=Tier.VILLAGE, h3_resolution=None, weights=weights,
@@ -65,12 +63,12 @@ def weekly_briefing(conn: Conn, *, week: str, rules: CaseRules, level_rules: Lev
     units = weights.units
     # Every figure of the briefing follows the caller's region and goes through the statistics cut.
     pending = rules.workflow.pending_states()  # what overdue means (fq_is_overdue)
-    county = _cut(town_code, performance(conn, by="county", since=since, until=until, region=region, units=units,
+    county = _cut(town_code, performance(conn, by="county", since=since, until=until, town_code=town_code, units=units,
                                          pending_states=pending), computed_from_own_cases)
-    towns = _cut(town_code, performance(conn, by="town", since=since, until=until, region=region, units=units,
+    towns = _cut(town_code, performance(conn, by="town", since=since, until=until, town_code=town_code, units=units,
                                         pending_states=pending), own_units(town_code, units.town_of, key="unit"))
-    this_week = stats.breakdown(conn, flt=flt, region=region)
-    before = stats.breakdown(conn, flt=flt.previous(), region=region)
+    this_week = stats.breakdown(conn, flt=flt.within(town_code))
+    before = stats.breakdown(conn, flt=flt.previous().within(town_code))
     group_now, group_before = Counter[str](), Counter[str]()
     class_now, class_before = Counter[str](), Counter[str]()
     for rows, groups, classes in ((this_week, group_now, class_now), (before, group_before, class_before)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from gis.errors import InvalidInput
@@ -37,6 +37,18 @@ class CaseFilter:
     def days(self) -> float:
         """Length of the window in days."""
         return (self.until - self.since).total_seconds() / 86400
+
+    def within(self, town_code: str | None) -> CaseFilter:
+        """The same filter counting only ``town_code``'s cases (None: as it is).
+
+        For statistics computed on the county-wide connection: a town user's figures come from their own
+        town's cases only (the region itself is the connection's scope, never a parameter).
+        """
+        return self if town_code is None else replace(self, town_code=town_code)
+
+    def spanning(self, since: datetime, until: datetime) -> CaseFilter:
+        """The same filters over another window."""
+        return replace(self, since=since, until=until)
 
     def previous(self) -> CaseFilter:
         """The window of the same length just before this one, with the same filters."""

@@ -12,7 +12,6 @@ from gis.hotspots.aggregate import grid_week_matrix, roll_up_matrix
 from gis.hotspots.analysis import HotspotTable, hotspot_table
 from gis.hotspots.filters import CaseFilter, local_day
 from gis.hotspots.levels import LevelRules
-from gis.hotspots.region import town_region
 from gis.hotspots.weights import HotspotWeights
 from gis.models import Tier
 from gis.storage import stats
@@ -42,11 +41,10 @@ def map_data(conn: Conn, *, flt: CaseFilter, weights: HotspotWeights, rules: Lev
                                   town_code=town_code) for tier in (Tier.GRID, Tier.VILLAGE, Tier.TOWN)}
     h3_table = hotspot_table(conn, flt=flt, tier=None, h3_resolution=h3_resolution, weights=weights, rules=rules,
                              town_code=town_code)
-    region = town_region(town_code)
-    points = np.array(stats.case_points(conn, flt=flt, region=region, limit=MAP_POINTS), dtype=float).reshape(-1, 2)
-    span = CaseFilter(flt.until - timedelta(weeks=weeks), flt.until, flt.category, flt.channels, flt.statuses,
-                      flt.handling_tiers)
-    grid_matrix = grid_week_matrix(weights.units, stats.grid_week_counts(conn, flt=span, region=region), weeks)
+    counted = flt.within(town_code)
+    points = np.array(stats.case_points(conn, flt=counted, limit=MAP_POINTS), dtype=float).reshape(-1, 2)
+    span = counted.spanning(flt.until - timedelta(weeks=weeks), flt.until)
+    grid_matrix = grid_week_matrix(weights.units, stats.grid_week_counts(conn, flt=span), weeks)
     labels = [local_day(span.since + timedelta(weeks=w)).isoformat() for w in range(weeks)]
     return HotspotMapData(tables, h3_table, points, labels, roll_up_matrix(weights.units, grid_matrix, Tier.VILLAGE),
                           weights, rules, town_code)

@@ -9,7 +9,6 @@ from typing import Any
 from gis.cases.workflow import Workflow
 from gis.errors import InvalidInput
 from gis.hotspots.filters import CaseFilter
-from gis.hotspots.region import RegionFilter
 from gis.storage import stats
 from gis.storage.pool import Conn
 
@@ -43,18 +42,18 @@ def _check_page(limit: int, offset: int) -> None:
         raise InvalidInput(f"limit must be 1-{MAX_PAGE} and offset >= 0", reason="bad_page")
 
 
-def overdue_board(conn: Conn, *, workflow: Workflow, flt: CaseFilter, region: RegionFilter, limit: int = 50,
-                  offset: int = 0, now: datetime | None = None) -> Page:
-    """Warning (yellow/red) and overdue pending cases, sorted by due time."""
+def overdue_board(conn: Conn, *, workflow: Workflow, flt: CaseFilter, limit: int = 50, offset: int = 0,
+                  now: datetime | None = None) -> Page:
+    """Warning (yellow/red) and overdue pending cases in the connection's scope, sorted by due time."""
     _check_page(limit, offset)
-    items, total, overdue = stats.overdue_board(conn, flt=flt, region=region,
+    items, total, overdue = stats.overdue_board(conn, flt=flt,
                                                 pending_states=pending_states(workflow),
                                                 now=now or datetime.now(UTC), limit=limit, offset=offset)
     return Page(items, total, limit, offset, overdue)
 
 
-def supervision_list(conn: Conn, *, flt: CaseFilter, region: RegionFilter, limit: int = 50, offset: int = 0) -> Page:
-    """Supervision records (督办) with their case, newest first."""
+def supervision_list(conn: Conn, *, flt: CaseFilter, limit: int = 50, offset: int = 0) -> Page:
+    """Supervision records (督办) with their case in the connection's scope, newest first."""
     _check_page(limit, offset)
-    items, total = stats.supervisions(conn, flt=flt, region=region, limit=limit, offset=offset)
+    items, total = stats.supervisions(conn, flt=flt, limit=limit, offset=offset)
     return Page(items, total, limit, offset)

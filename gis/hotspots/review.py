@@ -10,7 +10,6 @@ import numpy as np
 
 from gis.hotspots.analysis import HotspotTable
 from gis.hotspots.kpi import LeagueRules, compare, facts_frame, figures, load_league_rules, rankable
-from gis.hotspots.region import RegionFilter
 from gis.hotspots.units import UnitTable
 from gis.models import Tier
 from gis.storage import stats
@@ -29,16 +28,16 @@ class Performance:
     rows: list[dict[str, Any]]
 
 
-def performance(conn: Conn, *, by: str, since: datetime, until: datetime, region: RegionFilter,
-                units: UnitTable | None, pending_states: list[str]) -> Performance:
+def performance(conn: Conn, *, by: str, since: datetime, until: datetime, units: UnitTable | None,
+                pending_states: list[str], town_code: str | None = None) -> Performance:
     """考核 figures per unit (or staff member) with the previous period of the same length and the change.
 
     ``pending_states``: the workflow's states before resolution (what overdue means, see fq_is_overdue).
     """
     span = until - since
-    now = figures(facts_frame(stats.case_facts(conn, since=since, until=until, region=region,
+    now = figures(facts_frame(stats.case_facts(conn, since=since, until=until, town_code=town_code,
                                                pending_states=pending_states)), by=by, until=until)
-    before = figures(facts_frame(stats.case_facts(conn, since=since - span, until=since, region=region,
+    before = figures(facts_frame(stats.case_facts(conn, since=since - span, until=since, town_code=town_code,
                                                   pending_states=pending_states)), by=by, until=since)
     rows = compare(now, before)
     if by == "staff":

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from gis.policy import RegionFilter
 from gis.staff.positions import Fix, record_fixes
 from gis.storage import staff as store
 from gis.storage.pool import Conn
@@ -50,8 +49,7 @@ class Walker:
 
 def load_walkers(conn: Conn, *, rng: random.Random, count: int = 300) -> list[Walker]:
     """Up to ``count`` on-duty staff with a home base (a fixed sample), starting from their last position or home."""
-    rows, _ = store.list_staff(conn, role=None, town=None, duty="on_duty", limit=100_000, offset=0,
-                               region=RegionFilter("TRUE", ()))
+    rows, _ = store.list_staff(conn, role=None, town=None, duty="on_duty", limit=100_000, offset=0)
     rows = [r for r in rows if r["home_lon"] is not None]
     rows = random.Random(len(rows)).sample(rows, min(count, len(rows)))
     walkers = []

@@ -9,7 +9,7 @@ from gis.cases.book import CaseRules
 from gis.cases.loop import TransitionRequest, apply_transition
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.models import User
-from gis.policy import RegionFilter, may_serve
+from gis.policy import may_serve
 from gis.staff.orders import ORDER_STATUSES
 from gis.storage import access, events
 from gis.storage import cases as case_store
@@ -27,10 +27,10 @@ class OrderRequest:
 
 
 def dispatch_staff(conn: Conn, *, case_id: int, town_code: str, user: User, orders: list[OrderRequest],
-                   note: str = "", staff_region: RegionFilter | None = None) -> list[dict[str, Any]]:
+                   note: str = "") -> list[dict[str, Any]]:
     """Create all orders or none (one transaction); at most one active lead per case (the database says so).
 
-    ``staff_region`` is the caller's view of the roster: anyone outside it is "not found". Town staff
+    The connection's scope is the caller's view of the roster: anyone outside it is "not found". Town staff
     are sent only inside their own town, county-level units anywhere (gis.policy.may_serve).
     """
     if not orders:
@@ -42,7 +42,7 @@ def dispatch_staff(conn: Conn, *, case_id: int, town_code: str, user: User, orde
     with conn.transaction():
         ids = []
         for order in orders:
-            row = staff_store.get_staff(conn, staff_id=order.staff_id, region=staff_region)
+            row = staff_store.get_staff(conn, staff_id=order.staff_id)
             if not may_serve(staff_role=row["role"], staff_town=row["town_code"], case_town=town_code):
                 raise Conflict(f"{row['name']} serves another town; send town staff of the case's town or a "
                                "county-level unit", reason="staff_out_of_region", staff_id=order.staff_id)

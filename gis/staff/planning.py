@@ -20,7 +20,7 @@ from gis.storage.pool import Conn
 def make_plan(conn: Conn, *, scope: Scope, points: StaffPoints, scoring: Scoring, case_ids: list[int], role: str
               ) -> dict[str, Any]:
     """The optimal and greedy plans for cases the caller may see, with a reason for every unassigned case."""
-    cases = [case_store.get_case(conn, case_id=cid, region=scope.case_filter()) for cid in case_ids]
+    cases = [case_store.get_case(conn, case_id=cid) for cid in case_ids]
     places = [place_of(conn, c) for c in cases]
     ids, _ = points.positions(role)
     rows = staff_store.staff_by_ids(conn, ids=[int(i) for i in ids])
@@ -49,11 +49,10 @@ def apply_plan(conn: Conn, *, scope: Scope, pairs: list[tuple[int, int]], role: 
     created: list[dict[str, Any]] = []
     with conn.transaction():
         for case_id, staff_id in pairs:
-            case = case_store.get_case(conn, case_id=case_id, region=scope.case_filter())
+            case = case_store.get_case(conn, case_id=case_id)
             try:
                 created += dispatch_staff(conn, case_id=case.id, town_code=case.town_code, user=user,
-                                          orders=[OrderRequest(staff_id, role)], note=note or "按分派方案派单",
-                                          staff_region=scope.staff_filter())
+                                          orders=[OrderRequest(staff_id, role)], note=note or "按分派方案派单")
             except Conflict as exc:
                 raise Conflict(f"case {case_id} / staff {staff_id}: {exc.message}; no order of the plan was created",
                                reason=exc.reason, case_id=case_id, staff_id=staff_id) from exc

@@ -6,9 +6,9 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
-from gis.policy import RegionFilter
 from gis.storage.dispatch import ORDER_COLUMNS, ORDER_FROM
 from gis.storage.pool import Conn, translate_pg_errors
+from gis.storage.row_security import case_region
 
 BOARD_COLUMNS = (
     ORDER_COLUMNS + ", d.active, c.case_no, c.status AS case_status, c.warning_level, c.severity, c.category_code,"
@@ -24,17 +24,15 @@ BOARD_FROM = (
 )
 
 
-def board_orders(conn: Conn, *, cases: RegionFilter, staff: RegionFilter | None = None, active_only: bool = True,
-                 case_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """Orders whose case lies in ``cases`` (and, for field users, whose staff is in ``staff``), newest step first.
+def board_orders(conn: Conn, *, active_only: bool = True, case_id: int | None = None, limit: int = 200
+                 ) -> list[dict[str, Any]]:
+    """Orders in the connection's scope (their case's region; a field user's own), newest step first.
 
     Each row carries the case's number, status, warning level, point and address (grid, village, town names).
     """
-    conditions = [f"({cases.sql})"]
-    params: list[Any] = list(cases.params)
-    if staff is not None:
-        conditions.append(f"({staff.sql})")
-        params.extend(staff.params)
+    region, region_params = case_region(conn)
+    conditions = [region]
+    params: list[Any] = list(region_params)
     if active_only:
         conditions.append("d.active")
     if case_id is not None:
@@ -46,11 +44,10 @@ def board_orders(conn: Conn, *, cases: RegionFilter, staff: RegionFilter | None 
         return cur.execute(query, (*params, limit)).fetchall()
 
 
-def live_positions(conn: Conn, *, staff: RegionFilter, limit: int = 5000) -> list[dict[str, Any]]:
-    """Active staff in ``staff`` (a filter on ``staff s``) that have a last known position, newest fix first."""
+def live_positions(conn: Conn, *, limit: int = 5000) -> list[dict[str, Any]]:
+    """Active staff in the connection's scope that have a last known position, newest fix first."""
     from gis.storage.staff import STAFF_COLUMNS, STAFF_FROM
 
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(f"SELECT {STAFF_COLUMNS} {STAFF_FROM} WHERE s.active AND p.staff_id IS NOT NULL"
-                           f" AND ({staff.sql}) ORDER BY p.recorded_at DESC LIMIT %s",
-                           (*staff.params, limit)).fetchall()
+                           " ORDER BY p.recorded_at DESC LIMIT %s", (limit,)).fetchall()

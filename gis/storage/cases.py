@@ -11,9 +11,10 @@ from psycopg import sql
 from psycopg.rows import class_row, dict_row
 
 from gis.cases.models import CASE_COLUMNS, Case, NewCase
+from gis.cases.query import CaseQuery
 from gis.errors import NotFound
-from gis.policy import RegionFilter
 from gis.storage.pool import Conn, translate_pg_errors
+from gis.storage.row_security import case_region
 
 INSERT_COLUMNS = tuple(NewCase.__dataclass_fields__)
 
@@ -67,16 +68,14 @@ def sealed_party(conn: Conn, *, case_id: int, party_id: int) -> dict[str, Any]:
     return row
 
 
-def get_case(conn: Conn, *, case_id: int, for_update: bool = False, region: RegionFilter | None = None) -> Case:
+def get_case(conn: Conn, *, case_id: int, for_update: bool = False) -> Case:
     """One case (row-locked with ``for_update``, so concurrent transitions serialise).
 
-    With ``region`` a case outside the caller's region is NotFound, exactly like one that does not exist.
+    A case outside the connection's scope is NotFound, exactly like one that does not exist (schema 110).
     """
-    region = region or RegionFilter("TRUE", ())
-    query = f"SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = %s AND {region.sql}" + (
-        " FOR UPDATE OF c" if for_update else "")
+    query = f"SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = %s" + (" FOR UPDATE OF c" if for_update else "")
     with translate_pg_errors(), conn.cursor(row_factory=class_row(Case)) as cur:
-        row = cur.execute(query, (case_id, *region.params)).fetchone()
+        row = cur.execute(query, (case_id,)).fetchone()
     if row is None:
         raise NotFound(f"case {case_id} not found", reason="case_not_found")
     return row
@@ -121,12 +120,34 @@ def parties(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
                            " FROM case_parties WHERE case_id = %s ORDER BY id", (case_id,)).fetchall()
 
 
-def list_cases(conn: Conn, *, where: list[tuple[str, tuple[Any, ...]]], limit: int, offset: int
-               ) -> tuple[list[Case], int]:
-    """Cases matching ``where`` (SQL fragments written in code, with their parameters), newest first, and the total."""
-    clauses = sql.SQL(" AND ").join([sql.SQL(w) for w, _ in where] or [sql.SQL("true")])
-    params = [p for _, values in where for p in values]
-    base = sql.SQL("FROM cases c WHERE {}").format(clauses)
+def _search_conditions(conn: Conn, query: CaseQuery, pending_states: list[str]) -> tuple[str, list[Any]]:
+    """The query's fields as conditions on ``cases c``: the region hint first (the policy decides the rows)."""
+    region, region_params = case_region(conn)
+    where: list[tuple[str, tuple[Any, ...]]] = [(region, region_params)]
+    simple = {"c.town_code = %s": query.town, "c.village_code = %s": query.village, "c.grid_code = %s": query.grid,
+              "c.source_channel = %s": query.channel, "c.created_at >= %s": query.since,
+              "c.created_at < %s": query.until}
+    where += [(clause, (value,)) for clause, value in simple.items() if value is not None]
+    if query.category:
+        where.append(("left(c.category_code, length(%s)) = %s", (query.category, query.category)))
+    if query.status:
+        where.append(("c.status = ANY(%s)", (list(query.status),)))
+    if query.warning:
+        where.append(("c.warning_level = ANY(%s)", (list(query.warning),)))
+    if query.overdue is not None:
+        clause = "fq_is_overdue(c.status, c.due_at, now(), %s)"
+        where.append((clause if query.overdue else f"NOT {clause}", (pending_states,)))
+    if query.bbox:
+        # Candidates by the spatial index (fq_case_ids_in_box, schema 110), the rows under the region's policy.
+        where.append(("c.id IN (SELECT fq_case_ids_in_box(ST_MakeEnvelope(%s, %s, %s, %s, 4326)))", query.bbox))
+    return " AND ".join(w for w, _ in where), [p for _, values in where for p in values]
+
+
+def search_cases(conn: Conn, *, query: CaseQuery, pending_states: list[str], limit: int, offset: int
+                 ) -> tuple[list[Case], int]:
+    """Cases matching ``query`` in the connection's scope, newest first, and how many match in all."""
+    clauses, params = _search_conditions(conn, query, pending_states)
+    base = sql.SQL("FROM cases c WHERE {}").format(sql.SQL(clauses))
     with translate_pg_errors(), conn.cursor(row_factory=class_row(Case)) as cur:
         rows = cur.execute(sql.SQL("SELECT " + CASE_COLUMNS + " {} ORDER BY created_at DESC, id DESC"
                                    " LIMIT %s OFFSET %s").format(base), [*params, limit, offset]).fetchall()
@@ -145,10 +166,11 @@ def overdue_among(conn: Conn, *, ids: list[int], pending_states: list[str]) -> s
 
 
 def nearby_open(conn: Conn, *, case: Case, open_states: list[str], radius_m: float, window_days: float,
-                class_code: str, region: RegionFilter) -> list[dict[str, Any]]:
-    """Open cases of the same category class within a radius (metres, geography), time window and region."""
+                class_code: str) -> list[dict[str, Any]]:
+    """Open cases of the same category class within a radius (metres, geography), time window and scope."""
     if case.lon is None or case.lat is None:
         return []
+    region, region_params = case_region(conn)
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             "SELECT c.id, c.case_no, c.status, c.category_code, c.created_at,"
@@ -156,25 +178,27 @@ def nearby_open(conn: Conn, *, case: Case, open_states: list[str], radius_m: flo
             " FROM cases c, (SELECT geom, created_at FROM cases WHERE id = %s) o"
             " WHERE c.id <> %s AND c.status = ANY(%s) AND left(c.category_code, length(%s)) = %s"
             " AND c.created_at >= o.created_at - make_interval(secs => %s)"
-            " AND ST_DWithin(c.geom::geography, o.geom::geography, %s) AND " + region.sql +
+            " AND ST_DWithin(c.geom::geography, o.geom::geography, %s) AND " + region +
             " ORDER BY distance_m, c.id LIMIT 50",
             (case.id, case.id, open_states, class_code, class_code, window_days * 86400, radius_m,
-             *region.params)).fetchall()
+             *region_params)).fetchall()
 
 
-def repeat_party_cases(conn: Conn, *, case_id: int, region: RegionFilter) -> list[dict[str, Any]]:
-    """Other cases in the region with a party whose ID number hash matches one of this case's parties.
+def repeat_party_cases(conn: Conn, *, case_id: int) -> list[dict[str, Any]]:
+    """Other cases in the connection's scope with a party whose ID number hash matches one of this case's parties.
 
-    Only the caller's region is searched: a match elsewhere is not even hinted at.
+    Only the caller's region is searched (the policies on cases and parties): a match elsewhere is not even
+    hinted at.
     """
+    region, region_params = case_region(conn)
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             "SELECT DISTINCT c.id, c.case_no, c.status, c.category_code, c.created_at"
             " FROM case_parties mine JOIN case_parties other ON other.id_hash = mine.id_hash"
             " AND other.case_id <> mine.case_id JOIN cases c ON c.id = other.case_id"
-            " WHERE mine.case_id = %s AND mine.id_hash IS NOT NULL AND " + region.sql +
+            " WHERE mine.case_id = %s AND mine.id_hash IS NOT NULL AND " + region +
             " ORDER BY c.created_at DESC LIMIT 50",
-            (case_id, *region.params)).fetchall()
+            (case_id, *region_params)).fetchall()
 
 
 def open_cases_due(conn: Conn, *, open_states: list[str]) -> list[Case]:

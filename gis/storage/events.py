@@ -44,14 +44,11 @@ def append_event(conn: Conn, *, kind: str, town_code: str | None, payload: dict[
     return int(row[0])
 
 
-def events_after(conn: Conn, *, after_id: int, town_code: str | None, limit: int = 500) -> list[Event]:
-    """Events with id > after_id that a user scoped to ``town_code`` may see (None: county-wide user)."""
+def events_after(conn: Conn, *, after_id: int, limit: int = 500) -> list[Event]:
+    """Events with id > after_id that the connection's scope may see (``fq_sees_event``, schema 110/150)."""
     with translate_pg_errors(), conn.cursor(row_factory=class_row(Event)) as cur:
-        return cur.execute(
-            "SELECT id, at, kind, town_code, payload FROM events WHERE id > %s"
-            " AND (%s::text IS NULL OR town_code = %s::text) ORDER BY id LIMIT %s",
-            (after_id, town_code, town_code, limit),
-        ).fetchall()
+        return cur.execute("SELECT id, at, kind, town_code, payload FROM events WHERE id > %s ORDER BY id LIMIT %s",
+                           (after_id, limit)).fetchall()
 
 
 def latest_event_id(conn: Conn) -> int:

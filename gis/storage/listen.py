@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import psycopg
 
+from gis.policy import SYSTEM_ROLE
 from gis.settings import DatabaseSettings
-from gis.storage.row_security import SYSTEM_ROLE
 
 log = logging.getLogger("fengqiao.listen")
 

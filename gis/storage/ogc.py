@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gis.policy import RegionFilter
 from gis.storage.pool import Conn, translate_pg_errors
+from gis.storage.row_security import case_region
 
 Box = tuple[float, float, float, float]
 AREA_FEATURE = (
@@ -62,12 +62,16 @@ def area_features(conn: Conn, *, generation_id: int, tier: int, bbox: Box | None
                  "a.code", descending=False, limit=limit, after=after, count=count)
 
 
-def case_features(conn: Conn, *, region: RegionFilter, bbox: Box | None, limit: int, after: int | None = None,
+def case_features(conn: Conn, *, bbox: Box | None, limit: int, after: int | None = None,
                   case_id: int | None = None, count: bool = True
                   ) -> tuple[list[dict[str, Any]], int | None, int | None]:
-    """One page of the cases in ``region`` that have a point (no personal data), newest first; next key; count."""
-    where = f"c.geom IS NOT NULL AND ({region.sql})"
-    params: list[Any] = list(region.params)
+    """One page of the cases in the connection's scope that have a point, newest first; next key; count.
+
+    No personal data leaves: numbers, codes, states and times.
+    """
+    region, region_params = case_region(conn)
+    where = f"c.geom IS NOT NULL AND {region}"
+    params: list[Any] = list(region_params)
     if bbox is not None:
         # Candidates by the spatial index (see fq_case_ids_in_box, schema 110), rows under the policy.
         where += " AND c.id IN (SELECT fq_case_ids_in_box(ST_MakeEnvelope(%s, %s, %s, %s, 4326)))"

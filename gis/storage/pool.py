@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from time import monotonic
 from typing import Any
 
@@ -15,8 +15,9 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from gis.policy import ANONYMOUS, DatabaseScope
 from gis.settings import DatabaseSettings
-from gis.storage.row_security import SYSTEM, DatabaseScope, ScopedConnection, scoped
+from gis.storage.row_security import ScopedConnection, apply_scope
 from gis.storage.watchdog import Watchdog
 
 # Names the rest of the code uses, so only gis.storage imports the driver.
@@ -85,11 +86,23 @@ class Pool(ConnectionPool):
                     raise
 
     @contextmanager
-    def lent(self, *, probe: bool = False, waited_s: float = 0.0) -> Iterator[psycopg.Connection]:
-        """A watched connection for one unit of work, committed at the end (rolled back on error)."""
-        conn = self.lend(probe=probe, waited_s=waited_s)
+    def session(self, scope: DatabaseScope, *, timeout: float | None = None, probe: bool = False,
+                waited_s: float = 0.0) -> Iterator[psycopg.Connection]:
+        """The one way to borrow a connection: every transaction it opens runs under ``scope``.
+
+        Requests pass the caller's scope (``gis.policy.database_scope``; the identity dependency narrows an
+        ``ANONYMOUS`` lease once it knows the caller), background work ``SYSTEM``. The connection is watched,
+        committed at the end (rolled back on error) and goes back unscoped. Within the pool's bounds: at most
+        ``request_timeout`` s while the database is away (always for a ``probe``), ``busy_timeout`` s while it
+        is busy; ``timeout`` can only shorten the wait, ``waited_s`` (the API's gate) counts against it.
+        """
+        if timeout is not None and timeout < self.request_timeout:
+            conn = self.getconn(timeout=timeout)
+        else:
+            conn = self.lend(probe=probe, waited_s=waited_s)
         try:
             with self.watchdog.watch(conn), conn:  # the closing COMMIT is watched too
+                _use(conn, scope)
                 try:
                     yield conn
                 finally:
@@ -97,50 +110,23 @@ class Pool(ConnectionPool):
         finally:
             self.putconn(conn)
 
-    def request_connection(self, *, probe: bool = False,
-                           waited_s: float = 0.0) -> AbstractContextManager[psycopg.Connection]:
-        """A connection for one request, or PoolTimeout (503) soon when the database is away.
-
-        A ``probe`` (readiness) never waits longer than ``request_timeout``.
-        """
-        return self.lent(probe=probe, waited_s=waited_s)
-
     @contextmanager
     def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection]:
-        """psycopg_pool's ``connection()`` within the pool's bounds (``timeout`` can only shorten the wait)."""
-        if timeout is not None and timeout < self.request_timeout:
-            conn = self.getconn(timeout=timeout)
-            try:
-                with self.watchdog.watch(conn), conn:
-                    yield conn
-            finally:
-                self.putconn(conn)
-            return
-        with self.lent() as conn:
-            yield conn
-
-    @contextmanager
-    def scoped_connection(self, scope: DatabaseScope, timeout: float | None = None) -> Iterator[psycopg.Connection]:
-        """A connection whose transactions see what ``scope`` may see (outside a request: event streams)."""
-        with self.connection(timeout=timeout) as conn, scoped(conn, scope):
-            yield conn
-
-    def system_connection(self, timeout: float | None = None,
-                          waited_s: float = 0.0) -> AbstractContextManager[psycopg.Connection]:
-        """A connection for the server's own background work (sweep, snapshots, sealing): every row in view."""
-        if waited_s:
-            return self._scoped_lent(SYSTEM, waited_s)
-        return self.scoped_connection(SYSTEM, timeout)
-
-    @contextmanager
-    def _scoped_lent(self, scope: DatabaseScope, waited_s: float) -> Iterator[psycopg.Connection]:
-        with self.lent(waited_s=waited_s) as conn, scoped(conn, scope):
+        """psycopg_pool's ``connection()``: an ``ANONYMOUS`` session (no policed row; sign-in and limits)."""
+        with self.session(ANONYMOUS, timeout=timeout) as conn:
             yield conn
 
     def close(self, timeout: float = 5.0) -> None:
         """Close the pool and stop its watchdog."""
         self.watchdog.close()
         super().close(timeout)
+
+
+def _use(conn: psycopg.Connection, scope: DatabaseScope) -> None:
+    if isinstance(conn, ScopedConnection):
+        conn.use_scope(scope)
+    else:  # a connection class of psycopg's own (never made by make_pool): this transaction only
+        apply_scope(conn, scope)
 
 
 def _release(conn: psycopg.Connection) -> None:

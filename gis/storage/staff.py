@@ -9,7 +9,6 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from gis.errors import NotFound
-from gis.policy import RegionFilter
 from gis.staff.roster import StaffRecord
 from gis.storage.pool import Conn, translate_pg_errors
 
@@ -43,14 +42,11 @@ def upsert_staff(conn: Conn, *, records: list[StaffRecord]) -> int:
     return len(records)
 
 
-def get_staff(conn: Conn, *, staff_id: int | None = None, staff_code: str | None = None,
-              region: RegionFilter | None = None) -> dict[str, Any]:
-    """One staff member with position and workload; outside ``region`` NotFound, as if absent."""
+def get_staff(conn: Conn, *, staff_id: int | None = None, staff_code: str | None = None) -> dict[str, Any]:
+    """One staff member with position and workload; outside the connection's scope NotFound, as if absent."""
     column, value = ("s.id", staff_id) if staff_id is not None else ("s.staff_code", staff_code)
-    region = region or RegionFilter("TRUE", ())
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(f"SELECT {STAFF_COLUMNS} {STAFF_FROM} WHERE {column} = %s AND {region.sql}",
-                          (value, *region.params)).fetchone()
+        row = cur.execute(f"SELECT {STAFF_COLUMNS} {STAFF_FROM} WHERE {column} = %s", (value,)).fetchone()
     if row is None:
         raise NotFound(f"staff {staff_id or staff_code} not found", reason="staff_not_found")
     return row
@@ -71,10 +67,11 @@ def responsible_ids(conn: Conn, *, roles: list[str], codes: list[str]) -> list[i
     return [int(r[0]) for r in rows]
 
 
-def list_staff(conn: Conn, *, role: str | None, town: str | None, duty: str | None, limit: int, offset: int,
-               region: RegionFilter) -> tuple[list[dict[str, Any]], int]:
-    """Staff in the region filtered by role, town and duty status."""
-    clauses, params = ["s.active", region.sql], list(region.params)
+def list_staff(conn: Conn, *, role: str | None, town: str | None, duty: str | None, limit: int, offset: int
+               ) -> tuple[list[dict[str, Any]], int]:
+    """Staff in the connection's scope filtered by role, town and duty status."""
+    clauses: list[str] = ["s.active"]
+    params: list[Any] = []
     if role:
         clauses.append("s.role = %s")
         params.append(role)
@@ -147,12 +144,15 @@ def ingest_positions(conn: Conn, *, rows: list[tuple[int, float, float, float | 
     return len(rows)
 
 
-def known_staff_ids(conn: Conn, *, ids: list[int], region: RegionFilter | None = None) -> set[int]:
-    """Which of these ids are active staff (inside ``region`` when given)."""
-    region = region or RegionFilter("TRUE", ())
+def known_staff_ids(conn: Conn, *, ids: list[int], managed: bool = False) -> set[int]:
+    """Which of these ids are active staff in the connection's scope.
+
+    ``managed``: only those whose records and positions the scope may write (``fq_manages_staff``).
+    """
+    managed_sql = " AND fq_manages_staff(s.town_code, s.role, s.staff_code)" if managed else ""
     with translate_pg_errors():
-        return {int(r[0]) for r in conn.execute(f"SELECT s.id FROM staff s WHERE s.active AND s.id = ANY(%s)"
-                                                f" AND {region.sql}", (ids, *region.params))}
+        return {int(r[0]) for r in conn.execute("SELECT s.id FROM staff s WHERE s.active AND s.id = ANY(%s)"
+                                                + managed_sql, (ids,))}
 
 
 def purge_positions(conn: Conn, *, before: datetime) -> int:

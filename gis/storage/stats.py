@@ -10,8 +10,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from gis.hotspots.filters import CaseFilter
-from gis.hotspots.region import RegionFilter
 from gis.storage.pool import Conn, translate_pg_errors
+from gis.storage.row_security import case_region
 
 
 def _query(name: str) -> str:
@@ -35,10 +35,12 @@ def _filters(flt: CaseFilter) -> tuple[str, list[Any]]:
     return " AND ".join(parts) or "true", params
 
 
-def _compose(name: str, flt: CaseFilter, region: RegionFilter) -> tuple[sql.Composed, list[Any]]:
+def _compose(conn: Conn, name: str, flt: CaseFilter) -> tuple[sql.Composed, list[Any]]:
+    """A query file with the filters and the region hint of the connection's scope (the policy decides the rows)."""
     where, params = _filters(flt)
-    text = sql.SQL(_query(name)).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
-    return text, params + list(region.params)
+    region, region_params = case_region(conn)
+    text = sql.SQL(_query(name)).format(filters=sql.SQL(where), region=sql.SQL(region))
+    return text, params + list(region_params)
 
 
 def unit_rows(conn: Conn, *, generation_id: int) -> list[tuple[str, str, int, str | None, float, float, bytes]]:
@@ -47,36 +49,37 @@ def unit_rows(conn: Conn, *, generation_id: int) -> list[tuple[str, str, int, st
         return conn.execute(_query("stats_units"), (generation_id,)).fetchall()
 
 
-def grid_counts(conn: Conn, *, flt: CaseFilter, region: RegionFilter) -> list[tuple[str, int]]:
+def grid_counts(conn: Conn, *, flt: CaseFilter) -> list[tuple[str, int]]:
     """(grid code, cases) for the filtered cases, from the grid code stored on each case."""
-    query, params = _compose("stats_grid_counts", flt, region)
+    query, params = _compose(conn, "stats_grid_counts", flt)
     with translate_pg_errors():
         return conn.execute(query, [flt.since, flt.until, *params]).fetchall()
 
 
-def grid_week_counts(conn: Conn, *, flt: CaseFilter, region: RegionFilter) -> list[tuple[str, int, int]]:
+def grid_week_counts(conn: Conn, *, flt: CaseFilter) -> list[tuple[str, int, int]]:
     """(grid code, week number from ``since``, cases) for the filtered cases."""
-    query, params = _compose("stats_grid_weeks", flt, region)
+    query, params = _compose(conn, "stats_grid_weeks", flt)
     with translate_pg_errors():
         return conn.execute(query, [flt.since, flt.since, flt.until, *params]).fetchall()
 
 
-def case_points(conn: Conn, *, flt: CaseFilter, region: RegionFilter, limit: int) -> list[tuple[float, float]]:
+def case_points(conn: Conn, *, flt: CaseFilter, limit: int) -> list[tuple[float, float]]:
     """WGS84 (lon, lat) of the filtered, located cases (at most ``limit``)."""
-    query, params = _compose("stats_points", flt, region)
+    query, params = _compose(conn, "stats_points", flt)
     with translate_pg_errors():
         return conn.execute(query, [flt.since, flt.until, *params, limit]).fetchall()
 
 
-def case_facts(conn: Conn, *, since: datetime, until: datetime, region: RegionFilter, pending_states: list[str]
-               ) -> list[dict[str, Any]]:
+def case_facts(conn: Conn, *, since: datetime, until: datetime, pending_states: list[str],
+               town_code: str | None = None) -> list[dict[str, Any]]:
     """``fq_case_facts`` rows (see functions/stats.sql) of the cases registered in the window.
 
     ``pending_states`` (the workflow's states before resolution) decide which cases are overdue (fq_is_overdue).
     """
-    query = sql.SQL("SELECT * FROM fq_case_facts(%s, %s, %s) c WHERE {}").format(sql.SQL(region.sql))
+    region, region_params = case_region(conn)
+    query = f"SELECT * FROM fq_case_facts(%s, %s, %s) c WHERE {region} AND (%s::text IS NULL OR c.town_code = %s)"
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, [since, until, pending_states, *region.params]).fetchall()
+        return cur.execute(query, [since, until, pending_states, *region_params, town_code, town_code]).fetchall()
 
 
 def staff_labels(conn: Conn, *, ids: list[int]) -> dict[int, tuple[str, str, str]]:
@@ -86,16 +89,14 @@ def staff_labels(conn: Conn, *, ids: list[int]) -> dict[int, tuple[str, str, str
     return {int(r[0]): (r[1], r[2], r[3]) for r in rows}
 
 
-def overdue_board(conn: Conn, *, flt: CaseFilter, region: RegionFilter, pending_states: list[str], now: datetime,
+def overdue_board(conn: Conn, *, flt: CaseFilter, pending_states: list[str], now: datetime,
                   limit: int, offset: int) -> tuple[list[dict[str, Any]], int, int]:
     """Pending cases with a warning or overdue, by due time; how many there are in all, and how many are overdue."""
-    where, params = _filters(flt)
-    query = sql.SQL(_query("stats_overdue")).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
+    query, params = _compose(conn, "stats_overdue", flt)
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, [now, pending_states, pending_states, *params, *region.params, limit, offset]
-                           ).fetchall()
+        rows = cur.execute(query, [now, pending_states, pending_states, *params, limit, offset]).fetchall()
         if not rows and offset:  # past the last page: the totals still count
-            return [], *overdue_totals(conn, flt=flt, region=region, pending_states=pending_states, now=now)
+            return [], *overdue_totals(conn, flt=flt, pending_states=pending_states, now=now)
     total = int(rows[0]["total"]) if rows else 0
     overdue = int(rows[0]["overdue_total"]) if rows else 0
     for row in rows:
@@ -104,23 +105,21 @@ def overdue_board(conn: Conn, *, flt: CaseFilter, region: RegionFilter, pending_
     return rows, total, overdue
 
 
-def overdue_totals(conn: Conn, *, flt: CaseFilter, region: RegionFilter, pending_states: list[str], now: datetime
+def overdue_totals(conn: Conn, *, flt: CaseFilter, pending_states: list[str], now: datetime
                    ) -> tuple[int, int]:
     """(cases on the overdue board, of which overdue) for the filters and region."""
-    where, params = _filters(flt)
-    query = sql.SQL(_query("stats_overdue")).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
+    query, params = _compose(conn, "stats_overdue", flt)
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, [now, pending_states, pending_states, *params, *region.params, 1, 0]).fetchall()
+        rows = cur.execute(query, [now, pending_states, pending_states, *params, 1, 0]).fetchall()
     return (int(rows[0]["total"]), int(rows[0]["overdue_total"])) if rows else (0, 0)
 
 
-def supervisions(conn: Conn, *, flt: CaseFilter, region: RegionFilter, limit: int, offset: int
+def supervisions(conn: Conn, *, flt: CaseFilter, limit: int, offset: int
                  ) -> tuple[list[dict[str, Any]], int]:
     """Supervision records with their case, newest first; and how many there are in all."""
-    where, params = _filters(flt)
-    query = sql.SQL(_query("stats_supervisions")).format(filters=sql.SQL(where), region=sql.SQL(region.sql))
+    query, params = _compose(conn, "stats_supervisions", flt)
     with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, [*params, *region.params, limit, offset]).fetchall()
+        rows = cur.execute(query, [*params, limit, offset]).fetchall()
     total = int(rows[0].pop("total")) if rows else 0
     for row in rows[1:]:
         row.pop("total")
@@ -134,8 +133,8 @@ def cases_version(conn: Conn) -> tuple[int, str]:
     return (int(row[0]), str(row[1])) if row else (0, "")
 
 
-def breakdown(conn: Conn, *, flt: CaseFilter, region: RegionFilter) -> list[tuple[str, str, int]]:
+def breakdown(conn: Conn, *, flt: CaseFilter) -> list[tuple[str, str, int]]:
     """(source channel, category class, cases) in the window."""
-    query, params = _compose("stats_breakdown", flt, region)
+    query, params = _compose(conn, "stats_breakdown", flt)
     with translate_pg_errors():
         return conn.execute(query, [flt.since, flt.until, *params]).fetchall()

@@ -7,8 +7,8 @@ from importlib import resources
 
 from psycopg import sql
 
-from gis.policy import RegionFilter
 from gis.storage.pool import Conn, translate_pg_errors
+from gis.storage.row_security import case_region
 
 CLUSTER_BELOW_Z = 12  # below this zoom cases are drawn as counted clusters
 
@@ -27,13 +27,12 @@ def _case_tile_sql() -> str:
     return (resources.files("gis.storage") / "sql" / "queries" / "case_tile.sql").read_text(encoding="utf-8")
 
 
-def case_tile(conn: Conn, *, region: RegionFilter, open_states: list[str], z: int, x: int, y: int,
-              open_only: bool = True) -> bytes:
-    """The MVT bytes of the cases layer in ``region`` (clustered below zoom 12); empty when none are there."""
+def case_tile(conn: Conn, *, open_states: list[str], z: int, x: int, y: int, open_only: bool = True) -> bytes:
+    """The MVT bytes of the cases layer in the connection's scope (clustered below zoom 12); empty when none."""
     params: dict[str, object] = {"z": z, "x": x, "y": y, "open_states": open_states, "cluster_below": CLUSTER_BELOW_Z}
-    # The region's positional %s placeholders become named ones so they mix with the named values.
-    region_sql = region.sql
-    for i, value in enumerate(region.params):
+    # The region hint's positional %s placeholders become named ones so they mix with the named values.
+    region_sql, region_params = case_region(conn)
+    for i, value in enumerate(region_params):
         region_sql = region_sql.replace("%s", f"%(region_{i})s", 1)
         params[f"region_{i}"] = value
     status = "AND c.status = ANY(%(open_states)s)" if open_only else ""

@@ -1,7 +1,7 @@
 -- Cases of the caller's region in one tile (layer "cases"). Below the clustering zoom cases are grouped
 -- in cells of 64 tile units, each with its count, the worst warning level and the open count; from that
--- zoom on every case is a point with its id, number, status and warning level. {region} is the caller's
--- RegionFilter on `cases c`; every value is a parameter.
+-- zoom on every case is a point with its id, number, status and warning level. {region} is the index hint
+-- derived from the connection's scope (gis.storage.row_security.case_region); every value is a parameter.
 WITH bounds AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
 picked AS (
     SELECT c.id, c.case_no, c.status, c.warning_level, c.severity, c.category_code,
