@@ -21,6 +21,7 @@ from api.memory import limit_malloc_arenas
 from api.openapi import contract
 from api.routers import (
     areas,
+    attachments,
     audit,
     auth,
     board,
@@ -58,7 +59,7 @@ ROUTERS = [
     locate.router, health.router, meta.router, tiles.router, areas.router, cases.router, staff.router,
     dispatch.router, events.router, boundaries.router, auth.router, users.router, audit.router,
     parties.router, board.router, ogc.router, pages.router, hotspots.router, stats.router, maps.router,
-    forecast.router,
+    forecast.router, attachments.router,
 ]
 
 
