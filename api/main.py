@@ -29,6 +29,7 @@ from api.routers import (
     cases,
     dispatch,
     events,
+    field,
     forecast,
     health,
     hotspots,
@@ -59,7 +60,7 @@ ROUTERS = [
     locate.router, health.router, meta.router, tiles.router, areas.router, cases.router, staff.router,
     dispatch.router, events.router, boundaries.router, auth.router, users.router, audit.router,
     parties.router, board.router, ogc.router, pages.router, hotspots.router, stats.router, maps.router,
-    forecast.router, attachments.router,
+    forecast.router, attachments.router, field.router,
 ]
 
 

@@ -53,6 +53,7 @@ REASON_ZH: dict[str, str] = {
     "attachment_not_found": "没有这个附件，或无权查看",
     "bad_location": "照片位置不合法：经纬度须成对提供且在 WGS84 范围内",
     "client_key_reused": "该上传编号已用于另一次不同的上传",
+    "note_empty": "进展记录不能为空",
     "too_long": "用户名或密码过长",
     "nul_byte": "请求中含有不允许的空字符",
     "unsupported_media_type": "不支持的内容类型",

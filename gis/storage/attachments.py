@@ -40,9 +40,10 @@ def insert(conn: Conn, *, case_id: int, dispatch_id: int | None, user_id: int, u
         row = cur.execute(
             "INSERT INTO attachments (case_id, dispatch_id, uploaded_by, uploader_name, content_type, size_bytes,"
             " sha256, content, exif_lon, exif_lat, exif_taken_at, client_key)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (case_id, dispatch_id, user_id, uploader_name, content_type, len(content), sha256, content, exif_lon,
-             exif_lat, exif_taken_at, client_key)).fetchone()
+            " VALUES (%s, %s, %s, coalesce((SELECT nullif(u.display, '') FROM users u WHERE u.id = %s), %s),"
+            " %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (case_id, dispatch_id, user_id, user_id, uploader_name, content_type, len(content), sha256, content,
+             exif_lon, exif_lat, exif_taken_at, client_key)).fetchone()
     assert row is not None
     return metadata(conn, attachment_id=int(row["id"]))
 
