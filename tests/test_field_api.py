@@ -168,3 +168,18 @@ def test_history_lists_my_completed_orders_only(app_client: TestClient, world: d
     card = app_client.get(f"/api/v1/dispatches/{order_id}/card", headers=world["assist"]).json()
     assert [p["phone"] for p in card["parties"]] == ["138****5678", "139****4321"]
     assert card["order"]["steps"] == []
+
+
+def test_the_field_page_is_installable_with_a_worker_scoped_to_it(app_client: TestClient) -> None:
+    worker = app_client.get("/field/sw.js")
+    assert worker.status_code == 200
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert worker.headers["service-worker-allowed"] == "/field"  # the script lives under /field/, the page at /field
+    manifest = app_client.get("/field/manifest.webmanifest")
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    body = manifest.json()
+    assert (body["start_url"], body["scope"], body["display"]) == ("/field", "/field", "standalone")
+    for icon in body["icons"]:
+        got = app_client.get(icon["src"])
+        assert got.status_code == 200 and got.content.startswith(b"\x89PNG")
+    assert 'rel="manifest" href="/field/manifest.webmanifest"' in app_client.get("/field").text

@@ -240,6 +240,14 @@ def test_field_day_card_note_photo_and_reopening_with_no_server(browser: Browser
             page.wait_for_selector("#live:has-text('离线')")
             assert page.text_content(f"{order} .status") == "已接单"
             assert "已联系申请人" in (page.text_content(f"{order} .notes") or "")
+            page.wait_for_selector(f"{order} .photos img.thumb")  # the photo too, from the phone's saved copy
+            width = 0
+            for _ in range(100):  # until the image has loaded (0 while loading, and if it never loads)
+                width = page.evaluate(f"document.querySelector(\"{order} .photos img.thumb\").naturalWidth")
+                if width:
+                    break
+                page.wait_for_timeout(100)
+            assert width == 640
             page.click(f"{order} button[data-step=en_route]")
             page.wait_for_selector("#queue:text-is('待发送 1')")
             page.reload()  # the queue is on the phone, not in the page

@@ -256,15 +256,11 @@ function LiveBadge() {
   return html`<span id="live" class=${"live " + (live ? "on" : "off")}>${text}</span>`;
 }
 
-async function signOut(e) {
-  // Nothing personal stays on a shared phone: the saved orders and cards go before the session does.
-  e.preventDefault();
-  const form = e.target;
-  if ("caches" in window) {
-    const names = await caches.keys();
-    await Promise.all(names.filter((n) => n.startsWith("fengqiao-field-data") || n.startsWith("fengqiao-field-tiles")).map((n) => caches.delete(n)));
-  }
-  form.submit();
+function signOut() {
+  // Nothing personal stays on a shared phone: the service worker drops the saved orders, cards and map tiles
+  // while the form signs out (it also drops them when the server answers 401 for them).
+  const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+  if (worker) worker.postMessage("forget");
 }
 
 function App() {
@@ -321,7 +317,11 @@ async function start() {
   if (!app.me) return;
   await loadOrders();
   openStream({ onEvent: (kind) => { if (kind.startsWith("dispatch.")) loadOrders(); },
-    onState: (live) => update({ live, online: live === "on" ? true : app.online, cachedAt: live === "on" ? null : app.cachedAt }) });
+    onState: (live) => {
+      update({ live, online: live === "on" ? true : app.online, cachedAt: live === "on" ? null : app.cachedAt });
+      const p = app.position;
+      if (live === "on" && p && p.error) sendPosition(p.lon, p.lat, p.accuracy, p.how);  // back: report it again
+    } });
   watchGeolocation();
   setInterval(() => { if (app.outbox.length) sendQueue(); }, 5000);
   if (app.outbox.length) sendQueue();

@@ -16,10 +16,10 @@ const SHELL_FILES = [
   "/static/vendor/leaflet/leaflet.js", "/static/vendor/leaflet/leaflet.css",
   "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
 ];
-// The API answers the page needs to open: who I am, the meta tables, my orders and their cards, my history.
+// The API answers the page needs to open: who I am, the meta tables, my orders, their cards and photos, my history.
 const DATA_PATHS = [/^\/api\/v1\/auth\/me$/, /^\/api\/v1\/meta$/, /^\/api\/v1\/dispatches$/,
   /^\/api\/v1\/dispatches\/\d+\/card$/, /^\/api\/v1\/field\/history$/, /^\/api\/v1\/staff\/\d+$/,
-  /^\/console\/config\.json$/];
+  /^\/api\/v1\/attachments\/\d+$/, /^\/console\/config\.json$/];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)).then(() => self.skipWaiting()));
@@ -76,5 +76,5 @@ self.addEventListener("fetch", (event) => {
   } else if (url.pathname.startsWith("/tiles/villages/")) {
     event.respondWith(networkFirst(request, TILES));
   }
-  // Anything else (the live stream, attachments, other pages) goes to the network as usual.
+  // Anything else (the live stream, other pages) goes to the network as usual.
 });
