@@ -34,7 +34,7 @@ PUBLIC = {
     "/device/{code}", "/auth/device", "/api/v1/auth/session",
     # page shells (their data comes from scoped routes) and a TileJSON (the tiles are scoped)
     "/field", "/console/config.json", "/tiles/cases.json", "/maps/hotspots", "/maps/overdue", "/favicon.ico",
-    "/admin/users", "/audit",
+    "/admin/users", "/audit", "/field/sw.js", "/field/manifest.webmanifest",
     # OGC API Features over the boundaries (the cases collection has its own scoped routes)
     "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{collection_id}",
     "/ogc/collections/{collection_id}/items", "/ogc/collections/{collection_id}/items/{feature_id}",
