@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,18 @@ UPLOAD_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/boundaries/uploads"): "boundaries.write",
     ("POST", "/api/v1/staff/import"): "staff.write",
     ("POST", "/api/v1/locate/batch"): "boundaries.read",
+    ("POST", "/api/v1/cases/{case_id}/attachments"): "cases.act",
 }
+# Upload routes with the (small) attachment limit instead of the boundary files' one.
+ATTACHMENT_ROUTES = frozenset({("POST", "/api/v1/cases/{case_id}/attachments")})
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """A route's path template as a pattern: each path parameter is one segment of digits."""
+    return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[0-9]+", re.escape(template)) + "$")
+
+
+_UPLOAD_PATTERNS = [(method, _pattern(path), (method, path)) for method, path in UPLOAD_ROUTES]
 # The one anonymous write the platform accepts: residents' reports. Routes go under this prefix and nowhere else.
 PUBLIC_INTAKE_PREFIX = "/api/v1/public-intake/"
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small form fields around an uploaded file
@@ -62,10 +74,16 @@ def body_class(method: str, path: str, settings: AppSettings) -> BodyClass:
     """The class of a request by its method and path."""
     if path.startswith(PUBLIC_INTAKE_PREFIX):
         return BodyClass("public_intake", settings.intake_max_kb * 1024, intake=method not in SAFE_METHODS)
-    upload_rule = UPLOAD_ROUTES.get((method, path.rstrip("/") or "/"))
-    if upload_rule is not None:
-        return BodyClass("upload", settings.max_upload_mb * 2**20 + FORM_OVERHEAD, rule=upload_rule)
+    route = _upload_route(method, path.rstrip("/") or "/")
+    if route is not None:
+        limit_mb = settings.attachment_max_mb if route in ATTACHMENT_ROUTES else settings.max_upload_mb
+        return BodyClass("upload", limit_mb * 2**20 + FORM_OVERHEAD, rule=UPLOAD_ROUTES[route])
     return BodyClass("body", settings.max_body_kb * 1024)
+
+
+def _upload_route(method: str, path: str) -> tuple[str, str] | None:
+    """The upload route (method, path template) a request goes to, or None."""
+    return next((route for m, pattern, route in _UPLOAD_PATTERNS if m == method and pattern.match(path)), None)
 
 
 def _limit_text(limit_bytes: int) -> str:

@@ -21,6 +21,7 @@ from api.memory import limit_malloc_arenas
 from api.openapi import contract
 from api.routers import (
     areas,
+    attachments,
     audit,
     auth,
     board,
@@ -28,6 +29,7 @@ from api.routers import (
     cases,
     dispatch,
     events,
+    field,
     forecast,
     health,
     hotspots,
@@ -59,7 +61,7 @@ ROUTERS = [
     locate.router, health.router, meta.router, tiles.router, areas.router, cases.router, staff.router,
     dispatch.router, events.router, boundaries.router, auth.router, users.router, audit.router,
     parties.router, board.router, ogc.router, pages.router, hotspots.router, stats.router, maps.router,
-    forecast.router, van.router,
+    forecast.router, van.router, attachments.router, field.router,
 ]
 
 

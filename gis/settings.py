@@ -97,6 +97,7 @@ class AppSettings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     max_upload_mb: int = 200  # only the upload routes (boundary files, the roster, batch locate)
     max_body_kb: int = 2048  # every other request body (JSON, forms), counted as it arrives
+    attachment_max_mb: int = 10  # a case's attachment (a photo, a PDF): its upload route's limit
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDRs, comma-separated).
     # Empty: none; the client address is the connection's peer. See README "Behind a reverse proxy".
     trusted_proxies: str = ""

@@ -113,3 +113,45 @@ def page_errors(page: Page) -> list[str]:
     page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
     return errors
+
+
+class RestartableServer:
+    """A live server that can be stopped and started again on the same port (the phone keeps its origin)."""
+
+    def __init__(self, db: DatabaseSettings) -> None:
+        self.db = db
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Serve a fresh app instance until ``stop``."""
+        config = uvicorn.Config(create_app(AppSettings(), self.db), host="127.0.0.1", port=self.port,
+                                log_level="warning", proxy_headers=False)
+        self._server = server = uvicorn.Server(config)
+        self._thread = thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop serving: connections to the port are refused from now on."""
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=15)
+            self._server = self._thread = None
+
+
+@contextmanager
+def restartable_server(db: DatabaseSettings) -> Iterator[RestartableServer]:
+    """A started RestartableServer, stopped when the block ends."""
+    server = RestartableServer(db)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

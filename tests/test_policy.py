@@ -35,7 +35,7 @@ PUBLIC = {
     # page shells (their data comes from scoped routes) and a TileJSON (the tiles are scoped)
     "/field", "/console/config.json", "/tiles/cases.json", "/maps/hotspots", "/maps/overdue", "/maps/workspace",
     "/maps/van", "/favicon.ico",
-    "/admin/users", "/audit", "/boundaries",
+    "/admin/users", "/audit", "/boundaries", "/field/sw.js", "/field/manifest.webmanifest",
     # OGC API Features over the boundaries (the cases collection has its own scoped routes)
     "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{collection_id}",
     "/ogc/collections/{collection_id}/items", "/ogc/collections/{collection_id}/items/{feature_id}",

@@ -153,7 +153,8 @@ def url_for(path: str, world: dict[str, Any]) -> str:
               "party_id": world["party_a"], "user_id": world["user_a"], "name": "nokey", "ref": "sample-county",
               "session_id": "0" * 64,  # a device session id (hex of its hash)
               "code": TOWN_A, "layer": "towns", "z": 8, "x": 209, "y": 110, "collection_id": "towns",
-              "feature_id": world["case_a"]}  # an OGC feature id: the case's own id in the cases collection
+              "feature_id": world["case_a"],  # an OGC feature id: the case's own id in the cases collection
+              "attachment_id": 1}  # whoever's it is: 404 unless the caller may read its case
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 

@@ -32,6 +32,20 @@ def field() -> FileResponse:
     return FileResponse(STATIC_DIR / "field" / "index.html", headers=NO_STORE)
 
 
+@router.get("/field/sw.js")
+def field_worker() -> FileResponse:
+    """The field page's service worker, served under /field so that it may control the page (scope /field)."""
+    return FileResponse(STATIC_DIR / "field" / "sw.js", media_type="text/javascript",
+                        headers={**NO_STORE, "Service-Worker-Allowed": "/field"})
+
+
+@router.get("/field/manifest.webmanifest")
+def field_manifest() -> FileResponse:
+    """What makes the field page installable on a phone's home screen."""
+    return FileResponse(STATIC_DIR / "field" / "manifest.webmanifest", media_type="application/manifest+json",
+                        headers=NO_STORE)
+
+
 @router.get("/admin/users")
 def admin_users() -> FileResponse:
     """The administrator's accounts page (reads /api/v1/users; an admin's session is needed for the data)."""

@@ -20,7 +20,7 @@ from gis.cases.taxonomy import Taxonomy
 from gis.forecast.van import DETOUR_FACTOR, TravelMode, WorkingDay
 from gis.forecast.van_service import VanPlan, plan_van_day
 from gis.hotspots.service import active_weights
-from gis.policy import Scope
+from gis.policy import SYSTEM, Scope
 from gis.storage.pool import Conn, translate_pg_errors
 
 router = APIRouter(prefix="/api/v1", tags=["forecast"])
@@ -30,7 +30,7 @@ Clock = Annotated[str, Query(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="
 
 def county_van_connection(services: ServicesDep, scope: VanScope) -> Iterator[Conn]:
     """The forecasts read every grid's history; a town user's plan is computed from their own town only."""
-    with translate_pg_errors(), services.pool.system_connection() as conn:
+    with translate_pg_errors(), services.pool.session(SYSTEM) as conn:
         yield conn
 
 

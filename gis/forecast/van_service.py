@@ -23,7 +23,6 @@ from gis.forecast.service import alerts_week, forecast_week
 from gis.forecast.van import Candidate, DayRoute, WorkingDay, plan_day
 from gis.hotspots.aggregate import grid_week_matrix
 from gis.hotspots.filters import CaseFilter, local_midnight
-from gis.hotspots.region import COUNTY_WIDE
 from gis.hotspots.units import UnitTable
 from gis.hotspots.weights import HotspotWeights
 from gis.models import Tier
@@ -82,8 +81,7 @@ def _category_share(conn: Conn, units: UnitTable, category: str | None, day: dat
             continue
         weeks = max(1, -(-(until - since).days // 7))
         for total, cat in ((every, None), (wanted, category)):
-            rows = stats.grid_week_counts(conn, flt=CaseFilter(since, until, category=cat, town_code=town_code),
-                                          region=COUNTY_WIDE)
+            rows = stats.grid_week_counts(conn, flt=CaseFilter(since, until, category=cat, town_code=town_code))
             total += units.roll_up(grid_week_matrix(units, rows, weeks).sum(axis=1), Tier.VILLAGE)
     overall = wanted.sum() / every.sum() if every.sum() > 0 else 0.0
     return (wanted + SHARE_PRIOR * overall) / (every + SHARE_PRIOR)
