@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from api.deps import ServicesDep, allow
 from api.errors import error_responses
+from api.schemas_stats import Forecast, ForecastAlerts
 from gis.forecast.service import TierAlerts, TierForecast, alerts_week, forecast_week
 from gis.hotspots.service import active_weights
 from gis.hotspots.units import UnitTable, parse_tier
@@ -57,7 +58,7 @@ def _town_of(units: UnitTable, tier: Tier) -> NDArray[np.str_]:
     return np.array([""] * len(units.of(tier)))
 
 
-@router.get("/forecast", responses=error_responses(401, 403, 422))
+@router.get("/forecast", response_model=Forecast, responses=error_responses(401, 403, 422))
 def forecast(conn: CountyConn, scope: ForecastScope,
              tier: Annotated[Literal["grid", "village", "town", "county"], Query()] = "village",
              week: WeekParam = None) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def forecast(conn: CountyConn, scope: ForecastScope,
             "forecast_total": round(float(result.expected.sum()), 3)}
 
 
-@router.get("/forecast/alerts", responses=error_responses(401, 403, 422))
+@router.get("/forecast/alerts", response_model=ForecastAlerts, responses=error_responses(401, 403, 422))
 def forecast_alerts(conn: CountyConn, scope: ForecastScope,
                     tier: Annotated[Literal["village", "town"], Query()] = "village",
                     week: WeekParam = None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CountyStatsConn, RulesDep, StatsScope
+from api.schemas import GeoJSONFeatures
 from gis.export_tables import MEDIA_TYPES, disposition, parse_format, render
 from gis.hotspots.export import feature_collection, spreadsheet
 from gis.hotspots.query import hotspot_query
@@ -20,7 +21,8 @@ router = APIRouter(prefix="/api/v1", tags=["hotspots"])
 
 
 @router.get("/hotspots", response_class=Response,
-            responses={200: {"content": {"application/geo+json": {}, "text/csv": {}, MEDIA_TYPES["xlsx"]: {}},
+            responses={200: {"model": GeoJSONFeatures,
+                             "content": {"application/geo+json": {}, "text/csv": {}, MEDIA_TYPES["xlsx"]: {}},
                              "description": "units with counts, rates, z, p, risk level and trend"}})
 def hotspots(
     conn: CountyStatsConn, scope: StatsScope, rules: RulesDep,

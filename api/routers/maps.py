@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from api.deps import CountyStatsConn, RulesDep, StatsScope, allow
 from gis.hotspots.briefing import weekly_briefing
@@ -41,7 +41,7 @@ def overdue_page() -> FileResponse:
     return FileResponse(PAGES / "overdue.html")
 
 
-@router.get("/maps/hotspots/render", response_class=Response)
+@router.get("/maps/hotspots/render", response_class=HTMLResponse)
 def hotspots_render(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, since: str | None = None,
                     until: str | None = None, category: Annotated[str | None, Query(max_length=16)] = None,
                     channel: Annotated[list[str] | None, Query()] = None, fdr: bool = True) -> Response:
@@ -58,8 +58,8 @@ def hotspots_render(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, s
     return Response(html, media_type="text/html; charset=utf-8", headers=FRAMED_MAP_HEADERS)
 
 
-@router.get("/api/v1/reports/weekly", response_class=Response,
-            tags=["stats"])
+@router.get("/api/v1/reports/weekly", response_class=Response, tags=["stats"],
+            responses={200: {"content": {"application/pdf": {}}, "description": "the briefing as a PDF"}})
 def weekly_report(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep,
                   week: Annotated[str, Query(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W47")]
                   ) -> Response:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from api.deps import ConnDep, CountyStatsConn, RulesDep, StatsScope
+from api.schemas_stats import Board, OverdueBoard, Rankings, StaffFigures, UnitFigures
 from gis.export_tables import MEDIA_TYPES, Table, disposition, header, parse_format, render, table
 from gis.hotspots.board_view import (
     OVERDUE_COLUMNS,
@@ -73,7 +74,7 @@ def _league_answer(rows: list[dict[str, Any]], rank_by: str | None, *, ranked: b
     return rows, extra
 
 
-@router.get("/stats/units", response_model=dict[str, Any], responses=DOWNLOADS)
+@router.get("/stats/units", response_model=UnitFigures, responses=DOWNLOADS)
 def unit_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep,
                tier: Literal["county", "town", "village", "grid"] = "town", since: Since = None,
                until: str | None = None, rank_by: RankBy = None, format: Format = "json") -> Any:
@@ -101,7 +102,7 @@ def unit_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep,
     return {**_period(perf), "units": rows, **extra, "labels": _labels(columns)}
 
 
-@router.get("/stats/staff", response_model=dict[str, Any], responses=DOWNLOADS)
+@router.get("/stats/staff", response_model=StaffFigures, responses=DOWNLOADS)
 def staff_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Since = None, until: str | None = None,
                 rank_by: RankBy = None, format: Format = "json") -> Any:
     """The loop's figures per staff member (credited with the cases where they held the lead order)."""
@@ -123,7 +124,7 @@ def staff_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Since 
     return {**_period(perf), "staff": rows, **extra, "labels": _labels(columns)}
 
 
-@router.get("/stats/rankings", response_model=dict[str, Any], responses=DOWNLOADS)
+@router.get("/stats/rankings", response_model=Rankings, responses=DOWNLOADS)
 def weekly_rankings(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, since: Since = None,
                     until: str | None = None, top: Annotated[int, Query(ge=1, le=100)] = 10,
                     format: Format = "json") -> Any:
@@ -164,7 +165,7 @@ def _ranking_tables(ranked: Mapping[str, list[dict[str, Any]]], *, county_wide: 
     return tables
 
 
-@router.get("/overdue", response_model=dict[str, Any], responses=DOWNLOADS)
+@router.get("/overdue", response_model=OverdueBoard, responses=DOWNLOADS)
 def overdue(conn: ConnDep, scope: StatsScope, rules: RulesDep,
             town: Annotated[str | None, Query(max_length=64, description="town code or name")] = None,
             category: Annotated[str | None, Query(max_length=32, description="category code or name")] = None,
@@ -184,7 +185,7 @@ def overdue(conn: ConnDep, scope: StatsScope, rules: RulesDep,
     return {"total": page.total, "overdue": page.overdue, "limit": limit, "offset": offset, "items": items}
 
 
-@router.get("/supervisions", response_model=dict[str, Any], responses=DOWNLOADS)
+@router.get("/supervisions", response_model=Board, responses=DOWNLOADS)
 def supervisions(conn: ConnDep, scope: StatsScope, rules: RulesDep,
                  town: Annotated[str | None, Query(max_length=64, description="town code or name")] = None,
                  category: Annotated[str | None, Query(max_length=32, description="category code or name")] = None,
