@@ -21,6 +21,7 @@ from gis.cases.book import CaseRules
 from gis.cases.models import Case
 from gis.crypto import keys as crypto_keys
 from gis.errors import Forbidden, Unauthorized, Unavailable
+from gis.hotspots.service import Hotspots
 from gis.locate import LocateIndex
 from gis.models import User
 from gis.policy import ANONYMOUS, SYSTEM, Rule, Scope, database_scope
@@ -74,6 +75,11 @@ async def get_case_rules(services: ServicesDep) -> CaseRules:
     return services.rules.cases
 
 
+async def get_hotspots(services: ServicesDep) -> Hotspots:
+    """The process's hotspot weights, recent answers and level rules."""
+    return services.hotspots.state
+
+
 async def get_scoring(services: ServicesDep) -> Scoring:
     """How staff are ranked."""
     return services.rules.scoring
@@ -84,6 +90,7 @@ LocateDep = Annotated[LocateIndex, Depends(get_locator)]
 StaffPointsDep = Annotated[StaffPoints, Depends(get_staff_points)]
 RulesDep = Annotated[CaseRules, Depends(get_case_rules)]
 ScoringDep = Annotated[Scoring, Depends(get_scoring)]
+HotspotsDep = Annotated[Hotspots, Depends(get_hotspots)]
 
 
 async def get_settings(request: Request) -> AppSettings:

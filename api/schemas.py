@@ -342,3 +342,17 @@ class GeoJSONFeatures(Model):
     features: list[GeoJSONFeature]
     numberMatched: int | None = None  # noqa: N815
     numberReturned: int | None = None  # noqa: N815
+
+
+class Basemap(Model):
+    """An optional base map under the boundaries."""
+
+    url: str
+    attribution: str
+    crs: str = Field(description="the datum of its tiles (gcj02 or wgs84)")
+
+
+class ConsoleConfig(Model):
+    """What the pages need from the server's settings."""
+
+    basemap: Basemap | None

@@ -28,7 +28,7 @@ from gis.hotspots.emerging import emerging_hotspots  # noqa: E402
 from gis.hotspots.filters import CaseFilter  # noqa: E402
 from gis.hotspots.gistar import gi_star, gi_star_z  # noqa: E402
 from gis.hotspots.levels import load_level_rules  # noqa: E402
-from gis.hotspots.service import HotspotWeightsCache, active_weights, load_units  # noqa: E402
+from gis.hotspots.service import load_units, weights_now  # noqa: E402
 from gis.hotspots.weights import queen_weights  # noqa: E402
 from gis.models import Tier  # noqa: E402
 from gis.sample.cases import interior_points  # noqa: E402
@@ -115,8 +115,7 @@ def main() -> None:
         print(f"Gi* with 999 permutations (esda, one period): {t_perm:.2f} s")
         print(f"emerging hotspots, 52 weeks x {len(grids):,} grids (z, FDR, Mann-Kendall, categories): "
               f"{t_emerging:.2f} s")
-        cache = HotspotWeightsCache()
-        live = active_weights(conn, cache)
+        live = weights_now(conn)
         start = time.perf_counter()
         live.for_tier(Tier.GRID)
         live.display_geometry(Tier.GRID)

@@ -22,7 +22,9 @@ from gis.cases.book import CaseRules, load_rules
 from gis.cases.sweeper import DeadlineSweeper
 from gis.crs import gauss_kruger_epsg_for_lon
 from gis.errors import Unavailable
-from gis.hotspots.service import warm as warm_hotspots
+from gis.hotspots.levels import LevelRules, load_level_rules
+from gis.hotspots.service import Hotspots
+from gis.hotspots.weights import HotspotWeights
 from gis.locate import LocateIndex
 from gis.policy import SYSTEM
 from gis.settings import DatabaseSettings
@@ -198,12 +200,32 @@ class StaffService(RefreshingService[StaffPoints]):
         return StaffPoints.build(metric, staff_store.located_staff(conn, stale_before=stale_cutoff(self.scoring)))
 
 
+class HotspotService(RefreshingService[HotspotWeights]):
+    """Hotspot weights of the active generation (seconds to build), recent answers and the level rules.
+
+    Follows activations like the locate index: the builder thread has the grid tier ready before the first
+    supervisor asks. A request that arrives first (or in a process started without the warm-up) builds the
+    weights itself through ``state.weights``; both share one cache, so they are built once.
+    """
+
+    name = "hotspot_weights"
+
+    def __init__(self, pool: Pool, levels: LevelRules) -> None:
+        self.state = Hotspots(levels)
+        super().__init__(pool, self.state.warm)
+
+    def read_version(self, conn: Conn) -> int:
+        """The active generation's id: the weights are its units' neighbours."""
+        return areas.get_generation(conn).id
+
+
 @dataclass(frozen=True)
 class Rules:
-    """Everything read from the county's rule files: the case loop and dispatch scoring."""
+    """Everything read from the county's rule files: the case loop, dispatch scoring, hotspot risk levels."""
 
     cases: CaseRules
     scoring: Scoring
+    levels: LevelRules = field(default_factory=load_level_rules)
 
 
 class Services:
@@ -213,11 +235,11 @@ class Services:
                  sweep_every_s: float = 60.0, audit_key: bytes | None = None, warm_hotspots: bool = True) -> None:
         self.pool = pool
         self.warm_hotspots = warm_hotspots
-        self.warmer: threading.Thread | None = None  # the hotspot warm-up, when it was started
         self.sealer = Sealer(pool, audit_key) if audit_key is not None else None
         self.rules = rules or Rules(load_rules(), load_scoring())
         self.locate = LocateService(pool)
         self.staff = StaffService(pool, self.rules.scoring)
+        self.hotspots = HotspotService(pool, self.rules.levels)
         self.sweeper = DeadlineSweeper(pool, lambda: self.rules.cases, every_s=sweep_every_s)
         self._event_listeners: list[Callable[[], None]] = []
         self.listener = ChangeListener(db, on_change=self.changed, on_versions=self.versions_seen,
@@ -234,19 +256,10 @@ class Services:
             service.start()
         self.sweeper.start()
         self.listener.start()
-        if self.warm_hotspots:
-            self.warmer = threading.Thread(target=self._warm_hotspots, name="fengqiao-hotspot-weights", daemon=True)
-            self.warmer.start()
+        if self.warm_hotspots:  # else the first hotspot request builds the weights
+            self.hotspots.start()
         if self.sealer is not None:
             self.sealer.start()
-
-    def _warm_hotspots(self) -> None:
-        """Hotspot weights (seconds to build, cached per generation) before the first supervisor asks."""
-        try:
-            with self.pool.session(SYSTEM, timeout=30) as conn:
-                warm_hotspots(conn)
-        except Exception as exc:  # only means the first hotspot request builds them
-            log.warning("hotspot weights not warmed: %s", exc)
 
     def wait_until_built(self, timeout: float) -> bool:
         """Block until every service has a snapshot and the listener listens (True), or the timeout passes."""
@@ -263,6 +276,7 @@ class Services:
         self.sweeper.stop()
         for service in self.refreshing:
             service.stop()
+        self.hotspots.stop()
         if self.sealer is not None:
             self.sealer.stop()
 
@@ -272,11 +286,12 @@ class Services:
         """A change notification: schedule a rebuild of the services that follow it."""
         if topic == "generation":
             self.locate.request()
+            self.hotspots.request()
         self.staff.request()  # roster, positions, and the metric zone and staff towns of the boundaries
 
     def versions_seen(self, versions: dict[str, int]) -> None:
         """The periodic check (notifications can be lost while disconnected): each service compares."""
-        for service in self.refreshing:
+        for service in (*self.refreshing, self.hotspots):
             service.request()
 
     def on_event(self, listener: Callable[[], None]) -> None:

@@ -19,8 +19,15 @@ def check_values(conn: psycopg.Connection, table: str, column: str) -> set[str]:
         "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
         " WHERE t.relname = %s AND c.contype = 'c'", (table,)).fetchall()
     for (definition,) in rows:
-        if re.search(rf"\b{column}\b", definition) and "ARRAY" in definition:
+        if not re.search(rf"\b{column}\b", definition):
+            continue
+        if "ARRAY" in definition:
             return set(re.findall(r"'([a-z_0-9]+)'::text", definition))
+        rendered = re.search(r"= ANY \((fq_[a-z_]+)\(\)\)", definition)  # a list rendered from Python
+        if rendered:
+            row = conn.execute(f"SELECT {rendered.group(1)}()").fetchone()
+            assert row is not None
+            return set(row[0])
     raise AssertionError(f"no CHECK on {table}.{column}")
 
 

@@ -20,7 +20,7 @@ from gis.cases.book import load_rules
 from gis.hotspots.briefing import weekly_briefing
 from gis.hotspots.filters import iso_week_window
 from gis.hotspots.levels import load_level_rules
-from gis.hotspots.service import active_weights
+from gis.hotspots.service import weights_now
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage.database import drop_database
 from gis.storage.pool import connect
@@ -100,5 +100,5 @@ def test_console_board_statistics_and_briefing_count_the_same_overdue_cases(
     week = "{}-W{:02d}".format(*datetime.now(ZoneInfo("Asia/Shanghai")).isocalendar()[:2])
     with connect(own_db) as conn:
         briefing = weekly_briefing(conn, week=week, rules=load_rules(), level_rules=load_level_rules(),
-                                   weights=active_weights(conn), now=iso_week_window(week)[1])
+                                   weights=weights_now(conn), now=iso_week_window(week)[1])
     assert [row["overdue_open"] for row in briefing.county.rows] == [3]

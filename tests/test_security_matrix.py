@@ -291,6 +291,6 @@ def test_user_model_is_what_the_policy_reads() -> None:
 
 
 def test_audit_role_check_matches_the_roles(conn: psycopg.Connection) -> None:
-    row = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'users_role_check'"
-                       ).fetchone()
-    assert row is not None and all(f"'{r}'" in row[0] for r in Role)
+    row = conn.execute("SELECT pg_get_constraintdef(oid), fq_user_roles() FROM pg_constraint"
+                       " WHERE conname = 'users_role_check'").fetchone()
+    assert row is not None and "fq_user_roles()" in row[0] and row[1] == [str(r) for r in Role]

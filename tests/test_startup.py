@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from gis import services
+from gis.hotspots.service import Hotspots
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage.database import database_name
 
@@ -15,7 +15,7 @@ from gis.storage.database import database_name
 def warmed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records each warm-up instead of building the weights (seconds of CPU; the hotspot tests build them)."""
     calls: list[str] = []
-    monkeypatch.setattr(services, "warm_hotspots", lambda conn: calls.append(conn.info.dbname))
+    monkeypatch.setattr(Hotspots, "warm", lambda self, conn: calls.append(conn.info.dbname))
     return calls
 
 
@@ -28,7 +28,8 @@ def test_the_warm_up_runs_only_when_the_setting_says_so(db_settings: DatabaseSet
                                                          warm: bool) -> None:
     with TestClient(create_app(AppSettings(warm_hotspots=warm), db_settings)) as client:
         assert client.get("/readyz").status_code == 200
-        warmer = client.app.state.services.warmer  # type: ignore[attr-defined]
-        if warmer is not None:
-            warmer.join(60)
-    assert (warmer is not None, warmed) == (warm, [database_name(db_settings.owner_url)] if warm else [])
+        hotspots = client.app.state.services.hotspots  # type: ignore[attr-defined]
+        if warm:
+            assert hotspots.wait_current(60)  # the service built (here: recorded) the weights in the background
+    assert hotspots.builds == (1 if warm else 0)
+    assert warmed == ([database_name(db_settings.owner_url)] if warm else [])

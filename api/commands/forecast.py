@@ -15,7 +15,7 @@ from gis.errors import InvalidInput
 from gis.forecast.alerts import AlertRule
 from gis.forecast.backtest import SEEDS, STORY_WEEKS, BacktestResult, BacktestSpec, median_week, run_backtest
 from gis.hotspots.filters import local_day
-from gis.hotspots.service import active_weights
+from gis.hotspots.service import weights_now
 from gis.models import Tier
 from gis.settings import DatabaseSettings
 from gis.storage.pool import connect
@@ -46,7 +46,7 @@ def run_forecast(args: argparse.Namespace) -> int:
     spec = BacktestSpec(until=args.until or last_sunday(), seeds=seeds, rule=AlertRule())
     started = time.monotonic()
     with connect(DatabaseSettings()) as conn:
-        weights = active_weights(conn)
+        weights = weights_now(conn)
     units = weights.units
     neighbours = weights.for_tier(Tier.GRID).matrix
     prepared = time.monotonic()

@@ -10,7 +10,7 @@ from gis.cases.book import load_rules
 from gis.hotspots.levels import load_level_rules
 from gis.hotspots.mapdata import map_data
 from gis.hotspots.query import case_filter
-from gis.hotspots.service import active_weights
+from gis.hotspots.service import weights_now
 from gis.settings import DatabaseSettings
 from gis.stats_cut import check_window
 from gis.storage.pool import connect
@@ -35,7 +35,7 @@ def run_map(args: argparse.Namespace) -> int:
     flt = case_filter(rules, since=args.since, until=args.until, category=args.category, channels=args.channel)
     check_window(args.town, flt.since, flt.until)
     with connect(DatabaseSettings()) as conn:
-        weights = active_weights(conn)
+        weights = weights_now(conn)
         data = map_data(conn, flt=flt, weights=weights, rules=load_level_rules().with_fdr(not args.no_fdr),
                         town_code=args.town)
     hotspot_map(data).save(str(args.out))

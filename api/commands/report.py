@@ -10,7 +10,7 @@ from api.cli import command
 from gis.cases.book import load_rules
 from gis.hotspots.briefing import weekly_briefing
 from gis.hotspots.levels import load_level_rules
-from gis.hotspots.service import active_weights
+from gis.hotspots.service import weights_now
 from gis.settings import DatabaseSettings
 from gis.storage.pool import connect
 from maps.report_pdf import weekly_pdf
@@ -34,7 +34,7 @@ def run_report(args: argparse.Namespace) -> int:
     week = args.week or _last_week()
     with connect(DatabaseSettings()) as conn:
         briefing = weekly_briefing(conn, week=week, rules=load_rules(), level_rules=load_level_rules(),
-                                   weights=active_weights(conn), town_code=args.town)
+                                   weights=weights_now(conn), town_code=args.town)
     args.out.write_bytes(weekly_pdf(briefing))
     print(f"{args.out}: weekly briefing {week}, {args.out.stat().st_size / 1024:.0f} KiB")
     return 0

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from api.deps import ConnDep, allow
+from api.schemas_accounts import AuditPage, AuditVerification
 from gis.audit.chain import report, verify_with_head
 from gis.crypto import keys as crypto_keys
 from gis.export_cells import csv_text
@@ -30,7 +31,7 @@ EXPORT_HEADERS = {"at": "时间", "username": "用户", "action": "操作", "obj
                   "client_ip": "来源地址", "result": "结果", "chain_seq": "链序号", "detail": "详情"}
 
 
-@router.get("")
+@router.get("", response_model=AuditPage)
 def audit_log(
     conn: ConnDep, scope: Auditor, since: Since = None, until: Until = None, username: UserFilter = None,
     action: ActionFilter = None, result: ResultFilter = None,
@@ -42,7 +43,7 @@ def audit_log(
     return {"total": total, "limit": limit, "offset": offset, "items": rows}
 
 
-@router.get("/verify")
+@router.get("/verify", response_model=AuditVerification)
 def audit_verify(conn: ConnDep, scope: Auditor) -> dict[str, object]:
     """Recompute the hash chain and compare it with the signed head kept outside the database.
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SESSION_COOKIE, ConnDep, allow, bearer, client_of, security_settings
 from api.errors import error_responses
+from api.schemas_accounts import AccessToken, DeviceLink, DeviceSessions, FieldAccounts, Profile, SessionTimes
 from gis.accounts import devices, sessions, tokens
 from gis.crypto import keys as crypto_keys
 from gis.errors import Forbidden, GisError, InvalidInput, Unauthorized
@@ -55,7 +56,7 @@ def _refuse_cross_site(request: Request) -> None:
         raise Forbidden("a sign-in form posted from another site is refused", reason="cross_site")
 
 
-@router.post("/auth/login", include_in_schema=False, dependencies=[allow("public")])
+@router.post("/auth/login", include_in_schema=False, response_class=RedirectResponse, dependencies=[allow("public")])
 def login_form(request: Request, conn: ConnDep, username: Annotated[str, Form(max_length=FIELD_MAX)],
                password: Annotated[str, Form(max_length=FIELD_MAX)],
                next_path: Annotated[str, Form(alias="next", max_length=FIELD_MAX)] = "/") -> Response:
@@ -94,7 +95,8 @@ async def logout(request: Request, conn: ConnDep) -> Response:
     return response
 
 
-@router.post("/api/v1/auth/token", dependencies=[allow("public")], responses=error_responses(401, 422, 429))
+@router.post("/api/v1/auth/token", response_model=AccessToken, dependencies=[allow("public")],
+             responses=error_responses(401, 422, 429))
 def token(request: Request, conn: ConnDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
           ) -> dict[str, object]:
     """OAuth2 password flow: a short-lived access token (HS256 JWT) for API clients."""
@@ -132,7 +134,7 @@ def _session_times(conn: ConnDep, request: Request) -> dict[str, object] | None:
             "idle_limit_s": security_settings().session_idle_s}
 
 
-@router.get("/api/v1/auth/me", responses=error_responses(401))
+@router.get("/api/v1/auth/me", response_model=Profile, responses=error_responses(401))
 def me(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("account.self")]) -> dict[str, object]:
     """Who the caller is: name, role and its Chinese label, town, linked staff member.
 
@@ -146,7 +148,8 @@ def me(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("account.s
     return body
 
 
-@router.get("/api/v1/auth/session", dependencies=[allow("public")], responses=error_responses(401))
+@router.get("/api/v1/auth/session", response_model=SessionTimes, dependencies=[allow("public")],
+            responses=error_responses(401))
 def session_left(request: Request, conn: ConnDep) -> dict[str, object]:
     """How long the caller's cookie session has left, read WITHOUT extending it (pages warn before it ends)."""
     times = _session_times(conn, request)
@@ -179,7 +182,7 @@ def device_page(code: str) -> HTMLResponse:
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/auth/device", include_in_schema=False, dependencies=[allow("public")])
+@router.post("/auth/device", include_in_schema=False, response_class=RedirectResponse, dependencies=[allow("public")])
 def device_sign_in(request: Request, conn: ConnDep, code: Annotated[str, Form(max_length=FIELD_MAX)] = "") -> Response:
     """Exchange a one-time code for a device session cookie and open the field page."""
     _refuse_cross_site(request)  # a forced sign-in into someone else's device account is login CSRF too
@@ -196,14 +199,15 @@ def device_sign_in(request: Request, conn: ConnDep, code: Annotated[str, Form(ma
     return response
 
 
-@router.get("/api/v1/devices/accounts", tags=["devices"], responses=error_responses(401, 403))
+@router.get("/api/v1/devices/accounts", response_model=FieldAccounts, tags=["devices"],
+            responses=error_responses(401, 403))
 def device_accounts(conn: ConnDep, scope: Annotated[Scope, allow("devices.manage")]) -> dict[str, object]:
     """Field accounts of the caller's region that a device link can be issued for, with live device counts."""
     return {"accounts": devices.field_accounts(conn, actor=scope.require_user()),
             "device_session_s": security_settings().device_session_s}
 
 
-@router.post("/api/v1/devices/links", status_code=201, tags=["devices"],
+@router.post("/api/v1/devices/links", status_code=201, response_model=DeviceLink, tags=["devices"],
              responses=error_responses(401, 403, 404, 422))
 def device_link(request: Request, conn: ConnDep, body: DeviceLinkIn,
                 scope: Annotated[Scope, allow("devices.manage")]) -> dict[str, object]:
@@ -216,7 +220,7 @@ def device_link(request: Request, conn: ConnDep, body: DeviceLinkIn,
             "device_session_s": settings.device_session_s}
 
 
-@router.get("/api/v1/devices/accounts/{user_id}/sessions", tags=["devices"],
+@router.get("/api/v1/devices/accounts/{user_id}/sessions", response_model=DeviceSessions, tags=["devices"],
             responses=error_responses(401, 403, 404))
 def device_sessions(conn: ConnDep, user_id: int, scope: Annotated[Scope, allow("devices.manage")]
                     ) -> dict[str, object]:
@@ -233,7 +237,7 @@ def device_revoke(conn: ConnDep, user_id: int, session_id: Annotated[str, Path(m
     return Response(status_code=204)
 
 
-@router.get("/api/v1/auth/devices", responses=error_responses(401))
+@router.get("/api/v1/auth/devices", response_model=DeviceSessions, responses=error_responses(401))
 def my_devices(conn: ConnDep, scope: Annotated[Scope, allow("account.self")]) -> dict[str, object]:
     """The caller's own live device sessions."""
     user = scope.require_user()

@@ -14,10 +14,10 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query
 from numpy.typing import NDArray
 
-from api.deps import ServicesDep, allow
+from api.deps import HotspotsDep, ServicesDep, allow
 from api.errors import error_responses
+from api.schemas_stats import Forecast, ForecastAlerts
 from gis.forecast.service import TierAlerts, TierForecast, alerts_week, forecast_week
-from gis.hotspots.service import active_weights
 from gis.hotspots.units import UnitTable, parse_tier
 from gis.models import Tier
 from gis.policy import SYSTEM, Scope
@@ -57,8 +57,8 @@ def _town_of(units: UnitTable, tier: Tier) -> NDArray[np.str_]:
     return np.array([""] * len(units.of(tier)))
 
 
-@router.get("/forecast", responses=error_responses(401, 403, 422))
-def forecast(conn: CountyConn, scope: ForecastScope,
+@router.get("/forecast", response_model=Forecast, responses=error_responses(401, 403, 422))
+def forecast(conn: CountyConn, scope: ForecastScope, hotspots: HotspotsDep,
              tier: Annotated[Literal["grid", "village", "town", "county"], Query()] = "village",
              week: WeekParam = None) -> dict[str, Any]:
     """Expected cases of an ISO week (default: this week) per unit, from the weeks before it only.
@@ -67,7 +67,7 @@ def forecast(conn: CountyConn, scope: ForecastScope,
     """
     now = datetime.now(UTC)
     level = parse_tier(tier)
-    weights = active_weights(conn)
+    weights = hotspots.weights(conn)
     result: TierForecast = forecast_week(conn, weights, tier=level, week=week or _iso_week(now), now=now,
                                          town_code=scope.town_code)
     units = weights.units.of(level)
@@ -80,8 +80,8 @@ def forecast(conn: CountyConn, scope: ForecastScope,
             "forecast_total": round(float(result.expected.sum()), 3)}
 
 
-@router.get("/forecast/alerts", responses=error_responses(401, 403, 422))
-def forecast_alerts(conn: CountyConn, scope: ForecastScope,
+@router.get("/forecast/alerts", response_model=ForecastAlerts, responses=error_responses(401, 403, 422))
+def forecast_alerts(conn: CountyConn, scope: ForecastScope, hotspots: HotspotsDep,
                     tier: Annotated[Literal["village", "town"], Query()] = "village",
                     week: WeekParam = None) -> dict[str, Any]:
     """Rising-trend alerts at the end of an ISO week (default: last week).
@@ -92,7 +92,7 @@ def forecast_alerts(conn: CountyConn, scope: ForecastScope,
     """
     now = datetime.now(UTC)
     level = parse_tier(tier)
-    weights = active_weights(conn)
+    weights = hotspots.weights(conn)
     result: TierAlerts = alerts_week(conn, weights, tier=level, week=week or _iso_week(now - timedelta(days=7)),
                                      now=now, town_code=scope.town_code)
     units = weights.units.of(level)

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import CountyStatsConn, RulesDep, StatsScope
+from api.deps import CountyStatsConn, HotspotsDep, RulesDep, StatsScope
+from api.schemas import GeoJSONFeatures
 from gis.export_tables import MEDIA_TYPES, disposition, parse_format, render
 from gis.hotspots.export import feature_collection, spreadsheet
 from gis.hotspots.query import hotspot_query
-from gis.hotspots.service import RESULTS, compute
 from gis.stats_cut import check_window
 
 log = logging.getLogger("fengqiao.hotspots")
@@ -20,10 +20,11 @@ router = APIRouter(prefix="/api/v1", tags=["hotspots"])
 
 
 @router.get("/hotspots", response_class=Response,
-            responses={200: {"content": {"application/geo+json": {}, "text/csv": {}, MEDIA_TYPES["xlsx"]: {}},
+            responses={200: {"model": GeoJSONFeatures,
+                             "content": {"application/geo+json": {}, "text/csv": {}, MEDIA_TYPES["xlsx"]: {}},
                              "description": "units with counts, rates, z, p, risk level and trend"}})
 def hotspots(
-    conn: CountyStatsConn, scope: StatsScope, rules: RulesDep,
+    conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, state: HotspotsDep,
     tier: Annotated[Literal["grid", "village", "town", "county"] | None, Query()] = None,
     h3: Annotated[int | None, Query(description="H3 resolution 7-10 instead of a tier")] = None,
     since: Annotated[str | None, Query(description="2026-11-01, an ISO datetime, or 30d / 8w")] = None,
@@ -48,13 +49,13 @@ def hotspots(
     check_window(scope.town_code, query.flt.since, query.flt.until)
 
     def answer() -> bytes:
-        table, weights, level_rules = compute(conn, query, scope.town_code)
+        table, weights, level_rules = state.compute(conn, query, scope.town_code)
         if fmt != "geojson":
             return render(fmt, spreadsheet(table, level_rules))
         body = feature_collection(table, weights, level_rules, geometry=geometry)
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
-    data = RESULTS.get_or_compute(conn, ("body", query, scope.town_code, fmt, geometry), answer)
+    data = state.results.get_or_compute(conn, ("body", query, scope.town_code, fmt, geometry), answer)
     if fmt != "geojson":
         return Response(data, media_type=MEDIA_TYPES[fmt],
                         headers={"Content-Disposition": disposition(fmt, stem="hotspots", name="风险研判")})

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
-from api.deps import CountyStatsConn, RulesDep, StatsScope, allow
+from api.deps import CountyStatsConn, HotspotsDep, RulesDep, StatsScope, allow
 from gis.hotspots.briefing import weekly_briefing
-from gis.hotspots.levels import load_level_rules
 from gis.hotspots.mapdata import map_data
 from gis.hotspots.query import case_filter
-from gis.hotspots.service import RESULTS, active_weights
 from gis.stats_cut import check_window
 from maps import STATIC_DIR
 from maps.hotspots import hotspot_map
@@ -47,33 +45,34 @@ def overdue_page() -> FileResponse:
     return FileResponse(PAGES / "overdue.html")
 
 
-@router.get("/maps/hotspots/render", response_class=Response)
-def hotspots_render(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, since: str | None = None,
-                    until: str | None = None, category: Annotated[str | None, Query(max_length=16)] = None,
+@router.get("/maps/hotspots/render", response_class=HTMLResponse)
+def hotspots_render(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, hotspots: HotspotsDep,
+                    since: str | None = None, until: str | None = None,
+                    category: Annotated[str | None, Query(max_length=16)] = None,
                     channel: Annotated[list[str] | None, Query()] = None, fdr: bool = True) -> Response:
     """The hotspot map page itself (offline HTML: every asset inlined), cut for the caller (gis/stats_cut.py)."""
     flt = case_filter(rules, since=since, until=until, category=category, channels=channel)
     check_window(scope.town_code, flt.since, flt.until)
 
     def render() -> bytes:
-        data = map_data(conn, flt=flt, weights=active_weights(conn), rules=load_level_rules().with_fdr(fdr),
+        data = map_data(conn, flt=flt, weights=hotspots.weights(conn), rules=hotspots.levels.with_fdr(fdr),
                         town_code=scope.town_code)
         return hotspot_map(data).html().encode("utf-8")
 
-    html = RESULTS.get_or_compute(conn, ("map", flt, fdr, scope.town_code), render)
+    html = hotspots.results.get_or_compute(conn, ("map", flt, fdr, scope.town_code), render)
     return Response(html, media_type="text/html; charset=utf-8", headers=FRAMED_MAP_HEADERS)
 
 
-@router.get("/api/v1/reports/weekly", response_class=Response,
-            tags=["stats"])
-def weekly_report(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep,
+@router.get("/api/v1/reports/weekly", response_class=Response, tags=["stats"],
+            responses={200: {"content": {"application/pdf": {}}, "description": "the briefing as a PDF"}})
+def weekly_report(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, hotspots: HotspotsDep,
                   week: Annotated[str, Query(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W47")]
                   ) -> Response:
     """The weekly briefing (研判报告) as a PDF: risk maps, top-10 tables, 考核 table, trends.
 
     Every figure follows the caller's region: a town user's briefing holds their town's figures only.
     """
-    briefing = weekly_briefing(conn, week=week, rules=rules, level_rules=load_level_rules(),
-                               weights=active_weights(conn), town_code=scope.town_code)
+    briefing = weekly_briefing(conn, week=week, rules=rules, level_rules=hotspots.levels,
+                               weights=hotspots.weights(conn), town_code=scope.town_code)
     return Response(weekly_pdf(briefing), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="briefing-{week}.pdf"'})

@@ -11,7 +11,7 @@ from api.deps import RulesDep, allow
 from api.schemas import Meta
 from gis.cases.models import PARTY_ROLE_LABELS, SEVERITY_LABELS, WARNING_LABELS
 from gis.models import TIER_LABELS, TIER_LAYERS
-from gis.policy import ROLE_LABELS, RULES
+from gis.policy import ROLE_LABELS, RULES, Role
 from gis.staff.orders import ORDER_ROLES, ORDER_STATUSES
 from gis.staff.roster import DUTY_LABELS, STAFF_ROLE_LABELS
 
@@ -31,7 +31,7 @@ def meta(rules: RulesDep) -> Meta:
         "order_statuses": [asdict(s) for s in ORDER_STATUSES.values()],
         "order_roles": ORDER_ROLES,
         "roles": {str(r): label for r, label in ROLE_LABELS.items()},
-        "rules": [{"name": r.name, "roles": sorted(str(x) for x in r.roles), "public": r.public,
+        "rules": [{"name": r.name, "roles": [str(x) for x in Role if r.admits(x)], "public": r.public,
                    "description": r.description} for r in RULES.values()],
         "tiers": [{"tier": int(t), "name": t.name.lower(), "label": label, "layer": TIER_LAYERS[t]}
                   for t, label in TIER_LABELS.items()],

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from api.deps import SettingsDep, allow
+from api.schemas import ConsoleConfig
 from maps import STATIC_DIR
 
 router = APIRouter(include_in_schema=False, dependencies=[allow("public")])
@@ -77,7 +78,7 @@ def favicon() -> FileResponse:
                         headers={"Cache-Control": "max-age=86400"})
 
 
-@router.get("/console/config.json")
+@router.get("/console/config.json", response_model=ConsoleConfig)
 def console_config(settings: SettingsDep) -> dict[str, Any]:
     """What the pages need from the server's settings: the optional base map and its datum."""
     basemap = None

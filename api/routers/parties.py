@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, ReadableCase, allow, client_of, security_settings
 from api.errors import error_responses
+from api.schemas_accounts import RevealedParty
 from gis.cases.reveal import reveal_party
 from gis.policy import Scope
 
@@ -22,7 +23,8 @@ class RevealIn(BaseModel):
     reason: str = Field(min_length=4, max_length=500)
 
 
-@router.post("/cases/{case_id}/parties/{party_id}/reveal", responses=error_responses(403, 404, 422, 429))
+@router.post("/cases/{case_id}/parties/{party_id}/reveal", response_model=RevealedParty,
+             responses=error_responses(403, 404, 422, 429))
 def reveal(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], case: ReadableCase,
            party_id: Annotated[int, Path(ge=1, le=2**62)], body: RevealIn) -> dict[str, object]:
     """The party's full ID number and phone for roles that see personal data in the case's region; audited."""

@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import ConnDep, CountyStatsConn, RulesDep, StatsScope
+from api.deps import ConnDep, CountyStatsConn, HotspotsDep, RulesDep, StatsScope
+from api.schemas_stats import Board, OverdueBoard, Rankings, StaffFigures, UnitFigures
 from gis.export_tables import MEDIA_TYPES, Table, disposition, header, parse_format, render, table
 from gis.hotspots.board_view import (
     OVERDUE_COLUMNS,
@@ -25,7 +26,6 @@ from gis.hotspots.kpi import FIGURES, check_figure, definitions, league, league_
 from gis.hotspots.overdue import board_filter, overdue_board, supervision_list
 from gis.hotspots.query import hotspot_query, window
 from gis.hotspots.review import performance, rankings
-from gis.hotspots.service import active_weights, compute
 from gis.models import TIER_LABELS, TierName
 from gis.staff.roster import STAFF_ROLE_LABELS
 from gis.stats_cut import check_window, computed_from_own_cases, cut, cut_rankings, own_units
@@ -72,8 +72,8 @@ def _league_answer(rows: list[dict[str, Any]], rank_by: str | None, *, ranked: b
     return rows, extra
 
 
-@router.get("/stats/units", response_model=dict[str, Any], responses=DOWNLOADS)
-def unit_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep,
+@router.get("/stats/units", response_model=UnitFigures, responses=DOWNLOADS)
+def unit_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep, hotspots: HotspotsDep,
                tier: Literal["county", "town", "village", "grid"] = "town", since: Since = None,
                until: str | None = None, rank_by: RankBy = None, format: Format = "json") -> Any:
     """The loop's figures per unit for the period and the previous one (definitions in the answer).
@@ -87,7 +87,7 @@ def unit_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep,
         check_figure(rank_by)
     start, end = window(since, until)
     check_window(scope.town_code, start, end)
-    units = active_weights(conn).units
+    units = hotspots.weights(conn).units
     perf = performance(conn, by=tier, since=start, until=end, units=units,
                        pending_states=rules.workflow.pending_states())
     own = computed_from_own_cases if tier == "county" else own_units(scope.town_code, units.town_of, key="unit")
@@ -100,7 +100,7 @@ def unit_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep,
     return {**_period(perf), "units": rows, **extra, "labels": _labels(columns)}
 
 
-@router.get("/stats/staff", response_model=dict[str, Any], responses=DOWNLOADS)
+@router.get("/stats/staff", response_model=StaffFigures, responses=DOWNLOADS)
 def staff_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Since = None, until: str | None = None,
                 rank_by: RankBy = None, format: Format = "json") -> Any:
     """The loop's figures per staff member (credited with the cases where they held the lead order)."""
@@ -122,9 +122,9 @@ def staff_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Since 
     return {**_period(perf), "staff": rows, **extra, "labels": _labels(columns)}
 
 
-@router.get("/stats/rankings", response_model=dict[str, Any], responses=DOWNLOADS)
-def weekly_rankings(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, since: Since = None,
-                    until: str | None = None, top: Annotated[int, Query(ge=1, le=100)] = 10,
+@router.get("/stats/rankings", response_model=Rankings, responses=DOWNLOADS)
+def weekly_rankings(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, hotspots: HotspotsDep,
+                    since: Since = None, until: str | None = None, top: Annotated[int, Query(ge=1, le=100)] = 10,
                     format: Format = "json") -> Any:
     """For the weekly meeting: towns with the most red grids, fastest-rising grids, lowest on-time rates.
 
@@ -135,7 +135,7 @@ def weekly_rankings(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, s
     fmt = parse_format(format)
     query = hotspot_query(rules, tier="grid", h3=None, since=since or "7d", until=until)
     check_window(scope.town_code, query.flt.since, query.flt.until)
-    table_, weights, _ = compute(conn, query, scope.town_code)
+    table_, weights, _ = hotspots.compute(conn, query, scope.town_code)
     perf = performance(conn, by="town", since=query.flt.since, until=query.flt.until,
                        town_code=scope.town_code, units=weights.units,
                        pending_states=rules.workflow.pending_states())
@@ -163,8 +163,8 @@ def _ranking_tables(ranked: Mapping[str, list[dict[str, Any]]], *, county_wide: 
     return tables
 
 
-@router.get("/overdue", response_model=dict[str, Any], responses=DOWNLOADS)
-def overdue(conn: ConnDep, scope: StatsScope, rules: RulesDep,
+@router.get("/overdue", response_model=OverdueBoard, responses=DOWNLOADS)
+def overdue(conn: ConnDep, scope: StatsScope, rules: RulesDep, hotspots: HotspotsDep,
             town: Annotated[str | None, Query(max_length=64, description="town code or name")] = None,
             category: Annotated[str | None, Query(max_length=32, description="category code or name")] = None,
             tier: Annotated[list[str] | None, Query(description="handling tier(s): 4, grid or 网格")] = None,
@@ -172,7 +172,7 @@ def overdue(conn: ConnDep, scope: StatsScope, rules: RulesDep,
             format: Format = "json") -> Any:
     """Warning (yellow/red) and overdue cases by due time, oldest first; nothing drops off for age."""
     fmt = parse_format(format)
-    units = active_weights(conn).units
+    units = hotspots.weights(conn).units
     flt = board_filter(town=town_filter(town, units), category=category_filter(category, rules.taxonomy),
                        tiers=tier_filter(tier or []))
     page = overdue_board(conn, workflow=rules.workflow, flt=flt, limit=limit,
@@ -183,15 +183,15 @@ def overdue(conn: ConnDep, scope: StatsScope, rules: RulesDep,
     return {"total": page.total, "overdue": page.overdue, "limit": limit, "offset": offset, "items": items}
 
 
-@router.get("/supervisions", response_model=dict[str, Any], responses=DOWNLOADS)
-def supervisions(conn: ConnDep, scope: StatsScope, rules: RulesDep,
+@router.get("/supervisions", response_model=Board, responses=DOWNLOADS)
+def supervisions(conn: ConnDep, scope: StatsScope, rules: RulesDep, hotspots: HotspotsDep,
                  town: Annotated[str | None, Query(max_length=64, description="town code or name")] = None,
                  category: Annotated[str | None, Query(max_length=32, description="category code or name")] = None,
                  limit: Annotated[int, Query(ge=1, le=500)] = 50,
                  offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0, format: Format = "json") -> Any:
     """Supervision records (督办) with their case, newest first; Chinese labels beside the codes."""
     fmt = parse_format(format)
-    units = active_weights(conn).units
+    units = hotspots.weights(conn).units
     flt = board_filter(town=town_filter(town, units), category=category_filter(category, rules.taxonomy), tiers=())
     page = supervision_list(conn, flt=flt, limit=limit, offset=offset)
     items = labelled(page.items, workflow=rules.workflow, taxonomy=rules.taxonomy, units=units)

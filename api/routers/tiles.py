@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import ConnDep, RulesDep, ServicesDep, SettingsDep, allow, run_with_connection
+from api.schemas import TileJSON
 from api.urls import public_base
 from gis.cache import ByteBoundedCache
 from gis.errors import InvalidInput, Unavailable
@@ -135,7 +136,8 @@ def case_tile(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("ca
 
 
 @router.get("/{layer}/{z}/{x}/{y}.pbf", dependencies=[allow("public")], response_class=Response,
-            responses={204: {"description": "empty, or below the layer's minzoom"}, 304: {"description": "unchanged"}})
+            responses={200: {"content": {MVT: {}}, "description": "a Mapbox vector tile"},
+                       204: {"description": "empty, or below the layer's minzoom"}, 304: {"description": "unchanged"}})
 async def tile(request: Request, services: ServicesDep, layer: str, z: Z, x: XY, y: XY,
                generation: Annotated[str | None, Query(max_length=100)] = None) -> Response:
     """One tile of a boundary tier; a generation never changes, so its tiles are cached by ETag.
@@ -173,7 +175,7 @@ def _extent(conn: ConnDep) -> tuple[list[float], list[float]]:
     return bounds, [round((box[0] + box[2]) / 2, 6), round((box[1] + box[3]) / 2, 6), 10]
 
 
-@router.get("/cases.json", dependencies=[allow("public")])
+@router.get("/cases.json", response_model=TileJSON, dependencies=[allow("public")])
 def case_tilejson(request: Request, conn: ConnDep, settings: SettingsDep) -> dict[str, Any]:
     """TileJSON 3.0.0 of the cases layer (its tiles need a signed-in caller)."""
     bounds, center = _extent(conn)
@@ -186,7 +188,7 @@ def case_tilejson(request: Request, conn: ConnDep, settings: SettingsDep) -> dic
                                "description": f"counted clusters below z{tiles.CLUSTER_BELOW_Z} (n > 1)"}]}
 
 
-@router.get("/{layer}.json", dependencies=[allow("public")])
+@router.get("/{layer}.json", response_model=TileJSON, dependencies=[allow("public")])
 def tilejson(request: Request, conn: ConnDep, settings: SettingsDep, layer: str) -> dict[str, Any]:
     """TileJSON 3.0.0 for a boundary layer, with bounds, center, a minzoom per layer and attribution."""
     spec = _layer(layer)

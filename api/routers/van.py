@@ -14,12 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from api.deps import RulesDep, ServicesDep, allow
+from api.deps import HotspotsDep, RulesDep, ServicesDep, allow
 from api.errors import error_responses
 from gis.cases.taxonomy import Taxonomy
 from gis.forecast.van import DETOUR_FACTOR, TravelMode, WorkingDay
 from gis.forecast.van_service import VanPlan, plan_van_day
-from gis.hotspots.service import active_weights
 from gis.policy import SYSTEM, Scope
 from gis.storage.pool import Conn, translate_pg_errors
 
@@ -122,7 +121,7 @@ def _out(plan: VanPlan, working: WorkingDay, taxonomy: Taxonomy) -> VanPlanOut:
 
 
 @router.get("/forecast/van-route", response_model=VanPlanOut, responses=error_responses(401, 403, 422))
-def van_route(conn: VanConn, scope: VanScope, rules: RulesDep,
+def van_route(conn: VanConn, scope: VanScope, rules: RulesDep, hotspots: HotspotsDep,
               day: Annotated[date, Query(description="the plan's day")],
               category: Annotated[str | None, Query(pattern=r"^\d{2}(\d{2})?$")] = None,
               mode: TravelMode = TravelMode.VAN, start: Clock = "08:30", end: Clock = "17:30",
@@ -136,6 +135,6 @@ def van_route(conn: VanConn, scope: VanScope, rules: RulesDep,
     _category_name(rules.taxonomy, category)
     working = WorkingDay(_clock(start), _clock(end), visit_minutes, mode, detour)
     now = datetime.now(UTC)
-    plan = plan_van_day(conn, active_weights(conn), day=day, category=category, working=working, now=now,
+    plan = plan_van_day(conn, hotspots.weights(conn), day=day, category=category, working=working, now=now,
                         town_code=scope.town_code)
     return _out(plan, working, rules.taxonomy)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -86,8 +86,6 @@ class Case:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-CASE_COLUMNS = (
-    "id, case_no, status, lon, lat, grid_code, village_code, town_code, county_code, generation_id, located_by,"
-    " locate_evidence, category_code, source_channel, title, description, severity, handling_tier, handling_unit,"
-    " due_at, warning_level, satisfaction, duplicate_of, created_at, updated_at, closed_at, created_by"
-)
+# The columns a Case is read from: its fields, in order (``extra`` holds joined values, not a column).
+# tests/test_records.py compares the records with the schema's columns and their nullability.
+CASE_COLUMNS = ", ".join(f.name for f in fields(Case) if f.name != "extra")

@@ -1,4 +1,4 @@
-"""Units and weights of the active generation, cached per process (one build per generation)."""
+"""Hotspot state per process: the active generation's units and weights, recent answers, the level rules."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from gis.hotspots.analysis import HotspotTable, hotspot_table
-from gis.hotspots.levels import LevelRules, load_level_rules
+from gis.hotspots.levels import LevelRules
 from gis.hotspots.query import HotspotQuery
 from gis.hotspots.units import UnitTable, build_units
 from gis.hotspots.weights import HotspotWeights, HotspotWeightsCache
@@ -18,7 +18,6 @@ from gis.storage.pool import Conn
 
 T = TypeVar("T")
 
-WEIGHTS = HotspotWeightsCache()
 RESULTS_KEPT = 32
 
 
@@ -44,34 +43,48 @@ class ResultCache:
         return value
 
 
-RESULTS = ResultCache()
-
-
 def load_units(conn: Conn, generation_id: int) -> UnitTable:
     """Every area of a generation as arrays (see gis.hotspots.units)."""
     return build_units(generation_id, stats.unit_rows(conn, generation_id=generation_id))
 
 
-def active_weights(conn: Conn, cache: HotspotWeightsCache | None = None) -> HotspotWeights:
-    """The cached weights of the active generation (built when it changed)."""
+def weights_now(conn: Conn) -> HotspotWeights:
+    """The active generation's weights, built now and kept by nobody (one-shot commands, benchmarks)."""
     generation = areas.get_generation(conn)
-    return (cache or WEIGHTS).get(generation.id, lambda gid: load_units(conn, gid))
+    return HotspotWeights(load_units(conn, generation.id))
 
 
-def compute(conn: Conn, query: HotspotQuery, town_code: str | None) -> tuple[HotspotTable, HotspotWeights,
-                                                                             LevelRules]:
-    """The (cached) hotspot table of a query, cut to the caller's town."""
-    rules = load_level_rules().with_fdr(query.fdr)
-    weights = active_weights(conn)
-    key = ("hotspots", weights.generation_id, query, town_code)
-    table = RESULTS.get_or_compute(conn, key, lambda: hotspot_table(
-        conn, flt=query.flt, tier=query.tier, h3_resolution=query.h3, weights=weights, rules=rules,
-        town_code=town_code))
-    return table, weights, rules
+class Hotspots:
+    """A process's hotspot state: the active generation's weights, recent answers, the level rules.
 
+    The server holds one inside ``gis.services.HotspotService`` (which builds the weights in the background
+    and follows activations); nothing here is a module global, so two apps in one process never share it.
+    """
 
-def warm(conn: Conn) -> None:
-    """Build the grid tier's weights and display layer (seconds, once per generation) before the first request."""
-    weights = active_weights(conn)
-    weights.for_tier(Tier.GRID)
-    weights.display_geometry(Tier.GRID)
+    def __init__(self, levels: LevelRules) -> None:
+        self.levels = levels
+        self.results = ResultCache()
+        self._weights = HotspotWeightsCache()
+
+    def weights(self, conn: Conn) -> HotspotWeights:
+        """The weights of the active generation (built here when it changed and the builder has not caught up)."""
+        generation = areas.get_generation(conn)
+        return self._weights.get(generation.id, lambda gid: load_units(conn, gid))
+
+    def compute(self, conn: Conn, query: HotspotQuery, town_code: str | None
+                ) -> tuple[HotspotTable, HotspotWeights, LevelRules]:
+        """The (cached) hotspot table of a query, cut to the caller's town."""
+        rules = self.levels.with_fdr(query.fdr)
+        weights = self.weights(conn)
+        key = ("hotspots", weights.generation_id, query, town_code)
+        table = self.results.get_or_compute(conn, key, lambda: hotspot_table(
+            conn, flt=query.flt, tier=query.tier, h3_resolution=query.h3, weights=weights, rules=rules,
+            town_code=town_code))
+        return table, weights, rules
+
+    def warm(self, conn: Conn) -> HotspotWeights:
+        """Build the grid tier's weights and display layer (seconds, once per generation)."""
+        weights = self.weights(conn)
+        weights.for_tier(Tier.GRID)
+        weights.display_geometry(Tier.GRID)
+        return weights

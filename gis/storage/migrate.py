@@ -7,6 +7,8 @@ from importlib import resources
 
 import psycopg
 
+from gis.storage.rendered import rendered_functions
+
 SCHEMA_LOCK = 727_101  # advisory lock id: concurrent set-ups queue instead of racing
 
 
@@ -37,6 +39,8 @@ def apply_migrations(conn: psycopg.Connection) -> list[str]:
             " name text PRIMARY KEY, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
         )
         done = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
+        # The lists written in Python, first: schema files' CHECKs and policies call them.
+        conn.execute(rendered_functions().encode())
         for name, sql in schema_files():
             if name in done:
                 continue

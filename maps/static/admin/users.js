@@ -1,6 +1,7 @@
 // The administrator's accounts page: create, disable/enable, reset a password, bind a town and a staff member
 // picked from lists, and watch who is signed in (device sign-ins can be revoked). Signed in by the session cookie.
 import { api, errorText, whoami } from "/static/console/api.js";
+import { mayUse, roleCodes } from "/static/console/codes.js";
 import { mountUserBar } from "/static/console/userbar.js";
 
 const $ = (id) => document.getElementById(id);
@@ -38,7 +39,7 @@ async function loadChoices() {
   const role = $("new-role");
   role.textContent = "";
   for (const [code, label] of Object.entries(data.meta.roles)) option(role, code, label);
-  role.value = "operator";
+  role.value = roleCodes(data.meta).operator;
   const town = $("new-town");
   for (const t of choices.body.towns) { data.towns.set(t.code, t.name); option(town, t.code, `${t.name}（${t.code}）`); }
   const staff = $("new-staff");
@@ -92,7 +93,7 @@ async function loadUsers() {
 function renderLinks() {
   const body = $("link-table").querySelector("tbody");
   body.textContent = "";
-  const field = data.users.filter((u) => u.role === "field");
+  const field = data.users.filter((u) => u.role === roleCodes(data.meta).field);
   if (field.length === 0) {
     const tr = document.createElement("tr");
     cell(tr, "暂无一线账号").colSpan = 8;
@@ -146,7 +147,7 @@ $("create-form").addEventListener("submit", async (e) => {
   if (!res.ok) { say("create-msg", "未能创建：" + errorText(res), false); return; }
   say("create-msg", `已创建用户 ${res.body.username}（${roleLabel(res.body.role)}，${townName(res.body.town_code)}）`, true);
   e.target.reset();
-  $("new-role").value = "operator";
+  $("new-role").value = roleCodes(data.meta).operator;
   await loadUsers();
 });
 
@@ -165,7 +166,7 @@ $("sessions-refresh").addEventListener("click", loadSessions);
 const user = await whoami();
 mountUserBar($("user-bar"), user);
 if (!user) say("page-msg", "请先登录。", false);
-else if (user.role !== "admin") say("page-msg", "此页面仅限系统管理员使用。", false);
+else if (!mayUse((await api("/api/v1/meta")).body, user.role, "users.manage")) say("page-msg", "此页面仅限系统管理员使用。", false);
 else {
   try {
     await loadChoices();

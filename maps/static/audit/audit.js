@@ -1,6 +1,7 @@
 // The auditor's page: search the audit log (/api/v1/audit), verify its hash chain (/api/v1/audit/verify) and
 // export what the filters find as CSV (/api/v1/audit/export). Signed in by the session cookie.
 import { api, errorText, query, whoami } from "/static/console/api.js";
+import { mayUse } from "/static/console/codes.js";
 import { mountUserBar } from "/static/console/userbar.js";
 
 const $ = (id) => document.getElementById(id);
@@ -93,5 +94,5 @@ $("verify-run").addEventListener("click", verify);
 const user = await whoami();
 mountUserBar($("user-bar"), user);
 if (!user) say("page-msg", "请先登录。", false);
-else if (!["auditor", "admin"].includes(user.role)) say("page-msg", "此页面仅限安全审计员使用。", false);
+else if (!mayUse((await api("/api/v1/meta")).body, user.role, "audit.read")) say("page-msg", "此页面仅限安全审计员使用。", false);
 else { await search(); document.body.dataset.ready = "1"; }

@@ -1,5 +1,6 @@
 // The operator console: map layers + panels, state in store.js, live events applied one by one.
 import { api, signedIn, whoami } from "./api.js";
+import { mayUse } from "./codes.js";
 import { addTiers, baseLayer } from "./layers/tiers.js";
 import { caseLayer } from "./layers/cases.js";
 import { hotspotLayer } from "./layers/hotspots.js";
@@ -19,8 +20,9 @@ const map = L.map("map", { preferCanvas: true, minZoom: 5, maxZoom: 18 }).setVie
 L.control.scale({ imperial: false }).addTo(map);
 
 const TABS = [["locate", "定位登记"], ["cases", "案件"], ["case", "详情"], ["board", "调度"]];
-const DEVICE_ROLES = ["operator", "admin"];  // who issues device sign-in links to field staff
-const tabs = () => (state.user && DEVICE_ROLES.includes(state.user.role) ? [...TABS, ["devices", "设备"]] : TABS);
+// Who issues device sign-in links to field staff: the roles the server's rule admits.
+const tabs = () => (state.user && state.meta && mayUse(state.meta, state.user.role, "devices.manage")
+  ? [...TABS, ["devices", "设备"]] : TABS);
 
 // The selection lives in the address's hash (#case=12&tab=board), so signing in again returns to it.
 function readHash() {

@@ -30,7 +30,7 @@ export function openStream({ onEvent, onState, after = null }) {
       let buffer = "";
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) throw new Error("closed");
+        if (done) throw new Error("stream ended");
         buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
         let cut;
         while ((cut = buffer.indexOf("\n\n")) >= 0) {

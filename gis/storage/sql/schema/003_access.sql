@@ -4,7 +4,7 @@ CREATE TABLE IF NOT EXISTS users (
     id          serial PRIMARY KEY,
     username    text NOT NULL UNIQUE,
     display     text NOT NULL DEFAULT '',
-    role        text NOT NULL CHECK (role IN ('admin', 'operator', 'supervisor', 'gis', 'field')),
+    role        text NOT NULL CHECK (role = ANY (fq_user_roles())),  -- gis.policy.Role (gis/storage/rendered.py)
     town_code   text,            -- NULL: county-wide; else the town (tier 2) code the user is limited to
     staff_code  text,            -- field staff: the roster entry this login belongs to
     created_at  timestamptz NOT NULL DEFAULT now(),

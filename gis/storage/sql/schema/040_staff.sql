@@ -5,8 +5,7 @@ CREATE TABLE IF NOT EXISTS staff (
     id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     staff_code         text NOT NULL UNIQUE,
     name               text NOT NULL,
-    role               text NOT NULL CHECK (role IN ('grid_worker', 'mediator', 'police', 'lawyer', 'psychologist',
-                                                     'department_liaison')),
+    role               text NOT NULL CHECK (role = ANY (fq_staff_roles())),  -- gis.staff.roster (rendered.py)
     organisation       text NOT NULL DEFAULT '',
     phone              text NOT NULL DEFAULT '',
     skills             text[] NOT NULL DEFAULT '{}',

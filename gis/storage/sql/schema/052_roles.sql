@@ -1,4 +1,4 @@
 -- Sign-in roles as gis.policy.Role defines them (a test compares this constraint with the enum).
 ALTER TABLE users DROP CONSTRAINT IF EXISTS users_role_check;
 ALTER TABLE users ADD CONSTRAINT users_role_check
-    CHECK (role IN ('admin', 'gis', 'operator', 'supervisor', 'field', 'auditor'));
+    CHECK (role = ANY (fq_user_roles()));

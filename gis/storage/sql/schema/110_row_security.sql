@@ -22,11 +22,8 @@ $$ SELECT nullif(current_setting('fengqiao.staff', true), '') $$;
 CREATE OR REPLACE FUNCTION fq_worker() RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS
 $$ SELECT fq_role() NOT IN ('', 'auditor') $$;
 
--- gis.policy.COUNTY_LEVEL_STAFF_ROLES and PERSONAL_DATA_ROLES (tests/test_row_security.py compares them).
-CREATE OR REPLACE FUNCTION fq_county_level_staff_roles() RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT ARRAY['lawyer', 'police', 'psychologist'] $$;
-CREATE OR REPLACE FUNCTION fq_personal_data_roles() RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT ARRAY['admin', 'operator', 'supervisor'] $$;
+-- fq_county_level_staff_roles() and fq_personal_data_roles() are rendered from gis.policy on every migrate
+-- (gis/storage/rendered.py).
 
 -- A field user's own staff ids (their staff code's row; the staff policy shows them that row).
 CREATE OR REPLACE FUNCTION fq_sent_to_me(p_case_id bigint) RETURNS boolean

@@ -7,7 +7,7 @@ export const WARNING_COLOURS = { red: "#c62828", yellow: "#ef8f00", none: "#1565
 export function caseColour(props) {
   if (props.warning_level && props.warning_level !== "none") return WARNING_COLOURS[props.warning_level];
   if (!props.open) return "#78909c";
-  return props.status === "registered" ? "#6a1b9a" : WARNING_COLOURS.none;
+  return props.status === (window.fengqiaoMeta || {}).initial_state ? "#6a1b9a" : WARNING_COLOURS.none;
 }
 
 export function caseLayer(onPick) {

@@ -1,6 +1,7 @@
 // The dispatch board: active orders by case and status with the time since each step, updated live;
 // and an assignment plan for the open cases on the list page (drawn on the map, then applied).
 import { api, errorText } from "../api.js";
+import { orderRoleCodes, staffRoleCodes } from "../codes.js";
 import { loadBoard, orderStatus, selectCase, set, staffRoleLabel } from "../store.js";
 import { html, since, useState } from "../view.js";
 
@@ -19,14 +20,14 @@ function Plan({ state }) {
   const make = async () => {
     const ids = state.list.items.filter((c) => state.meta.open_states.includes(c.status)).map((c) => c.id);
     if (!ids.length) { setError("列表中没有在办案件"); return; }
-    const res = await api("/api/v1/assignments/plan", { method: "POST", json: { case_ids: ids, role: "mediator" } });
+    const res = await api("/api/v1/assignments/plan", { method: "POST", json: { case_ids: ids, role: staffRoleCodes(state.meta).mediator } });
     if (!res.ok) { setError(errorText(res)); return; }
     setError(null);
     set({ plan: res.body });
   };
   const apply = async () => {
     const pairs = plan.optimal.pairs.map((p) => ({ case_id: p.case_id, staff_id: p.staff_id }));
-    const res = await api("/api/v1/assignments/apply", { method: "POST", json: { pairs, role: "lead" } });
+    const res = await api("/api/v1/assignments/apply", { method: "POST", json: { pairs, role: orderRoleCodes(state.meta).lead } });
     if (!res.ok) { setError(errorText(res)); return; }
     set({ plan: null });
     loadBoard();

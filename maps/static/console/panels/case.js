@@ -1,7 +1,8 @@
 // One case: summary, parties (masked by the server per role), the actions the workflow allows now (each
 // asking for what it requires), a timeline of transitions, supervisions and dispatch steps, and dispatch.
 import { api, errorText } from "../api.js";
-import { action, loadBoard, loadWatch, orderStatus, selectCase, set, stateLabel, warningLabel } from "../store.js";
+import { orderStatusCodes } from "../codes.js";
+import { action, loadBoard, loadWatch, orderStatus, selectCase, set, state, stateLabel, warningLabel } from "../store.js";
 import { fmtTime, html, useState } from "../view.js";
 import { DispatchPanel } from "./dispatch.js";
 
@@ -45,9 +46,9 @@ function timelineRows(detail, orders) {
     note: t.note, kind: t.kind,
   }));
   for (const o of orders) {
-    for (const s of ["dispatched", "accepted", "en_route", "on_scene", "completed", "declined", "returned", "cancelled"]) {
+    for (const s of state.meta.order_statuses.map((x) => x.code)) {
       const at = o[s + "_at"];
-      if (at) rows.push({ at, who: s === "dispatched" ? "指挥中心" : o.staff_name, kind: "dispatch",
+      if (at) rows.push({ at, who: s === orderStatusCodes(state.meta).dispatched ? "指挥中心" : o.staff_name, kind: "dispatch",
         what: `派单 ${o.staff_name}（${orderRole(o.role)}）：${orderStatus(s).label}`, note: s === o.status ? o.reason : "" });
     }
   }

@@ -1,13 +1,14 @@
 // Dispatch from a case: recommended staff per role (lines with distances on the map), each picked as
 // lead (主办) or assistant (协办), several roles sent in one action; the case's orders with lead changes.
 import { api, errorText, query } from "../api.js";
+import { orderRoleCodes, orderStatusCodes, staffRoleCodes } from "../codes.js";
 import { loadBoard, orderStatus, selectCase, set, staffRoleLabel, state as store } from "../store.js";
 import { html, since, useState } from "../view.js";
 
-const JOINT_ROLES = ["mediator", "police", "lawyer", "grid_worker"];
+const jointRoles = (s = staffRoleCodes(store.meta)) => [s.mediator, s.police, s.lawyer, s.grid_worker];
 
 async function recommend(c) {
-  const res = await api(`/api/v1/cases/${c.id}/recommendations` + query({ role: JOINT_ROLES, k: 3 }));
+  const res = await api(`/api/v1/cases/${c.id}/recommendations` + query({ role: jointRoles(), k: 3 }));
   if (!res.ok) return { error: errorText(res) };
   // Where each candidate is, for the lines on the map (live position, else the staff record).
   const ids = Object.values(res.body.roles).flatMap((r) => r.candidates.map((x) => x.staff_id));
@@ -27,7 +28,8 @@ export function DispatchPanel({ state, c }) {
   const [error, setError] = useState(null);
   const rec = state.recommendations && state.recommendations.case_id === c.id ? state.recommendations : null;
   const open = state.meta.open_states.includes(c.status);
-  const hasLead = state.orders.some((o) => o.active && o.role === "lead");
+  const ROLE = orderRoleCodes(state.meta);
+  const hasLead = state.orders.some((o) => o.active && o.role === ROLE.lead);
   const toggle = (id, role) => {
     const next = { ...picks };
     if (role === null) delete next[id]; else next[id] = role;
@@ -49,17 +51,17 @@ export function DispatchPanel({ state, c }) {
   const cancel = async (o) => {
     const reason = prompt("撤销原因");
     if (!reason) return;
-    const res = await api(`/api/v1/dispatches/${o.id}`, { method: "PATCH", json: { status: "cancelled", reason } });
+    const res = await api(`/api/v1/dispatches/${o.id}`, { method: "PATCH", json: { status: orderStatusCodes(state.meta).cancelled, reason } });
     if (!res.ok) setError(errorText(res)); else { selectCase(c.id); loadBoard(); }
   };
   const chosen = Object.keys(picks).length;
-  const leads = Object.values(picks).filter((r) => r === "lead").length;
+  const leads = Object.values(picks).filter((r) => r === ROLE.lead).length;
   return html`<div id="dispatch">
     <h3>派单</h3>
     ${state.orders.length > 0 && html`<ul id="orders" class="orders">${state.orders.map((o) => html`<li data-order=${o.id}>
       <b>${o.staff_name}</b> ${staffRoleLabel(o.staff_role)} · ${state.meta.order_roles[o.role]} ·
       <span class="order-status">${orderStatus(o.status).label}</span>
-      ${o.active && o.role !== "lead" && html` <button class="small ghost" onClick=${() => lead(o)}>设为主办</button>`}
+      ${o.active && o.role !== ROLE.lead && html` <button class="small ghost" onClick=${() => lead(o)}>设为主办</button>`}
       ${o.active && html` <button class="small ghost" onClick=${() => cancel(o)}>撤销</button>`}
       ${o.reason && html`<div class="sub">${o.reason}</div>`}</li>`)}</ul>`}
     ${open && !rec && html`<button class="small" id="recommend" onClick=${async () => set({ recommendations: await recommend(c) })}>推荐人员（联合派单）</button>`}
@@ -72,8 +74,8 @@ export function DispatchPanel({ state, c }) {
           <select class="pick" aria-label="派单角色" value=${picks[x.staff_id] || ""}
             onChange=${(e) => toggle(x.staff_id, e.target.value || null)}>
             <option value="">不派</option>
-            <option value="lead" disabled=${hasLead}>${state.meta.order_roles.lead}</option>
-            <option value="assist">${state.meta.order_roles.assist}</option>
+            <option value=${ROLE.lead} disabled=${hasLead}>${state.meta.order_roles.lead}</option>
+            <option value=${ROLE.assist}>${state.meta.order_roles.assist}</option>
           </select>
           <div class="why">${x.reasons.join("，")}</div></li>`)}</ol></div>`)}
       <button id="send-dispatch" disabled=${!chosen || leads > 1}

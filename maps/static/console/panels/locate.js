@@ -1,6 +1,7 @@
 // Click-to-locate result and intake: category, channel, severity, description, parties; related cases.
 import { api, errorText, signedIn } from "../api.js";
-import { loadCases, selectCase, set } from "../store.js";
+import { partyRoleCodes } from "../codes.js";
+import { loadCases, selectCase, set, state } from "../store.js";
 import { html, useState } from "../view.js";
 
 const DEFAULT_SEVERITY = "medium";  // 紧急程度 of a new case until the operator picks another
@@ -21,7 +22,7 @@ function Chain({ loc }) {
     ${loc.responsible && html`<p>责任人：${people.length ? people.map((p) => `${p.name} ${p.organisation} ${p.phone}`).join("；") : "未配置"}</p>`}`;
 }
 
-const emptyParty = () => ({ name: "", role: "applicant", id_number: "", phone: "" });
+const emptyParty = () => ({ name: "", role: partyRoleCodes(state.meta).applicant, id_number: "", phone: "" });
 
 function Intake({ state, loc }) {
   const meta = state.meta;
