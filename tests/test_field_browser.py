@@ -89,6 +89,7 @@ def test_field_queue_survives_lost_signal_and_tap_sets_position(browser: Browser
         # No geolocation permission here: the page says so, and a tap on the map sets the position.
         page.wait_for_function("document.getElementById('geo').textContent.includes('点选')")
         assert "WGS84" in (page.text_content("#geo") or "")
+        page.locator("#field-map").scroll_into_view_if_needed()  # below the order cards on a phone
         box = page.locator("#field-map").bounding_box()
         assert box is not None
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
