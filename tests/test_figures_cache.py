@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from gis.figures import Cut, Figure, FigureCache
+from gis.hotspots.service import warm as warm_hotspots
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage.database import drop_database
 from gis.storage.pool import connect
@@ -37,6 +38,9 @@ def figures_db() -> Iterator[DatabaseSettings]:
 @pytest.fixture(scope="module")
 def two_apps(figures_db: DatabaseSettings) -> Iterator[tuple[TestClient, TestClient]]:
     """Two server processes' apps over the same database, each with its own figure cache."""
+    with connect(figures_db) as conn:  # the generation's weights, built once (minutes on a loaded machine)
+        conn.autocommit = True
+        warm_hotspots(conn)
     with TestClient(create_app(AppSettings(), figures_db)) as first, \
             TestClient(create_app(AppSettings(), figures_db)) as second:
         for client in (first, second):  # one period throughout: what is stored is decided by the data alone
