@@ -127,16 +127,19 @@ def supervisions(conn: Conn, *, flt: CaseFilter, region: RegionFilter, limit: in
     return rows, total
 
 
-def cases_version(conn: Conn) -> tuple[int, int, int]:
-    """What figures are computed from, as versions: cases (with transitions and orders), roster, generation.
+def cases_version(conn: Conn) -> tuple[str, int, int, int]:
+    """What figures are computed from: the database, its cases (with transitions and orders), roster, generation.
 
     Each moves when a writer commits (schema 050 and 200), in every process alike. Read it before computing,
-    so an answer filed under a version is never older than that version.
+    so an answer filed under a version is never older than that version. The database's name and port come
+    first: a process talking to two databases (the tests) must not take one's answer for the other's.
     """
     with translate_pg_errors():
         rows: dict[str, int] = dict(conn.execute("SELECT name, version FROM service_versions"
-                                 " WHERE name IN ('cases', 'roster', 'generation')").fetchall())
-    return int(rows.get("cases", 0)), int(rows.get("roster", 0)), int(rows.get("generation", 0))
+                                                 " WHERE name IN ('cases', 'roster', 'generation')").fetchall())
+        where = conn.execute("SELECT current_database() || ':' || coalesce(inet_server_port(), 0)").fetchone()
+    return (str(where[0]) if where else "", int(rows.get("cases", 0)), int(rows.get("roster", 0)),
+            int(rows.get("generation", 0)))
 
 
 def breakdown(conn: Conn, *, flt: CaseFilter, region: RegionFilter) -> list[tuple[str, str, int]]:
