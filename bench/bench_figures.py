@@ -1,7 +1,8 @@
 """The supervisors' figures warm (a stored answer) against cold (computed for the request, as every request was
 before the figures were stored): the same HTTP request, same process, same run, on the demo database's cases.
 
-Run: .venv/bin/python bench/bench_figures.py [--rounds 7]   (needs `fengqiao setup`: the sample county and cases)
+Run: .venv/bin/python bench/bench_figures.py [--rounds 7] [--database fengqiao_bench]   (default: the configured
+database, as `fengqiao setup` leaves it; --database sets up one of its own with the sample county and cases)
 Cold: the app's figure store cannot keep anything (every request computes: the peer). Warm: the store as shipped,
 after one request. Prints p50 per figure and the ratio cold / warm; answers are checked identical (but for
 the window's ends, which a relative window takes from the clock).
@@ -21,8 +22,10 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.main import create_app  # noqa: E402
+from gis.bootstrap import bootstrap  # noqa: E402
 from gis.figures import FigureCache  # noqa: E402
-from gis.settings import AppSettings, DatabaseSettings  # noqa: E402
+from gis.hotspots.service import warm as warm_weights  # noqa: E402
+from gis.settings import PROJECT_ROOT, AppSettings, DatabaseSettings  # noqa: E402
 from gis.storage import access  # noqa: E402
 from gis.storage.pool import connect  # noqa: E402
 
@@ -62,12 +65,19 @@ def _figures(body: bytes) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--database", default=None, help="a database of its own on the local cluster, set up "
+                        "(schema, sample county, roster, a year of cases) if new; default: the configured one")
     args = parser.parse_args()
     db = DatabaseSettings()
+    if args.database:
+        db = db.for_database(args.database)
+        bootstrap(db, data_dir=PROJECT_ROOT / "data")
     auth = headers(db)
-    with TestClient(create_app(AppSettings(warm_hotspots=False), db)) as client:
+    with connect(db) as conn:  # the generation's weights: built once per process, not measured (no transaction
+        conn.autocommit = True  # held open meanwhile: it takes minutes on a loaded machine)
+        warm_weights(conn)
+    with TestClient(create_app(AppSettings(warm_hotspots=False, demo_positions=False), db)) as client:
         services = client.app.state.services  # type: ignore[attr-defined]
-        client.get(FIGURES[1][1], headers=auth)  # the weights of the generation: built once, not measured
         print(f"{'figure':32} {'cold p50 ms':>12} {'warm p50 ms':>12} {'warm p95 ms':>12} {'ratio':>8}")  # noqa: T201
         for name, path in FIGURES:
             services.figures = FigureCache(period_s=0)  # keeps nothing: every request computes (the peer)
