@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from time import monotonic
@@ -414,10 +414,13 @@ async def county_statistics_connection(request: Request, services: ServicesDep,
     Gi* of a unit at a town's border needs the counts across it, and rankings compare towns. Only counts leave
     these computations (nothing personal), and the route returns only the caller's units (``scope.town_code``).
     """
-    pool = services.pool
-    async with _leased(request, pool, lambda waited: pool.session(SYSTEM, waited_s=waited),
-                       lane="county_statistics") as conn:
+    async with county_statistics_lease(request, services.pool) as conn:
         yield conn
+
+
+def county_statistics_lease(request: Request, pool: Pool) -> AbstractAsyncContextManager[Conn]:
+    """A county-wide connection in the statistics lane's turn (see ``county_statistics_connection``)."""
+    return _leased(request, pool, lambda waited: pool.session(SYSTEM, waited_s=waited), lane="county_statistics")
 
 
 # Statistics computed county-wide and cut to the caller's units (see county_statistics_connection).

@@ -95,7 +95,7 @@ def create_app(settings: AppSettings | None = None, db: DatabaseSettings | None 
         pool = make_pool(db)
         pool.open(wait=False)
         services = Services(pool, db, sweep_every_s=settings.sweep_every_s, audit_key=keys().session,
-                            warm_hotspots=settings.warm_hotspots)
+                            warm_hotspots=settings.warm_hotspots, figures_refresh_s=settings.figures_refresh_s)
         hub = EventHub(asyncio.get_running_loop())
         services.on_event(hub.wake)
         app.state.services, app.state.hub = services, hub

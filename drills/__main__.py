@@ -27,10 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--write-seconds", type=float, default=5.0)
     disk = sub.add_parser("diskfull", help="WAL on a small tmpfs filled by position ingest")
     disk.add_argument("--headroom-mb", type=int, default=40)
-    load = sub.add_parser("load", help="50 operators plus 1,000 staff positions per second")
+    load = sub.add_parser("load", help="50 operators, 1,000 staff positions per second and 10 supervisors")
     load.add_argument("--seconds", type=float, default=600.0)
     load.add_argument("--operators", type=int, default=50)
     load.add_argument("--positions-per-second", type=int, default=1000)
+    load.add_argument("--supervisors", type=int, default=10)
     return p
 
 
@@ -44,7 +45,8 @@ def _runner(args: argparse.Namespace) -> Callable[[], dict[str, Any]]:
         "retries": lambda: retries.run(args.keys),
         "backup": lambda: backup.run(args.write_seconds),
         "diskfull": lambda: diskfull.run(args.headroom_mb),
-        "load": lambda: load.run(args.seconds, operators=args.operators, per_second=args.positions_per_second),
+        "load": lambda: load.run(args.seconds, operators=args.operators, per_second=args.positions_per_second,
+                                supervisors=args.supervisors),
     }[args.drill]
 
 

@@ -1,9 +1,11 @@
-"""Load drill: 50 operators (tiles, lists, case detail, new cases, dispatch) plus 1,000 staff positions/s.
+"""Load drill: 50 operators, 1,000 staff positions/s and 10 supervisors asking for their figures at once.
 
-A plain asyncio + httpx generator (no extra dependency). Each operator loops: think, then one
-action drawn from a fixed mix. A separate task posts a batch of 100 positions every 0.1 s on a
-fixed schedule. Figures per kind (count, p50/p95/p99, errors) go to var/drills/load-*.json/txt;
-the checks are p95 case creation <= 500 ms, p99 <= 2 s, error rate < 0.5 %, positions kept up.
+A plain asyncio + httpx generator (no extra dependency). Each operator loops: think, then one action drawn
+from a fixed mix (tiles, lists, case detail, new cases, dispatch). A separate task posts a batch of 100
+positions every 0.1 s on a fixed schedule. Each supervisor loops: think, then one figure (rankings, hotspots,
+unit or staff statistics: the ``figure_*`` kinds). Figures per kind (count, p50/p95/p99, errors) go to
+var/drills/load-*.json/txt; the checks are p95 case creation <= 500 ms, p99 <= 2 s, error rate < 0.5 %,
+positions kept up.
 """
 
 from __future__ import annotations
@@ -19,12 +21,19 @@ import httpx
 
 from drills.cluster import DrillCluster
 from drills.report import OUT, ms, percentile, write_report
-from drills.server import ApiServer, county_centre, county_tiles, grid_codes, make_token, staff_ids
+from drills.server import ApiServer, auth, county_centre, county_tiles, grid_codes, make_token, staff_ids
 from drills.writer import case_body
+from gis.figures import REFRESH_S
 
 MIX = (("tiles", 0.35), ("list", 0.25), ("open", 0.2), ("create", 0.12), ("dispatch", 0.08))
 REFUSALS = {409}  # a fully booked person is an answer, not an error
 MAX_IN_FLIGHT = 4  # position batches in flight at once
+# What a supervisor's workspace asks for: the weekly rankings, the grid hotspots (joined to the tiles by code),
+# the towns' and the staff's figures; each with its default window.
+FIGURES = (("rankings", "/api/v1/stats/rankings", {}),
+           ("hotspots", "/api/v1/hotspots", {"tier": "grid", "geometry": "false"}),
+           ("units", "/api/v1/stats/units", {"tier": "town"}),
+           ("staff", "/api/v1/stats/staff", {}))
 
 
 @dataclass
@@ -79,6 +88,16 @@ async def operator(client: httpx.AsyncClient, world: World, n: int, until: float
         i += 1
 
 
+async def supervisor(client: httpx.AsyncClient, world: World, token: str, n: int, until: float, think_s: float
+                     ) -> None:
+    """One supervisor's session: think, then ask for one of the figures."""
+    rng = random.Random(1000 + n)
+    while time.monotonic() < until:
+        await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
+        name, path, params = rng.choice(FIGURES)
+        await timed(world, f"figure_{name}", client.get(path, params=params, headers=auth(token)))
+
+
 async def dispatch(client: httpx.AsyncClient, world: World, case_id: int) -> None:
     """Ask for recommendations, then send the best mediator."""
     r = await timed(world, "recommend", client.get(f"/api/v1/cases/{case_id}/recommendations", params={"k": 3}))
@@ -112,7 +131,7 @@ async def positions(client: httpx.AsyncClient, world: World, until: float, per_s
 
 
 async def drive(base_url: str, token: str, world: World, *, operators: int, duration_s: float, per_second: int,
-                batch: int, think_s: float) -> float:
+                batch: int, think_s: float, supervisor_tokens: list[str], supervisor_think_s: float) -> float:
     """Run every task until the duration is over; returns the wall time."""
     limits = httpx.Limits(max_connections=operators + 20, max_keepalive_connections=operators + 20)
     async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
@@ -120,26 +139,34 @@ async def drive(base_url: str, token: str, world: World, *, operators: int, dura
         t0 = time.monotonic()
         until = t0 + duration_s
         await asyncio.gather(positions(client, world, until, per_second, batch),
-                             *(operator(client, world, n, until, think_s) for n in range(operators)))
+                             *(operator(client, world, n, until, think_s) for n in range(operators)),
+                             *(supervisor(client, world, sup, n, until, supervisor_think_s)
+                               for n, sup in enumerate(supervisor_tokens)))
         return time.monotonic() - t0
 
 
 def run(duration_s: float = 600, *, operators: int = 50, per_second: int = 1000, batch: int = 100,
-        think_s: float = 2.0) -> dict[str, Any]:
+        think_s: float = 2.0, supervisors: int = 10, supervisor_think_s: float = 5.0) -> dict[str, Any]:
     """Run the drill; returns the report body."""
     with DrillCluster.seeded() as cluster:
         url = cluster.url()
         token = make_token(url, "drill-operator", "operator")
+        supervisor_tokens = [make_token(url, f"drill-supervisor-{n}", "supervisor") for n in range(supervisors)]
         world = World(county_tiles(url, 13), grid_codes(url, 500), staff_ids(url), county_centre(url))
-        with ApiServer(cluster.app_url(), owner_url=cluster.owner_url(), log=OUT / "logs" / "load-api.log") as server:
+        # The figures' refresh delay as deployed (the test suite's environment sets it to 0).
+        env = {"FENGQIAO_FIGURES_REFRESH_S": str(REFRESH_S)}
+        with ApiServer(cluster.app_url(), owner_url=cluster.owner_url(), log=OUT / "logs" / "load-api.log",
+                       env=env) as server:
             wall = asyncio.run(drive(server.base_url, token, world, operators=operators, duration_s=duration_s,
-                                     per_second=per_second, batch=batch, think_s=think_s))
-    return report(world, wall, duration_s, operators, per_second)
+                                     per_second=per_second, batch=batch, think_s=think_s,
+                                     supervisor_tokens=supervisor_tokens, supervisor_think_s=supervisor_think_s))
+    return report(world, wall, duration_s, operators, per_second, supervisors)
 
 
-def report(world: World, wall: float, duration_s: float, operators: int, per_second: int) -> dict[str, Any]:
+def report(world: World, wall: float, duration_s: float, operators: int, per_second: int, supervisors: int = 0
+           ) -> dict[str, Any]:
     """Figures and checks of a finished run."""
-    figures: dict[str, Any] = {"duration_s": round(wall, 1), "operators": operators}
+    figures: dict[str, Any] = {"duration_s": round(wall, 1), "operators": operators, "supervisors": supervisors}
     total = errors = 0
     for kind, rows in sorted(world.results.items()):
         lat = [r[0] for r in rows]

@@ -22,6 +22,7 @@ from gis.cases.book import CaseRules, load_rules
 from gis.cases.sweeper import DeadlineSweeper
 from gis.crs import gauss_kruger_epsg_for_lon
 from gis.errors import Unavailable
+from gis.figures import REFRESH_S, FigureCache
 from gis.hotspots.levels import LevelRules, load_level_rules
 from gis.hotspots.service import Hotspots
 from gis.hotspots.weights import HotspotWeights
@@ -232,7 +233,8 @@ class Services:
     """The process's in-memory state, created once by the server (or a test) and started with it."""
 
     def __init__(self, pool: Pool, db: DatabaseSettings, rules: Rules | None = None, *,
-                 sweep_every_s: float = 60.0, audit_key: bytes | None = None, warm_hotspots: bool = True) -> None:
+                 sweep_every_s: float = 60.0, audit_key: bytes | None = None, warm_hotspots: bool = True,
+                 figures_refresh_s: float = REFRESH_S) -> None:
         self.pool = pool
         self.warm_hotspots = warm_hotspots
         self.sealer = Sealer(pool, audit_key) if audit_key is not None else None
@@ -240,6 +242,7 @@ class Services:
         self.locate = LocateService(pool)
         self.staff = StaffService(pool, self.rules.scoring)
         self.hotspots = HotspotService(pool, self.rules.levels)
+        self.figures = FigureCache(refresh_s=figures_refresh_s)  # supervisors' figures per cut and version
         self.sweeper = DeadlineSweeper(pool, lambda: self.rules.cases, every_s=sweep_every_s)
         self._event_listeners: list[Callable[[], None]] = []
         self.listener = ChangeListener(db, on_change=self.changed, on_versions=self.versions_seen,

@@ -124,6 +124,9 @@ class AppSettings(BaseSettings):
     # Build the hotspot weights in the background at start (seconds of CPU), so the first supervisor's map is
     # quick. Off where nobody asks for hotspots soon (the tests): the first request then builds them.
     warm_hotspots: bool = True
+    # The supervisors' figures follow new cases within this many seconds: under a stream of new cases each is
+    # computed at most this often per cut, not once per request (gis/figures.py). 0: at once (the tests).
+    figures_refresh_s: float = Field(default=10.0, ge=0, le=300)
     # How long start-up waits for the in-memory services (locate index, staff trees, listener) before serving
     # anyway; /readyz says what is still missing.
     startup_wait_s: float = 30.0

@@ -35,6 +35,8 @@ from tests.real_outlines import write_outlines
 
 # Read by every AppSettings made from here on: in-process apps, servers in threads and child processes.
 os.environ.setdefault("FENGQIAO_WARM_HOTSPOTS", "0")
+# Figures follow a new case at once (deployments: within 10 s; tests/test_figures_cache.py tests the delay).
+os.environ.setdefault("FENGQIAO_FIGURES_REFRESH_S", "0")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _TEMPLATES: dict[str, DatabaseSettings] = {}  # "migrated" / "sample" -> this session's template database

@@ -6,14 +6,16 @@ import json
 import logging
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import CountyStatsConn, HotspotsDep, RulesDep, StatsScope
+from api.deps import ConnDep, HotspotsDep, RulesDep, StatsScope
+from api.figures import figure
 from api.schemas import GeoJSONFeatures
 from gis.export_tables import MEDIA_TYPES, disposition, parse_format, render
 from gis.hotspots.export import feature_collection, spreadsheet
 from gis.hotspots.query import hotspot_query
 from gis.stats_cut import check_window
+from gis.storage.pool import Conn
 
 log = logging.getLogger("fengqiao.hotspots")
 router = APIRouter(prefix="/api/v1", tags=["hotspots"])
@@ -23,8 +25,8 @@ router = APIRouter(prefix="/api/v1", tags=["hotspots"])
             responses={200: {"model": GeoJSONFeatures,
                              "content": {"application/geo+json": {}, "text/csv": {}, MEDIA_TYPES["xlsx"]: {}},
                              "description": "units with counts, rates, z, p, risk level and trend"}})
-def hotspots(
-    conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, state: HotspotsDep,
+async def hotspots(
+    request: Request, conn: ConnDep, scope: StatsScope, rules: RulesDep, state: HotspotsDep,
     tier: Annotated[Literal["grid", "village", "town", "county"] | None, Query()] = None,
     h3: Annotated[int | None, Query(description="H3 resolution 7-10 instead of a tier")] = None,
     since: Annotated[str | None, Query(description="2026-11-01, an ISO datetime, or 30d / 8w")] = None,
@@ -42,21 +44,22 @@ def hotspots(
     County-wide callers get the county's analysis. A town user gets their town's units' levels and counts only,
     computed from their town's cases, over windows of at least a week (gis/stats_cut.py; shorter: 422
     ``window_too_short``). ``format=csv`` or ``xlsx`` for spreadsheets: the same units, Chinese headers.
+    Computed county-wide once per period and data version, per caller's cut (api/figures.py).
     """
     fmt = parse_format(format, ("geojson", "csv", "xlsx"))
     query = hotspot_query(rules, tier=tier, h3=h3, fdr=fdr, since=since, until=until, category=category,
                           channels=channel, statuses=status, handling_tiers=handling_tier)
     check_window(scope.town_code, query.flt.since, query.flt.until)
+    params = (tier, h3, since, until, category, tuple(channel or ()), tuple(status or ()),
+              tuple(handling_tier or ()), fdr, geometry, fmt)
 
-    def answer() -> bytes:
-        table, weights, level_rules = state.compute(conn, query, scope.town_code)
+    def answer(county: Conn) -> Response:
+        table, weights, level_rules = state.compute(county, query, scope.town_code)
         if fmt != "geojson":
-            return render(fmt, spreadsheet(table, level_rules))
+            return Response(render(fmt, spreadsheet(table, level_rules)), media_type=MEDIA_TYPES[fmt],
+                            headers={"Content-Disposition": disposition(fmt, stem="hotspots", name="风险研判")})
         body = feature_collection(table, weights, level_rules, geometry=geometry)
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(),
+                        media_type="application/geo+json")
 
-    data = state.results.get_or_compute(conn, ("body", query, scope.town_code, fmt, geometry), answer)
-    if fmt != "geojson":
-        return Response(data, media_type=MEDIA_TYPES[fmt],
-                        headers={"Content-Disposition": disposition(fmt, stem="hotspots", name="风险研判")})
-    return Response(data, media_type="application/geo+json")
+    return await figure(request, conn, scope, "hotspots", params, answer, county=True)

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import ConnDep, CountyStatsConn, HotspotsDep, RulesDep, StatsScope
+from api.deps import ConnDep, HotspotsDep, RulesDep, StatsScope
+from api.figures import figure
 from api.schemas_stats import Board, OverdueBoard, Rankings, StaffFigures, UnitFigures
+from gis.cases.book import CaseRules
 from gis.export_tables import MEDIA_TYPES, Table, disposition, header, parse_format, render, table
 from gis.hotspots.board_view import (
     OVERDUE_COLUMNS,
@@ -26,9 +28,12 @@ from gis.hotspots.kpi import FIGURES, check_figure, definitions, league, league_
 from gis.hotspots.overdue import board_filter, overdue_board, supervision_list
 from gis.hotspots.query import hotspot_query, window
 from gis.hotspots.review import performance, rankings
+from gis.hotspots.service import Hotspots
 from gis.models import TIER_LABELS, TierName
+from gis.policy import Scope
 from gis.staff.roster import STAFF_ROLE_LABELS
 from gis.stats_cut import check_window, computed_from_own_cases, cut, cut_rankings, own_units
+from gis.storage.pool import Conn
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
 Since = Annotated[str | None, Query(description="2026-11-01, an ISO datetime, or 30d / 8w (default: 30 days)")]
@@ -73,15 +78,21 @@ def _league_answer(rows: list[dict[str, Any]], rank_by: str | None, *, ranked: b
 
 
 @router.get("/stats/units", response_model=UnitFigures, responses=DOWNLOADS)
-def unit_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep, hotspots: HotspotsDep,
-               tier: Literal["county", "town", "village", "grid"] = "town", since: Since = None,
-               until: str | None = None, rank_by: RankBy = None, format: Format = "json") -> Any:
+async def unit_stats(request: Request, conn: ConnDep, scope: StatsScope, rules: RulesDep, hotspots: HotspotsDep,
+                     tier: Literal["county", "town", "village", "grid"] = "town", since: Since = None,
+                     until: str | None = None, rank_by: RankBy = None, format: Format = "json") -> Any:
     """The loop's figures per unit for the period and the previous one (definitions in the answer).
 
     ``rank_by``: a league table. Units whose figure rests on fewer cases than data/hotspots/league.toml asks
     are listed without a rank. A town user sees their own units; ranks among their villages or grids, none
-    among towns (they see no other town).
+    among towns (they see no other town). Served from the figures computed once per period (api/figures.py).
     """
+    return await figure(request, conn, scope, "units", (tier, since, until, rank_by, format),
+                        lambda c: _unit_stats(c, scope, rules, hotspots, tier, since, until, rank_by, format))
+
+
+def _unit_stats(conn: Conn, scope: Scope, rules: CaseRules, hotspots: Hotspots, tier: str, since: str | None,
+                until: str | None, rank_by: str | None, format: str) -> Any:
     fmt = parse_format(format)
     if rank_by is not None:
         check_figure(rank_by)
@@ -101,9 +112,15 @@ def unit_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep, hotspots: Hots
 
 
 @router.get("/stats/staff", response_model=StaffFigures, responses=DOWNLOADS)
-def staff_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Since = None, until: str | None = None,
-                rank_by: RankBy = None, format: Format = "json") -> Any:
+async def staff_stats(request: Request, conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Since = None,
+                      until: str | None = None, rank_by: RankBy = None, format: Format = "json") -> Any:
     """The loop's figures per staff member (credited with the cases where they held the lead order)."""
+    return await figure(request, conn, scope, "staff", (since, until, rank_by, format),
+                        lambda c: _staff_stats(c, scope, rules, since, until, rank_by, format))
+
+
+def _staff_stats(conn: Conn, scope: Scope, rules: CaseRules, since: str | None, until: str | None,
+                 rank_by: str | None, format: str) -> Any:
     fmt = parse_format(format)
     if rank_by is not None:
         check_figure(rank_by)
@@ -123,15 +140,22 @@ def staff_stats(conn: ConnDep, scope: StatsScope, rules: RulesDep, since: Since 
 
 
 @router.get("/stats/rankings", response_model=Rankings, responses=DOWNLOADS)
-def weekly_rankings(conn: CountyStatsConn, scope: StatsScope, rules: RulesDep, hotspots: HotspotsDep,
-                    since: Since = None, until: str | None = None, top: Annotated[int, Query(ge=1, le=100)] = 10,
-                    format: Format = "json") -> Any:
+async def weekly_rankings(request: Request, conn: ConnDep, scope: StatsScope, rules: RulesDep, hotspots: HotspotsDep,
+                          since: Since = None, until: str | None = None,
+                          top: Annotated[int, Query(ge=1, le=100)] = 10, format: Format = "json") -> Any:
     """For the weekly meeting: towns with the most red grids, fastest-rising grids, lowest on-time rates.
 
     "Lowest on time" ranks only towns with enough resolved cases (data/hotspots/league.toml) below 100 %.
     A town user gets at most their own town's entries and their own grids (no rank among other towns).
     Downloads: a workbook with a sheet per list, or one CSV with the list's name in a column.
+    Counted county-wide (a connection of the statistics lane), then cut; served once per period.
     """
+    return await figure(request, conn, scope, "rankings", (since, until, top, format),
+                        lambda c: _weekly_rankings(c, scope, rules, hotspots, since, until, top, format), county=True)
+
+
+def _weekly_rankings(conn: Conn, scope: Scope, rules: CaseRules, hotspots: Hotspots, since: str | None,
+                     until: str | None, top: int, format: str) -> Any:
     fmt = parse_format(format)
     query = hotspot_query(rules, tier="grid", h3=None, since=since or "7d", until=until)
     check_window(scope.town_code, query.flt.since, query.flt.until)

@@ -22,7 +22,7 @@ RESULTS_KEPT = 32
 
 
 class ResultCache:
-    """Recent answers keyed by request and the cases' version (count, last update): a write invalidates."""
+    """Recent answers keyed by request and the data version (``stats.cases_version``): a write invalidates."""
 
     def __init__(self) -> None:
         self._items: OrderedDict[tuple[object, ...], object] = OrderedDict()

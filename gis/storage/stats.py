@@ -126,11 +126,19 @@ def supervisions(conn: Conn, *, flt: CaseFilter, limit: int, offset: int
     return rows, total
 
 
-def cases_version(conn: Conn) -> tuple[int, str]:
-    """(number of cases, last update time): changes whenever a case is added or moved."""
+def cases_version(conn: Conn) -> tuple[str, int, int, int]:
+    """What figures are computed from: the database, its cases (with transitions and orders), roster, generation.
+
+    Each moves when a writer commits (schema 050 and 200), in every process alike. Read it before computing,
+    so an answer filed under a version is never older than that version. The database's name and port come
+    first: a process talking to two databases (the tests) must not take one's answer for the other's.
+    """
     with translate_pg_errors():
-        row = conn.execute("SELECT count(*), coalesce(max(updated_at)::text, '') FROM cases").fetchone()
-    return (int(row[0]), str(row[1])) if row else (0, "")
+        rows: dict[str, int] = dict(conn.execute("SELECT name, version FROM service_versions"
+                                                 " WHERE name IN ('cases', 'roster', 'generation')").fetchall())
+        where = conn.execute("SELECT current_database() || ':' || coalesce(inet_server_port(), 0)").fetchone()
+    return (str(where[0]) if where else "", int(rows.get("cases", 0)), int(rows.get("roster", 0)),
+            int(rows.get("generation", 0)))
 
 
 def breakdown(conn: Conn, *, flt: CaseFilter) -> list[tuple[str, str, int]]:
