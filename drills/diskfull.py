@@ -7,7 +7,6 @@ present, and the API must serve again without a restart.
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from drills.cluster import DrillCluster, as_owner
+from drills.cluster import DrillCluster
 from drills.report import OUT, ms, write_report
 from drills.server import ApiServer, county_centre, grid_codes, make_token, staff_ids
 from drills.traffic import Sample, first_success_after
@@ -39,7 +38,7 @@ def run(headroom_mb: int = 40, *, batch: int = 2000, fill_timeout_s: float = 120
         grids, staff, centre = grid_codes(url), staff_ids(url), county_centre(url)
         _checkpoint(cluster)
         cluster.stop()
-        _drop_spare_wal(cluster)
+        cluster.drop_spare_wal()
         mount = cluster.root / "walfs"
         used_mb = _move_wal_to_tmpfs(cluster, mount, headroom_mb)
         try:
@@ -93,24 +92,6 @@ def _checkpoint(cluster: DrillCluster) -> None:
     """CHECKPOINT, so the WAL left to move to the tmpfs is small."""
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
         conn.execute("CHECKPOINT")
-
-
-def _drop_spare_wal(cluster: DrillCluster) -> None:
-    """After a clean shutdown, delete every WAL segment but the one holding the shutdown checkpoint.
-
-    The others are either spent or recycled ahead for reuse (the seeding leaves about 250 MB of them): moved to
-    the tmpfs, they would be refilled before any new segment is needed, so the disk would fill only after that
-    much more ingest (minutes instead of seconds). The headroom is then what it says.
-    """
-    control = subprocess.run(as_owner([str(cluster.bindir / "pg_controldata"), "-D", str(cluster.data)]),
-                             capture_output=True, text=True, check=True, env={**os.environ, "LC_ALL": "C"}).stdout
-    fields = dict(line.split(":", 1) for line in control.splitlines() if ":" in line)
-    if fields["Database cluster state"].strip() != "shut down":
-        raise RuntimeError(f"the drill cluster did not shut down cleanly:\n{control}")
-    keep = fields["Latest checkpoint's REDO WAL file"].strip()
-    for segment in (cluster.data / "pg_wal").iterdir():
-        if segment.is_file() and len(segment.name) == 24 and segment.name != keep:
-            segment.unlink()
 
 
 def _move_wal_to_tmpfs(cluster: DrillCluster, mount: Path, headroom_mb: int) -> int:
