@@ -27,6 +27,8 @@ from drills.verify import verify_cases
 from drills.writer import CaseWriter
 
 # WAL kept until the disk fills: no early checkpoints recycling it.
+# Room on the tmpfs while the API starts (its start-up writes WAL too); then it is shrunk to the headroom.
+START_ROOM_MB = 512
 WAL_CONF = "max_wal_size = 4GB\nmin_wal_size = 32MB\ncheckpoint_timeout = 1h\nwal_compression = off\n"
 
 
@@ -40,12 +42,13 @@ def run(headroom_mb: int = 40, *, batch: int = 2000, fill_timeout_s: float = 120
         cluster.stop()
         cluster.drop_spare_wal()
         mount = cluster.root / "walfs"
-        used_mb = _move_wal_to_tmpfs(cluster, mount, headroom_mb)
+        _move_wal_to_tmpfs(cluster, mount, START_ROOM_MB)
         try:
             cluster.start()
             with ApiServer(cluster.app_url(), owner_url=cluster.owner_url(),
                            log=OUT / "logs" / "diskfull-api.log") as server:
                 pid = server.pid
+                tmpfs_mb = _leave_headroom(mount, headroom_mb)  # after the server's start-up writes
                 writer = CaseWriter(server.base_url, token, grids, prefix="disk", threads=2).start()
                 feeder = PositionFeeder(server.base_url, token, staff, centre, batch=batch).start()
                 t0 = time.monotonic()
@@ -70,7 +73,7 @@ def run(headroom_mb: int = 40, *, batch: int = 2000, fill_timeout_s: float = 120
             cluster.stop("immediate")
             subprocess.run(["umount", "-l", str(mount)], check=False)
     figures = {
-        "wal_tmpfs_mb": used_mb + headroom_mb, "positions_stored": feeder.stored,
+        "wal_tmpfs_mb": tmpfs_mb, "positions_stored": feeder.stored,
         "seconds_to_fill": round(full_at - t0, 1) if full_at else None,
         "answers_while_full": {str(k): v for k, v in sorted(full_statuses.items())},
         "stack_traces_in_answers": feeder.traces, "tracebacks_in_api_log": traces,
@@ -92,6 +95,13 @@ def _checkpoint(cluster: DrillCluster) -> None:
     """CHECKPOINT, so the WAL left to move to the tmpfs is small."""
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
         conn.execute("CHECKPOINT")
+
+
+def _leave_headroom(mount: Path, headroom_mb: int) -> int:
+    """Shrink the tmpfs to what the WAL uses now plus ``headroom_mb``; returns its size in MB."""
+    size_mb = shutil.disk_usage(mount).used // 2**20 + 1 + headroom_mb
+    subprocess.run(["mount", "-o", f"remount,size={size_mb}m", str(mount)], check=True)
+    return size_mb
 
 
 def _move_wal_to_tmpfs(cluster: DrillCluster, mount: Path, headroom_mb: int) -> int:
