@@ -186,8 +186,12 @@ def admin_headers(db_settings: DatabaseSettings) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_token(db_settings, 'admin', 'admin')}"}
 
 
-def settle(client: TestClient, timeout: float = 10.0) -> None:
-    """Wait until the app's in-memory services have caught up with the database (they refresh in the background)."""
+def settle(client: TestClient, timeout: float = 60.0) -> None:
+    """Wait until the app's in-memory services have caught up with the database (they refresh in the background).
+
+    Returns as soon as they have; the bound only ends a wait that would never end, and is wide because two
+    test workers share two cores with PostgreSQL (10 s was missed on a busy machine).
+    """
     services = client.app.state.services  # type: ignore[attr-defined]
     for service in services.refreshing:
         assert service.wait_current(timeout), f"{service.name} did not catch up: {service.last_error}"
