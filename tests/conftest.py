@@ -102,7 +102,7 @@ def _settings_for(name: str) -> DatabaseSettings:
 def _template(kind: str) -> DatabaseSettings:
     """The session's template database of a kind, built on first use: migrating (about 5 s) and loading the
     sample county (about 30 s) once, then copying files, instead of repeating both for every database.
-    An xdist worker uses the templates its controller built before starting the workers (and drops)."""
+    An xdist worker clones the templates its controller built before starting it (the controller drops them)."""
     if _SHARED_TEMPLATES in os.environ:
         return _settings_for(f"fengqiao_tpl_{kind}_{os.environ[_SHARED_TEMPLATES]}")
     if kind not in _TEMPLATES:
