@@ -45,7 +45,7 @@ test: lint test-fast test-browser test-processes test-drills
 
 test-fast: setup
 	$(BIN)/fengqiao db up >/dev/null || true
-	$(BIN)/pytest -m "$(FAST)" -n $(WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -m "$(FAST)" -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-browser: setup
 	$(BIN)/fengqiao db up >/dev/null || true

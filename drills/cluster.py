@@ -107,6 +107,23 @@ class DrillCluster:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "immediate", "-w", "-t", "120",
                   "restart")
 
+    def drop_spare_wal(self) -> None:
+        """After a clean shutdown, delete every WAL segment but the one holding the shutdown checkpoint.
+
+        The others are spent, or recycled ahead for reuse: seeding leaves about 250 MB of them, which every copy
+        of the template would carry, and which the disk-full drill would refill before needing a new segment
+        (minutes of ingest instead of seconds).
+        """
+        control = subprocess.run(as_owner([str(self.bindir / "pg_controldata"), "-D", str(self.data)]),
+                                 capture_output=True, text=True, check=True, env={**os.environ, "LC_ALL": "C"}).stdout
+        fields = dict(line.split(":", 1) for line in control.splitlines() if ":" in line)
+        if fields["Database cluster state"].strip() != "shut down":
+            raise RuntimeError(f"the cluster on port {self.port} did not shut down cleanly:\n{control}")
+        keep = fields["Latest checkpoint's REDO WAL file"].strip()
+        for segment in (self.data / "pg_wal").iterdir():
+            if segment.is_file() and len(segment.name) == 24 and segment.name != keep:
+                segment.unlink()
+
     def postmaster_pid(self) -> int:
         """The postmaster's pid (first line of postmaster.pid)."""
         return int((self.data / "postmaster.pid").read_text().splitlines()[0])
@@ -157,6 +174,7 @@ class DrillCluster:
             template.start()
             template.seed()
             template.stop()
+            template.drop_spare_wal()
             atexit.register(template.destroy)
             _TEMPLATE = template
         clone = cls()

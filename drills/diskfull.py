@@ -7,7 +7,6 @@ present, and the API must serve again without a restart.
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from drills.cluster import DrillCluster, as_owner
+from drills.cluster import DrillCluster
 from drills.report import OUT, ms, write_report
 from drills.server import ApiServer, county_centre, grid_codes, make_token, staff_ids
 from drills.traffic import Sample, first_success_after
@@ -28,6 +27,8 @@ from drills.verify import verify_cases
 from drills.writer import CaseWriter
 
 # WAL kept until the disk fills: no early checkpoints recycling it.
+# Room on the tmpfs while the API starts (its start-up writes WAL too); then it is shrunk to the headroom.
+START_ROOM_MB = 512
 WAL_CONF = "max_wal_size = 4GB\nmin_wal_size = 32MB\ncheckpoint_timeout = 1h\nwal_compression = off\n"
 
 
@@ -39,14 +40,15 @@ def run(headroom_mb: int = 40, *, batch: int = 2000, fill_timeout_s: float = 120
         grids, staff, centre = grid_codes(url), staff_ids(url), county_centre(url)
         _checkpoint(cluster)
         cluster.stop()
-        _drop_spare_wal(cluster)
+        cluster.drop_spare_wal()
         mount = cluster.root / "walfs"
-        used_mb = _move_wal_to_tmpfs(cluster, mount, headroom_mb)
+        _move_wal_to_tmpfs(cluster, mount, START_ROOM_MB)
         try:
             cluster.start()
             with ApiServer(cluster.app_url(), owner_url=cluster.owner_url(),
                            log=OUT / "logs" / "diskfull-api.log") as server:
                 pid = server.pid
+                tmpfs_mb = _leave_headroom(mount, headroom_mb)  # after the server's start-up writes
                 writer = CaseWriter(server.base_url, token, grids, prefix="disk", threads=2).start()
                 feeder = PositionFeeder(server.base_url, token, staff, centre, batch=batch).start()
                 t0 = time.monotonic()
@@ -71,7 +73,7 @@ def run(headroom_mb: int = 40, *, batch: int = 2000, fill_timeout_s: float = 120
             cluster.stop("immediate")
             subprocess.run(["umount", "-l", str(mount)], check=False)
     figures = {
-        "wal_tmpfs_mb": used_mb + headroom_mb, "positions_stored": feeder.stored,
+        "wal_tmpfs_mb": tmpfs_mb, "positions_stored": feeder.stored,
         "seconds_to_fill": round(full_at - t0, 1) if full_at else None,
         "answers_while_full": {str(k): v for k, v in sorted(full_statuses.items())},
         "stack_traces_in_answers": feeder.traces, "tracebacks_in_api_log": traces,
@@ -95,22 +97,11 @@ def _checkpoint(cluster: DrillCluster) -> None:
         conn.execute("CHECKPOINT")
 
 
-def _drop_spare_wal(cluster: DrillCluster) -> None:
-    """After a clean shutdown, delete every WAL segment but the one holding the shutdown checkpoint.
-
-    The others are either spent or recycled ahead for reuse (the seeding leaves about 250 MB of them): moved to
-    the tmpfs, they would be refilled before any new segment is needed, so the disk would fill only after that
-    much more ingest (minutes instead of seconds). The headroom is then what it says.
-    """
-    control = subprocess.run(as_owner([str(cluster.bindir / "pg_controldata"), "-D", str(cluster.data)]),
-                             capture_output=True, text=True, check=True, env={**os.environ, "LC_ALL": "C"}).stdout
-    fields = dict(line.split(":", 1) for line in control.splitlines() if ":" in line)
-    if fields["Database cluster state"].strip() != "shut down":
-        raise RuntimeError(f"the drill cluster did not shut down cleanly:\n{control}")
-    keep = fields["Latest checkpoint's REDO WAL file"].strip()
-    for segment in (cluster.data / "pg_wal").iterdir():
-        if segment.is_file() and len(segment.name) == 24 and segment.name != keep:
-            segment.unlink()
+def _leave_headroom(mount: Path, headroom_mb: int) -> int:
+    """Shrink the tmpfs to what the WAL uses now plus ``headroom_mb``; returns its size in MB."""
+    size_mb = shutil.disk_usage(mount).used // 2**20 + 1 + headroom_mb
+    subprocess.run(["mount", "-o", f"remount,size={size_mb}m", str(mount)], check=True)
+    return size_mb
 
 
 def _move_wal_to_tmpfs(cluster: DrillCluster, mount: Path, headroom_mb: int) -> int:

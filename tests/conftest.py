@@ -104,7 +104,7 @@ def _settings_for(name: str) -> DatabaseSettings:
 def _template(kind: str) -> DatabaseSettings:
     """The session's template database of a kind, built on first use: migrating (about 5 s) and loading the
     sample county (about 30 s) once, then copying files, instead of repeating both for every database.
-    An xdist worker uses the templates its controller built before starting the workers (and drops)."""
+    An xdist worker clones the templates its controller built before starting it (the controller drops them)."""
     if _SHARED_TEMPLATES in os.environ:
         return _settings_for(f"fengqiao_tpl_{kind}_{os.environ[_SHARED_TEMPLATES]}")
     if kind not in _TEMPLATES:
@@ -188,8 +188,12 @@ def admin_headers(db_settings: DatabaseSettings) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_token(db_settings, 'admin', 'admin')}"}
 
 
-def settle(client: TestClient, timeout: float = 10.0) -> None:
-    """Wait until the app's in-memory services have caught up with the database (they refresh in the background)."""
+def settle(client: TestClient, timeout: float = 60.0) -> None:
+    """Wait until the app's in-memory services have caught up with the database (they refresh in the background).
+
+    Returns as soon as they have; the bound only ends a wait that would never end, and is wide because two
+    test workers share two cores with PostgreSQL (10 s was missed on a busy machine).
+    """
     services = client.app.state.services  # type: ignore[attr-defined]
     for service in services.refreshing:
         assert service.wait_current(timeout), f"{service.name} did not catch up: {service.last_error}"

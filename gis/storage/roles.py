@@ -42,10 +42,14 @@ def create_cluster_roles(superuser: psycopg.Connection, settings: DatabaseSettin
         settings.owner_role: "LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOBYPASSRLS",
         settings.app_role: "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION",
     }
-    for name, attributes in wanted.items():
-        exists = superuser.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
-        verb = "ALTER" if exists else "CREATE"
-        superuser.execute(sql.SQL(f"{verb} ROLE {{}} {attributes}").format(sql.Identifier(name)))
+    # One at a time: processes starting at once (parallel test workers, several servers) otherwise fail with
+    # "tuple concurrently updated" on the same role.
+    with superuser.transaction():
+        superuser.execute("SELECT pg_advisory_xact_lock(hashtext('fengqiao.cluster_roles'))")
+        for name, attributes in wanted.items():
+            exists = superuser.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            superuser.execute(sql.SQL(f"{verb} ROLE {{}} {attributes}").format(sql.Identifier(name)))
 
 
 def prepare_local_database(superuser: psycopg.Connection, owner: str) -> None:
