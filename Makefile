@@ -33,8 +33,9 @@ lint: setup
 # `make test` (./dev test, .ci/run): lint, the fast tests, then the slow families in order, each its own pytest
 # run; the first failure stops it. `make pytest` runs everything in one session (PYTEST_ARGS narrows it).
 FAST := not browser and not processes and not drill
-# The fast tests run in WORKERS pytest-xdist processes (each with its own databases); WORKERS=0 runs them in one.
-WORKERS ?= 2
+# WORKERS=2 runs the fast tests in two pytest-xdist processes (each with its own databases); 0 (the default)
+# runs them in one: on two cores one process and PostgreSQL already keep both busy (measured: no gain).
+WORKERS ?= 0
 .PHONY: test-fast test-browser test-processes test-drills
 
 pytest: setup
