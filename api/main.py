@@ -34,6 +34,7 @@ from api.routers import (
     locate,
     maps,
     meta,
+    notifications,
     ogc,
     pages,
     parties,
@@ -58,7 +59,7 @@ ROUTERS = [
     locate.router, health.router, meta.router, tiles.router, areas.router, cases.router, staff.router,
     dispatch.router, events.router, boundaries.router, auth.router, users.router, audit.router,
     parties.router, board.router, ogc.router, pages.router, hotspots.router, stats.router, maps.router,
-    forecast.router,
+    forecast.router, notifications.router,
 ]
 
 

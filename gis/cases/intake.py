@@ -16,6 +16,7 @@ from gis.errors import Conflict, InvalidInput
 from gis.locate import ChainLevel, LocateIndex
 from gis.locate.service import locate_point
 from gis.models import User
+from gis.notify.triggers import on_case_registered
 from gis.storage import access, areas, events
 from gis.storage import cases as store
 from gis.storage.pool import Conn
@@ -90,6 +91,8 @@ def register_case(conn: Conn, *, rules: CaseRules, index: LocateIndex | None, us
                                 note="", detail={"source_channel": data.source_channel}, actor_id=user.id,
                                 actor_name=user.username)
         access.audit(conn, user=user, action="case.create", object_type="case", object_id=str(case_id))
+        on_case_registered(conn, case=store.get_case(conn, case_id=case_id), user=user,
+                           source=rules.channels.get(data.source_channel).label, category=category.name)
         events.append_event(conn, kind="case.created", town_code=new.town_code, payload={
             "case_id": case_id, "grid_code": new.grid_code, "category_code": new.category_code,
             "severity": new.severity, "lon": lon, "lat": lat, "status": new.status})
