@@ -2,7 +2,8 @@
 
 Each process wakes every ``every_s`` seconds and tries a PostgreSQL advisory lock; the one that gets it
 sweeps (yellow/red warnings, 督办 records, optional auto-escalation) and delivers the notification outbox; the
-others skip this round. If that process dies, its lock goes with its connection and another takes over at its next wake-up: no cron needed.
+others skip this round. If that process dies, its lock goes with its connection and another takes over at its
+next wake-up: no cron needed.
 """
 
 from __future__ import annotations
