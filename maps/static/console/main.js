@@ -11,6 +11,8 @@ import { DevicesPanel } from "./panels/devices.js";
 import { Header } from "./panels/header.js";
 import { LocatePanel, locateAt } from "./panels/locate.js";
 import { openStream } from "./stream.js";
+import { handleMapClicks } from "./mapclick.js";
+import { noticeEvent, startNotices } from "./notices.js";
 import { applyEvent, loadBoard, loadCases, loadStaff, loadWatch, note, selectCase, set, state, subscribe } from "./store.js";
 import { html, render, useEffect, useState } from "./view.js";
 
@@ -78,7 +80,8 @@ async function start() {
     loadTowns((x0 + x1) / 2, (y0 + y1) / 2);
   }
   if (signedIn()) {  // live data first: the stream and the lists do not wait for map tiles
-    openStream({ onEvent: applyEvent, onState: (live) => set({ live }) });
+    openStream({ onEvent: (kind, data) => { applyEvent(kind, data); noticeEvent(kind); }, onState: (live) => set({ live }) });
+    startNotices();
     Promise.all([loadCases(), loadWatch(), loadBoard(), loadStaff()]);
     const back = readHash();
     if (back.tab && tabs().some(([key]) => key === back.tab)) set({ tab: back.tab });
@@ -92,7 +95,7 @@ async function start() {
   }
   Object.assign(overlays, await addTiers(map));
   if (signedIn()) {
-    overlays["案件"] = caseLayer((id) => selectCase(id)).addTo(map);
+    overlays["案件"] = caseLayer().addTo(map);
     overlays["人员"] = staff.layer.addTo(map);
     staff.update(state.staff);
     const hot = await hotspotLayer();
@@ -108,11 +111,8 @@ async function loadTowns(lon, lat) {
   if (county.ok) set({ towns: county.body.children });
 }
 
-map.on("click", (e) => {
-  lines.clearLayers();
-  L.circleMarker(e.latlng, { radius: 7, color: "#c62828" }).addTo(lines);
-  locateAt(e.latlng.lng, e.latlng.lat);
-});
+handleMapClicks(map, { caseLayer: () => overlays["案件"], openCase: (id) => selectCase(id), locate: locateAt,
+  mark: (latlng) => { lines.clearLayers(); L.circleMarker(latlng, { radius: 7, color: "#c62828" }).addTo(lines); } });
 
 // Recommended staff and plans drawn as lines with distances; staff markers follow the store.
 subscribe((s) => {

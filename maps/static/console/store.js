@@ -8,6 +8,7 @@ export const state = {
   page: { offset: 0, limit: 20 }, list: { items: [], total: 0 }, watch: [], watchTotals: { overdue: 0, warned: 0 },
   selected: null, detail: null, orders: [], recommendations: null,
   board: [], staff: new Map(), notes: [], picked: null, tab: "cases", plan: null,
+  notices: { items: [], unread: 0, total: 0, sound: false },
 };
 
 export function subscribe(fn) { listeners.add(fn); return () => listeners.delete(fn); }

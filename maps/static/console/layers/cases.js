@@ -10,9 +10,10 @@ export function caseColour(props) {
   return props.status === "registered" ? "#6a1b9a" : WARNING_COLOURS.none;
 }
 
-export function caseLayer(onPick) {
+/** The case tiles draw only: clicks go to the map (mapclick.js finds the case under the pointer). */
+export function caseLayer() {
   const layer = L.vectorGrid.protobuf("/tiles/cases/{z}/{x}/{y}.pbf", {
-    rendererFactory: L.canvas.tile, maxNativeZoom: 18, interactive: true, pane: "markerPane",
+    rendererFactory: L.canvas.tile, maxNativeZoom: 18, interactive: false, pane: "markerPane",
     fetchOptions: authorize({}),
     vectorTileLayerStyles: {
       cases: (props) => {
@@ -21,11 +22,6 @@ export function caseLayer(onPick) {
           fill: true, fillColor: caseColour(props), fillOpacity: 0.9 };
       },
     },
-  });
-  layer.on("click", (e) => {
-    const p = e.layer.properties;
-    if (p.id) onPick(p.id);
-    else if (e.latlng) layer._map.setView(e.latlng, Math.min(layer._map.getZoom() + 2, 14));
   });
   window.addEventListener("fengqiao:cases-changed", () => layer.redraw());
   return layer;
