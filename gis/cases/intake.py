@@ -10,7 +10,14 @@ from typing import Any
 
 from gis.cases.book import CaseRules
 from gis.cases.models import SEVERITY_LABELS, NewCase, Party
-from gis.cases.privacy import id_number_hash, mask_id_number, mask_phone, normalise_id_number, seal_party_value
+from gis.cases.privacy import (
+    id_number_hash,
+    mask_id_number,
+    mask_phone,
+    normalise_id_number,
+    phone_hash,
+    seal_party_value,
+)
 from gis.crypto import keys as crypto_keys
 from gis.errors import Conflict, InvalidInput
 from gis.locate import ChainLevel, LocateIndex
@@ -110,7 +117,8 @@ def _store_party(conn: Conn, case_id: int, party: Party) -> None:
         id_masked=mask_id_number(number) if number else None,
         id_number_enc=seal_party_value(number, keys=keys, field="id_number") if number else None,
         phone_enc=seal_party_value(phone, keys=keys, field="phone") if phone else None,
-        phone_masked=mask_phone(phone) if phone else None, village_code=party.village_code)
+        phone_masked=mask_phone(phone) if phone else None, village_code=party.village_code,
+        phone_hash=phone_hash(phone, key=keys.party) if phone else None)
 
 
 def _replay(earlier: tuple[int, str | None], fingerprint: str) -> Intake:

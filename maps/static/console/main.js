@@ -9,9 +9,11 @@ import { CasePanel } from "./panels/case.js";
 import { CasesPanel } from "./panels/cases.js";
 import { DevicesPanel } from "./panels/devices.js";
 import { Header } from "./panels/header.js";
+import { SearchBox } from "./panels/search.js";
 import { LocatePanel, locateAt } from "./panels/locate.js";
 import { openStream } from "./stream.js";
 import { handleMapClicks } from "./mapclick.js";
+import { followSelection, openOnTown } from "./follow.js";
 import { noticeEvent, startNotices } from "./notices.js";
 import { applyEvent, loadBoard, loadCases, loadStaff, loadWatch, note, selectCase, set, state, subscribe } from "./store.js";
 import { html, render, useEffect, useState } from "./view.js";
@@ -52,7 +54,7 @@ function App() {
   useStore();
   const panel = { locate: LocatePanel, cases: CasesPanel, case: CasePanel, board: BoardPanel,
     devices: DevicesPanel }[state.tab] || CasesPanel;
-  return html`<div id="tabs" role="tablist">${tabs().map(([key, label]) => html`<button role="tab" data-tab=${key}
+  return html`${state.user && html`<${SearchBox} />`}<div id="tabs" role="tablist">${tabs().map(([key, label]) => html`<button role="tab" data-tab=${key}
       class=${state.tab === key ? "tab on" : "tab"} onClick=${() => set({ tab: key })}>${label}</button>`)}</div>
     <div id="panel-body">${state.meta ? html`<${panel} state=${state} />` : html`<p class="hint">加载中…</p>`}</div>`;
 }
@@ -79,6 +81,7 @@ async function start() {
     map.fitBounds([[y0, x0], [y1, x1]]);
     loadTowns((x0 + x1) / 2, (y0 + y1) / 2);
   }
+  openOnTown(map);  // not awaited: the lists and the stream do not wait for it
   if (signedIn()) {  // live data first: the stream and the lists do not wait for map tiles
     openStream({ onEvent: (kind, data) => { applyEvent(kind, data); noticeEvent(kind); }, onState: (live) => set({ live }) });
     startNotices();
@@ -98,7 +101,7 @@ async function start() {
     overlays["案件"] = caseLayer().addTo(map);
     overlays["人员"] = staff.layer.addTo(map);
     staff.update(state.staff);
-    const hot = await hotspotLayer();
+    const hot = await hotspotLayer(state.meta);
     if (hot) overlays["热点"] = hot;
   }
   L.control.layers(base ? { 底图: base } : null, overlays, { collapsed: true }).addTo(map);
@@ -153,5 +156,6 @@ async function drawPlan(plan) {
   }
 }
 
+followSelection(map);
 start().catch((err) => console.error("start failed", err && err.stack ? err.stack : err));
 window.fengqiaoConsole = { map, state, set, selectCase, locateAt, overlays, staff };

@@ -4,7 +4,7 @@ import { api, query } from "./api.js";
 const listeners = new Set();
 export const state = {
   meta: null, categories: [], ready: null, live: "off", user: null, checked: false,
-  filters: { status: [], warning: [], category: "", town: "", channel: "", since: "", until: "", overdue: false },
+  filters: { status: [], warning: [], category: "", town: "", channel: "", since: "", until: "", overdue: false, search: "" },
   page: { offset: 0, limit: 20 }, list: { items: [], total: 0 }, watch: [], watchTotals: { overdue: 0, warned: 0 },
   selected: null, detail: null, orders: [], recommendations: null,
   board: [], staff: new Map(), notes: [], picked: null, tab: "cases", plan: null,
@@ -31,7 +31,7 @@ export async function loadCases() {
   const res = await api("/api/v1/cases" + query({
     status: f.status, warning: f.warning, category: f.category, town: f.town, channel: f.channel,
     since: f.since ? new Date(f.since).toISOString() : "", until: f.until ? new Date(f.until).toISOString() : "",
-    overdue: f.overdue ? "true" : "", limit: state.page.limit, offset: state.page.offset,
+    overdue: f.overdue ? "true" : "", search: f.search, limit: state.page.limit, offset: state.page.offset,
   }));
   if (res.ok) set({ list: res.body });
   return res;

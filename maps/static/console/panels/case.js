@@ -14,7 +14,7 @@ function ActionForm({ c, name, onDone }) {
     const f = e.target.elements;
     const body = { action: name, note: f.note ? f.note.value : "" };
     if (f.satisfaction) body.satisfaction = Number(f.satisfaction.value);
-    if (f.duplicate_of) body.duplicate_of = Number(f.duplicate_of.value);
+    if (f.duplicate_of) body.duplicate_of_case_no = f.duplicate_of.value.trim();  // by number, as people say it
     const res = await api(`/api/v1/cases/${c.id}/transitions`, { method: "POST", json: body });
     if (!res.ok) { setError(errorText(res)); return; }
     onDone();
@@ -28,8 +28,8 @@ function ActionForm({ c, name, onDone }) {
       <textarea name="note" rows="2" required=${requires.includes("note")}></textarea></label>` : null}
     ${requires.includes("satisfaction") && html`<label>满意度（1-5）
       <input name="satisfaction" type="number" min="1" max="5" required value="5" /></label>`}
-    ${requires.includes("duplicate_of") && html`<label>重复于案件编号（ID）
-      <input name="duplicate_of" type="number" min="1" required /></label>`}
+    ${requires.includes("duplicate_of") && html`<label>重复于案件编号
+      <input name="duplicate_of" placeholder="如 AJ00000123" maxlength="32" required /></label>`}
     <button type="submit" class="small">确认${a.label}</button>
     <button type="button" class="small ghost" onClick=${onDone}>取消</button>
     ${error && html`<p class="error">${error}</p>`}

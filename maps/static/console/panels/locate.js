@@ -2,6 +2,7 @@
 import { api, errorText, signedIn } from "../api.js";
 import { loadCases, selectCase, set } from "../store.js";
 import { html, useState } from "../view.js";
+import { DuplicateHint } from "./duplicates.js";
 
 const DEFAULT_SEVERITY = "medium";  // 紧急程度 of a new case until the operator picks another
 
@@ -29,6 +30,7 @@ function Intake({ state, loc }) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState(null);
   const items = state.categories.filter((c) => c.code !== c.class_code);
+  const [category, setCategory] = useState(items.length ? items[0].code : "");
   const submit = async (e) => {
     e.preventDefault();
     const f = e.target.elements;
@@ -51,7 +53,7 @@ function Intake({ state, loc }) {
   const edit = (i, key, value) => setParties(parties.map((p, j) => (j === i ? { ...p, [key]: value } : p)));
   return html`<section id="intake"><h2>登记矛盾纠纷</h2>
     <form id="case-form" onSubmit=${submit}>
-      <label>类别 <select id="case-category" name="category" required>
+      <label>类别 <select id="case-category" name="category" required onChange=${(e) => setCategory(e.target.value)}>
         ${items.map((c) => html`<option value=${c.code}>${c.class_name} / ${c.name}</option>`)}</select></label>
       <label>来源 <select id="case-channel" name="channel">
         ${meta.channels.map((c) => html`<option value=${c.code}>${c.label}</option>`)}</select></label>
@@ -69,6 +71,7 @@ function Intake({ state, loc }) {
         </div>`)}
         <button type="button" id="add-party" class="small ghost" onClick=${() => setParties([...parties, emptyParty()])}>+ 当事人</button>
       </fieldset>
+      <${DuplicateHint} category=${category} loc=${loc} parties=${parties} />
       <button type="submit" id="case-submit" disabled=${busy}>登记</button>
     </form>
     ${result && result.error && html`<p class="error">${result.error}</p>`}
