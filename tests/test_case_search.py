@@ -26,7 +26,7 @@ def operator(db_settings: DatabaseSettings) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def made(app_client: TestClient, operator: dict[str, str]) -> dict[str, Any]:
-    settle(app_client)  # the locate index is loaded
+    settle(app_client, timeout=180)  # the locate index is loaded
     body = {"category": "0201", "source_channel": "walk_in", "description": "检索测试", "lon": LON, "lat": LAT,
             "parties": [{"name": "欧阳检索", "id_number": "44010119900101123X", "phone": "139 0000 4321"}]}
     created = app_client.post("/api/v1/cases", json=body, headers={"Idempotency-Key": str(uuid.uuid4()), **operator})

@@ -23,7 +23,7 @@ def operator(db_settings: DatabaseSettings) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def first(app_client: TestClient, operator: dict[str, str]) -> dict[str, Any]:
-    settle(app_client)
+    settle(app_client, timeout=180)
     body = {"category": "0201", "source_channel": "walk_in", "description": "装修噪音", "lon": LON, "lat": LAT,
             "parties": [{"name": "重复甲", "phone": "13811112222", "id_number": "440101198001010011"}]}
     made = app_client.post("/api/v1/cases", json=body, headers={"Idempotency-Key": str(uuid.uuid4()), **operator})

@@ -57,7 +57,7 @@ def crew(db_settings: DatabaseSettings) -> Iterator[dict[str, int]]:
 
 
 def new_case(client: TestClient, headers: dict[str, str], **extra: Any) -> dict[str, Any]:
-    settle(client)
+    settle(client, timeout=180)
     body = {"category": "0201", "source_channel": "walk_in", "description": "通知测试", "lon": LON, "lat": LAT,
             **extra}
     made = client.post("/api/v1/cases", json=body, headers={"Idempotency-Key": str(uuid.uuid4()), **headers})

@@ -46,6 +46,28 @@ def board_orders(conn: Conn, *, cases: RegionFilter, staff: RegionFilter | None 
         return cur.execute(query, (*params, limit)).fetchall()
 
 
+def board_page(conn: Conn, *, statuses: list[str], roles: list[str], town: str | None, case_statuses: list[str],
+               limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Active orders the caller may see (row-level security), filtered, newest step first; and how many in all."""
+    conditions = ["d.active"]
+    params: list[Any] = []
+    for clause, value in (("d.status = ANY(%s)", statuses), ("d.role = ANY(%s)", roles),
+                          ("c.status = ANY(%s)", case_statuses)):
+        if value:
+            conditions.append(clause)
+            params.append(value)
+    if town:
+        conditions.append("c.town_code = %s")
+        params.append(town)
+    where = " AND ".join(conditions)
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(f"SELECT {BOARD_COLUMNS} {BOARD_FROM} WHERE {where}"
+                           " ORDER BY last_step_at DESC, d.id DESC LIMIT %s OFFSET %s",
+                           (*params, limit, offset)).fetchall()
+        total = cur.execute(f"SELECT count(*) AS n {ORDER_FROM} WHERE {where}", params).fetchone()
+    return rows, int(total["n"]) if total else 0
+
+
 def live_positions(conn: Conn, *, staff: RegionFilter, limit: int = 5000) -> list[dict[str, Any]]:
     """Active staff in ``staff`` (a filter on ``staff s``) that have a last known position, newest fix first."""
     from gis.storage.staff import STAFF_COLUMNS, STAFF_FROM

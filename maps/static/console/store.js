@@ -9,6 +9,7 @@ export const state = {
   selected: null, detail: null, orders: [], recommendations: null,
   board: [], staff: new Map(), notes: [], picked: null, tab: "cases", plan: null,
   notices: { items: [], unread: 0, total: 0, sound: false },
+  boardQuery: { status: [], role: [], town: "", case_status: [], limit: 100, offset: 0 }, boardTotal: 0,
 };
 
 export function subscribe(fn) { listeners.add(fn); return () => listeners.delete(fn); }
@@ -52,9 +53,12 @@ export async function loadWatch() {
         watchTotals: { overdue: total(overdue), warned: total(warned) } });
 }
 
+/** The dispatch board: one page of every active order in the region, with the board's filters. */
 export async function loadBoard() {
-  const res = await api("/api/v1/dispatches?limit=300");
-  if (res.ok) set({ board: res.body.orders });
+  const b = state.boardQuery;
+  const res = await api("/api/v1/dispatches" + query({ status: b.status, role: b.role, town: b.town,
+    case_status: b.case_status, limit: b.limit, offset: b.offset }));
+  if (res.ok) set({ board: res.body.orders, boardTotal: res.body.total ?? res.body.orders.length });
 }
 
 export async function loadStaff() {

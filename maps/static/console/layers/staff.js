@@ -16,13 +16,20 @@ function style(s, now) {
     className: "staff-marker" + (stale ? " stale" : "") };
 }
 
+/** A phone as the locate panel shows it (reveal.js Tel): a tel: link, masked numbers as text. */
+function phoneHtml(phone) {
+  if (!phone) return "—";
+  const text = String(phone).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
+  return phone.includes("*") ? text : `<a class="phone tel" href="tel:${phone.replace(/[^0-9+]/g, "")}">${text}</a>`;
+}
+
 function popup(s) {
   const duty = (state.meta && state.meta.duty_statuses[s.duty_status]) || s.duty_status;
   const orders = state.board.filter((o) => o.staff_id === s.id)
     .map((o) => `<li>${o.case_no} · ${o.status}</li>`).join("");
   const esc = (t) => String(t == null ? "" : t).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
   return `<b>${esc(s.name)}</b> ${esc(staffRoleLabel(s.role))}<br>${esc(s.organisation)}<br>` +
-    `值班：${esc(duty)} · 在办 ${s.active_orders}/${s.capacity}<br>电话：${esc(s.phone || "—")}<br>` +
+    `值班：${esc(duty)} · 在办 ${s.active_orders}/${s.capacity}<br>电话：${phoneHtml(s.phone)}<br>` +
     `定位：${since(s.position_at)}前${s.accuracy_m ? "（±" + Math.round(s.accuracy_m) + " 米）" : ""}` +
     (orders ? `<ul class="popup-orders">${orders}</ul>` : "");
 }

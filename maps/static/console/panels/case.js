@@ -4,6 +4,7 @@ import { api, errorText } from "../api.js";
 import { action, loadBoard, loadWatch, orderStatus, selectCase, set, stateLabel, warningLabel } from "../store.js";
 import { fmtTime, html, useState } from "../view.js";
 import { DispatchPanel } from "./dispatch.js";
+import { PartyContact } from "./reveal.js";
 
 function ActionForm({ c, name, onDone }) {
   const a = action(name);
@@ -69,7 +70,7 @@ export function CasePanel({ state }) {
       网格 <span class="code">${c.grid_code}</span> · 期限：${fmtTime(c.due_at)}</p>
     <p class="desc">${c.description}</p>
     ${c.parties.length > 0 && html`<h3>当事人</h3><ul id="parties">${c.parties.map((p) => html`<li>
-      ${state.meta.party_roles[p.role] || p.role}：${p.name} ${p.id_masked || ""} ${p.phone || ""}</li>`)}</ul>`}
+      ${state.meta.party_roles[p.role] || p.role}：${p.name} <${PartyContact} caseId=${c.id} party=${p} user=${state.user} key=${c.id + ":" + p.id} /></li>`)}</ul>`}
     <h3>办理</h3>
     <div id="actions" class="actions">
       ${c.allowed_actions.length === 0 && html`<span class="hint">当前状态无可办理操作。</span>`}

@@ -3,6 +3,7 @@ import { api, errorText, signedIn } from "../api.js";
 import { loadCases, selectCase, set } from "../store.js";
 import { html, useState } from "../view.js";
 import { DuplicateHint } from "./duplicates.js";
+import { Tel } from "./reveal.js";
 
 const DEFAULT_SEVERITY = "medium";  // 紧急程度 of a new case until the operator picks another
 
@@ -19,7 +20,7 @@ function Chain({ loc }) {
       <dt>距边界</dt><dd>${loc.distance_to_boundary_m.toFixed(1)} 米</dd>
     </dl>
     ${loc.neighbours.length > 0 && html`<p class="warn">靠近边界，也可能属于：${loc.neighbours.map((n) => `${n.name}（${n.distance_m} 米）`).join("、")}</p>`}
-    ${loc.responsible && html`<p>责任人：${people.length ? people.map((p) => `${p.name} ${p.organisation} ${p.phone}`).join("；") : "未配置"}</p>`}`;
+    ${loc.responsible && html`<p id="responsible">责任人：${people.length ? people.map((p, i) => html`${i ? "；" : ""}${p.name} ${p.organisation} <${Tel} phone=${p.phone} />`) : "未配置"}</p>`}`;
 }
 
 const emptyParty = () => ({ name: "", role: "applicant", id_number: "", phone: "" });
