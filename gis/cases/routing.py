@@ -63,7 +63,7 @@ class RoutingTable:
 
 
 # People's mediation (人民调解) is organised at every tier: a case of the village committee's sector handled at a
-# village, town or county is its 人民调解委员会 there not "X镇（村（社区）调委会）".
+# village, town or county is its 人民调解委员会 there, not "X镇（村（社区）调委会）".
 MEDIATION_SECTOR = "村（社区）调委会"
 
 
