@@ -43,3 +43,9 @@ export async function openOnTown(map) {
   map.fitBounds([[y0, x0], [y1, x1]]);
   return true;
 }
+
+/** Recommendations zoom the map to fit the case and every recommended staff member. */
+export function fitRecommendations(map, rec) {
+  const points = [rec.case, ...Object.values(rec.spots)].filter((p) => p && p[0] != null);
+  if (points.length > 1) map.fitBounds(L.latLngBounds(points).pad(0.15), { maxZoom: 17 });
+}

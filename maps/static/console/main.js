@@ -13,7 +13,7 @@ import { SearchBox } from "./panels/search.js";
 import { LocatePanel, locateAt } from "./panels/locate.js";
 import { openStream } from "./stream.js";
 import { handleMapClicks } from "./mapclick.js";
-import { followSelection, openOnTown } from "./follow.js";
+import { fitRecommendations, followSelection, openOnTown } from "./follow.js";
 import { noticeEvent, startNotices } from "./notices.js";
 import { applyEvent, loadBoard, loadCases, loadStaff, loadWatch, note, selectCase, set, state, subscribe } from "./store.js";
 import { html, render, useEffect, useState } from "./view.js";
@@ -133,6 +133,7 @@ subscribe((s) => {
             .bindTooltip(`${c.name} ${Math.round(c.distance_m)} 米`, { permanent: true, className: "dist" }).addTo(lines);
         }
       }
+      fitRecommendations(map, rec);
     }
   } else if (lines.rec) { lines.clearLayers(); lines.rec = null; }
   drawPlan(s.plan);

@@ -1,7 +1,7 @@
 // Staff positions live from the event stream: coloured by role, ringed by duty status, greyed when the
 // last fix is stale, clustered when zoomed out. A click shows their orders, workload and work phone
 // (the server masks what the caller's role may not see).
-import { staffRoleLabel, state } from "../store.js";
+import { orderStatus, staffRoleLabel, state } from "../store.js";
 import { since } from "../view.js";
 
 export const ROLE_COLOURS = { grid_worker: "#2e7d32", mediator: "#00838f", police: "#1a237e", lawyer: "#6a1b9a",
@@ -26,7 +26,7 @@ function phoneHtml(phone) {
 function popup(s) {
   const duty = (state.meta && state.meta.duty_statuses[s.duty_status]) || s.duty_status;
   const orders = state.board.filter((o) => o.staff_id === s.id)
-    .map((o) => `<li>${o.case_no} · ${o.status}</li>`).join("");
+    .map((o) => `<li>${o.case_no} · ${orderStatus(o.status).label}</li>`).join("");  // statuses in Chinese
   const esc = (t) => String(t == null ? "" : t).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
   return `<b>${esc(s.name)}</b> ${esc(staffRoleLabel(s.role))}<br>${esc(s.organisation)}<br>` +
     `值班：${esc(duty)} · 在办 ${s.active_orders}/${s.capacity}<br>电话：${phoneHtml(s.phone)}<br>` +
