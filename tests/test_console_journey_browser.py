@@ -102,14 +102,20 @@ def test_an_operators_shift(browser: Browser, base_url: str, db_settings: Databa
             time.sleep(0.5)
         assert earlier.status_code == 201, earlier.text
         case_a = earlier.json()
+        # The hotspot weights are built by the first request in tests (servers build them at start): build them
+        # now, so the console's hotspot layer does not keep the two-core test machine busy during the journey.
+        assert api.get("/api/v1/hotspots", params={"tier": "grid"}, headers=feeder, timeout=600).status_code == 200
         ctx = browser.new_context(viewport={"width": 1360, "height": 860}, bypass_csp=True)
         page = ctx.new_page()
+        page.set_default_timeout(90_000)  # a loaded machine: steps wait longer, none is skipped
         errors = page_errors(page)
+        refused: list[str] = []
+        page.on("response", lambda r: refused.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         try:
             shift(page, api, base_url, feeder, field, crew, case_a)
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "journey-failure.png"))  # what the operator saw when it broke
-            print("page errors:", errors)
+            print("page errors:", errors, "refused:", refused)
             raise
         assert errors == []
         ctx.close()

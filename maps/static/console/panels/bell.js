@@ -16,7 +16,7 @@ export function Bell({ state }) {
   };
   return html`<span class="bell-wrap">
     <button id="bell" type="button" class=${"badge bell" + (n.unread ? " urgent" : "")} onClick=${() => setOpen(!open)}
-      title="通知" aria-label=${"通知，未读 " + n.unread}>🔔 通知 <span id="bell-count">${n.unread}</span></button>
+      title="通知" aria-label=${"通知，未读 " + n.unread}>通知 <span id="bell-count">${n.unread}</span></button>
     ${open && html`<div id="notices" class="notes">
       <div class="notes-head"><b>通知</b>
         <label class="sound"><input id="notice-sound" type="checkbox" checked=${n.sound}
