@@ -116,6 +116,18 @@ def test_an_operators_shift(browser: Browser, base_url: str, db_settings: Databa
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "journey-failure.png"))  # what the operator saw when it broke
             print("page errors:", errors, "refused:", refused)
+            print("state:", page.evaluate("(() => { const s = window.fengqiaoConsole.state; return JSON.stringify({tab:"
+                                          " s.tab, selected: s.selected, notes: s.notes.map((n) => n.text)}); })()"))
+            print("window errors:", page.evaluate("JSON.stringify(window.__errs)"))
+            print("render:", page.evaluate("""(async () => {
+                const v = await import('/static/console/view.js');
+                const m = await import('/static/console/panels/case.js');
+                const d = document.createElement('div');
+                try { v.render(v.html`<${m.CasePanel} state=${window.fengqiaoConsole.state} />`, d);
+                      return 'OK ' + d.innerHTML.slice(0, 300); } catch (e) { return 'ERR ' + e.stack; } })()"""))
+            print("fetch:", page.evaluate("Promise.race([fetch('/api/v1/cases/" + str(case_a["id"]) + "')"
+                                          ".then((r) => r.status), new Promise((r) => setTimeout(() => r('timeout'),"
+                                          " 20000))])"))
             raise
         assert errors == []
         ctx.close()
@@ -126,6 +138,9 @@ def shift(page: Page, api: httpx.Client, base_url: str, feeder: dict[str, str], 
     """The operator's part of the journey, in one signed-in page."""
     sign_in(page, base_url, "journey-op")
     page.wait_for_selector("#live.on")
+    page.evaluate("window.__errs = []; window.addEventListener('error', (e) => __errs.push(String(e.error"
+                  " && e.error.stack || e.message))); window.addEventListener('unhandledrejection', (e) =>"
+                  " __errs.push(String(e.reason && e.reason.stack || e.reason)))")
     assert page.is_visible("#bell") and page.text_content("#bell-count") == "0"
     # 1. One search box: the phone number finds the case and opens it.
     page.fill("#search", "138 0013 8000")
