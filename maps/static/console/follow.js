@@ -14,7 +14,9 @@ export function selectedColour(detail, meta) {
 export function followSelection(map) {
   const ring = L.layerGroup().addTo(map);
   let shown = null;  // "id:status:level" of the ring drawn
-  subscribe((s) => {
+  // The map moves after the store's listeners have run (a timer): moving it inside set() stalls the page's renders.
+  subscribe((s) => { setTimeout(() => draw(s), 0); });
+  function draw(s) {
     const d = s.detail;
     const key = d && d.lat != null ? `${d.id}:${d.status}:${d.warning_level}` : null;
     if (key === shown) return;
@@ -29,7 +31,7 @@ export function followSelection(map) {
       const inView = map.getBounds().pad(-0.1).contains([d.lat, d.lon]);
       if (!inView || map.getZoom() < FOLLOW_ZOOM - 2) map.setView([d.lat, d.lon], Math.max(map.getZoom(), FOLLOW_ZOOM));
     }
-  });
+  }
   return ring;
 }
 
