@@ -13,6 +13,7 @@ export function selectedColour(detail, meta) {
 
 export function followSelection(map) {
   const ring = L.layerGroup().addTo(map);
+  const svg = L.svg();  // an SVG path above the canvas tiles (the map draws on canvas by default)
   let shown = null;  // "id:status:level" of the ring drawn
   // The map moves after the store's listeners have run (a timer): moving it inside set() stalls the page's renders.
   subscribe((s) => { setTimeout(() => draw(s), 0); });
@@ -26,7 +27,7 @@ export function followSelection(map) {
     if (!key) return;
     const colour = selectedColour(d, s.meta);
     L.circleMarker([d.lat, d.lon], { radius: 11, weight: 3, color: colour, fillColor: colour, fillOpacity: 0.35,
-      className: "selected-case", interactive: false }).addTo(ring);
+      className: "selected-case", interactive: false, renderer: svg }).addTo(ring);
     if (moved) {
       const inView = map.getBounds().pad(-0.1).contains([d.lat, d.lon]);
       if (!inView || map.getZoom() < FOLLOW_ZOOM - 2) map.setView([d.lat, d.lon], Math.max(map.getZoom(), FOLLOW_ZOOM));
