@@ -36,6 +36,7 @@ from api.routers import (
     locate,
     maps,
     meta,
+    notifications,
     ogc,
     pages,
     parties,
@@ -61,7 +62,7 @@ ROUTERS = [
     locate.router, health.router, meta.router, tiles.router, areas.router, cases.router, staff.router,
     dispatch.router, events.router, boundaries.router, auth.router, users.router, audit.router,
     parties.router, board.router, ogc.router, pages.router, hotspots.router, stats.router, maps.router,
-    forecast.router, van.router, attachments.router, field.router,
+    forecast.router, van.router, attachments.router, field.router, notifications.router,
 ]
 
 

@@ -48,6 +48,7 @@ class Meta(Model):
     channels: list[dict[str, Any]]
     channel_groups: dict[str, str]
     taxonomy_version: str
+    hotspot_levels: list[dict[str, str]] = []  # 蓝黄红 risk levels of the hotspot layer: code, label, colour
 
 
 class CaseSummary(Model):
@@ -189,6 +190,7 @@ class AreaView(Model):
     generation: str
     area_m2: float
     population: int | None
+    bbox: tuple[float, float, float, float] | None = None  # minlon, minlat, maxlon, maxlat (fitting maps)
     children: list[AreaChild]
 
 

@@ -194,3 +194,18 @@ class AuditSettings(BaseSettings):
     def stale_after_s(self) -> float:
         """A head older than this means the sealer stopped or an old head was put back."""
         return 2 * self.heartbeat_s + 60
+
+
+class NotifySettings(BaseSettings):
+    """The notification outbox: where outside channels deliver locally, and how often a failed send is retried.
+
+    ``FENGQIAO_NOTIFY_SINK_DIR``: senders for 'sms', 'wecom' and 'dingtalk' write each message as a JSON file
+    under ``<sink_dir>/<channel>/`` until real gateways are configured; ``FENGQIAO_NOTIFY_MAX_ATTEMPTS`` and
+    ``FENGQIAO_NOTIFY_BACKOFF_S`` (doubled after each failure) govern retries.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FENGQIAO_NOTIFY_", extra="ignore")
+
+    sink_dir: Path = PROJECT_ROOT / "var" / "outbox"
+    max_attempts: int = 5
+    backoff_s: float = 30.0

@@ -64,7 +64,7 @@ def test_intake_locates_and_routes(app_client: TestClient, operator: dict[str, s
         "449901001008007", "449901001008", "449901001000", "449901")
     assert case["status"] == "registered" and case["status_label"] == "登记受理"
     assert case["located_by"] == "point" and case["locate_evidence"]["method"] == "raster"
-    assert case["handling_tier"] == 3 and case["handling_unit"] == "坪湾社区（村（社区）调委会）"
+    assert case["handling_tier"] == 3 and case["handling_unit"] == "坪湾社区人民调解委员会"
     assert case["case_no"] == f"AJ{case['id']:08d}"
     labour = new_case(app_client, operator, category="0401", severity="high")
     assert labour["handling_tier"] == 2 and labour["handling_unit"] == "隆联街道（人社所）"
@@ -101,7 +101,7 @@ def test_full_loop_with_escalation(app_client: TestClient, operator: dict[str, s
     assert move(app_client, operator, cid, "accept").json()["status"] == "handling"
     escalated = move(app_client, operator, cid, "escalate", note="村级调解不成，上报镇").json()
     assert (escalated["status"], escalated["handling_tier"], escalated["handling_unit"]) == (
-        "escalated", 2, "隆联街道（村（社区）调委会）")
+        "escalated", 2, "隆联街道人民调解委员会")
     assert escalated["due_at"] > case["due_at"]
     for action, fields, state in [("accept", {}, "handling"), ("resolve", {"note": "双方达成协议"}, "resolved"),
                                   ("follow_up", {}, "follow_up"), ("evaluate", {"satisfaction": 5}, "evaluated"),

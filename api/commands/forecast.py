@@ -17,6 +17,7 @@ from gis.forecast.backtest import SEEDS, STORY_WEEKS, BacktestResult, BacktestSp
 from gis.hotspots.filters import local_day
 from gis.hotspots.service import weights_now
 from gis.models import Tier
+from gis.notify.rising import notify_rising_villages
 from gis.settings import DatabaseSettings
 from gis.storage.pool import connect
 
@@ -30,7 +31,10 @@ def last_sunday() -> date:
 
 
 def _args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("what", choices=["backtest"])
+    p.add_argument("what", choices=["backtest", "notify"],
+                   help="backtest: score the early warning on sample histories; notify: tell the towns' users of"
+                        " last week's rising villages (once per village and week)")
+    p.add_argument("--week", default=None, help="notify: the ISO week (e.g. 2026-W40; default: last week)")
     p.add_argument("--until", type=date.fromisoformat, default=None,
                    help="last day of the sample history (default: the last Sunday)")
     p.add_argument("--seeds", type=int, default=len(SEEDS), help="histories drawn per question (at least 1)")
@@ -39,7 +43,9 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 @command("forecast", _args)
 def run_forecast(args: argparse.Namespace) -> int:
-    """Backtest the forecast and the rising-trend alerts on sample histories of the active county."""
+    """Backtest the forecast and the rising-trend alerts on sample histories of the active county; or notify."""
+    if args.what == "notify":
+        return run_notify(args)
     if not 1 <= args.seeds <= 50:
         raise InvalidInput("--seeds must be 1-50", reason="bad_argument")
     seeds = (*SEEDS, *range(100, 100 + max(0, args.seeds - len(SEEDS))))[: args.seeds]
@@ -58,6 +64,20 @@ def run_forecast(args: argparse.Namespace) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
     else:
         print(report(result, seconds))
+    return 0
+
+
+def run_notify(args: argparse.Namespace) -> int:
+    """Rising villages of a finished week: a notification to every user of the village's town."""
+    now = datetime.now(UTC)
+    local = local_day(now - timedelta(days=7)).isocalendar()
+    week = args.week or f"{local[0]}-W{local[1]:02d}"
+    with connect(DatabaseSettings()) as conn:
+        counts = notify_rising_villages(conn, weights_now(conn), week=week, now=now)
+    if args.json:
+        print(json.dumps({"week": week, **counts}))
+    else:
+        print(f"{week}：上升趋势预警村（社区）{counts['alerted']} 个，新通知 {counts['notified']} 条")
     return 0
 
 

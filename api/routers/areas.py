@@ -38,5 +38,6 @@ def get_area(conn: ConnDep, code: Annotated[str, Path(max_length=32)],
     return AreaView.model_validate({
         **asdict(area),
         "generation": gen.name,
+        "bbox": areas.area_bbox(conn, area_id=area.id),
         "children": [{"code": c.code, "name": c.name, "tier": c.tier} for c in children],
     })

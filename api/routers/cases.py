@@ -21,12 +21,14 @@ from api.schemas import (
     WorkflowDoc,
 )
 from gis.cases.book import CaseRules
+from gis.cases.duplicates import Draft, duplicate_suggestions
 from gis.cases.intake import CaseInput, register_case
 from gis.cases.loop import TransitionRequest, apply_transition, related_cases
 from gis.cases.models import Case, Party
 from gis.cases.privacy import mask_name
 from gis.cases.search import CaseQuery, parse_bbox, search_cases
-from gis.errors import PreconditionRequired
+from gis.crypto import keys as crypto_keys
+from gis.errors import InvalidInput, PreconditionRequired
 from gis.policy import Scope
 from gis.storage import access
 from gis.storage import cases as store
@@ -73,6 +75,49 @@ class TransitionIn(BaseModel):
     note: str = Field(default="", max_length=5000)
     satisfaction: int | None = Field(default=None, ge=-(2**31), le=2**31)
     duplicate_of: int | None = Field(default=None, ge=1, le=2**62)
+    duplicate_of_case_no: str | None = Field(default=None, max_length=32, description="the original, by case number")
+
+
+class DraftParty(BaseModel):
+    """A party as typed into the intake form (nothing is stored)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(default="", max_length=100)
+    id_number: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, max_length=32)
+
+
+class DraftIn(BaseModel):
+    """The intake form before saving: category, place, parties."""
+
+    model_config = ConfigDict(extra="forbid")
+    category: str = Field(max_length=16)
+    lon: float | None = Field(default=None, allow_inf_nan=False, ge=-180, le=180)
+    lat: float | None = Field(default=None, allow_inf_nan=False, ge=-90, le=90)
+    parties: list[DraftParty] = Field(default_factory=list, max_length=50)
+
+
+class DuplicateCandidate(BaseModel):
+    """An open case the draft may repeat, and why (codes and Chinese labels)."""
+
+    id: int
+    case_no: str
+    status: str
+    status_label: str
+    category_code: str
+    category_name: str
+    created_at: datetime
+    lon: float | None
+    lat: float | None
+    distance_m: float | None
+    reasons: list[str]
+    reason_labels: list[str]
+
+
+class Duplicates(BaseModel):
+    """Open cases a draft may repeat, nearest first."""
+
+    candidates: list[DuplicateCandidate]
 
 
 def case_summary(case: Case, rules: CaseRules, *, overdue: bool = False) -> dict[str, Any]:
@@ -135,6 +180,22 @@ def create_case(
     return CaseCreated.model_validate({**case_summary(case, rules), "created": intake.created, "related": related})
 
 
+@router.post("/cases/duplicates", responses=error_responses(422))
+def duplicates(conn: ConnDep, scope: Annotated[Scope, allow("cases.create")], rules: RulesDep, body: DraftIn
+               ) -> Duplicates:
+    """Before saving: open cases in the caller's region that the draft may repeat.
+
+    Those with the same phone or ID number, or a party of the same name nearby in the same category class within the
+    configured window (nothing is stored; a POST keeps the
+    numbers out of addresses and logs).
+    """
+    draft = Draft(category_code=body.category, lon=body.lon, lat=body.lat,
+                  names=tuple(p.name for p in body.parties), phones=tuple(p.phone or "" for p in body.parties),
+                  id_numbers=tuple(p.id_number or "" for p in body.parties))
+    found = duplicate_suggestions(conn, rules=rules, keys=crypto_keys(), draft=draft)
+    return Duplicates.model_validate({"candidates": found})
+
+
 @router.get("/cases")
 def list_cases(
     conn: ConnDep, scope: Annotated[Scope, allow("cases.read")], rules: RulesDep,
@@ -147,12 +208,16 @@ def list_cases(
     village: Annotated[str | None, Query(max_length=32)] = None,
     town: Annotated[str | None, Query(max_length=32)] = None,
     since: datetime | None = None, until: datetime | None = None, overdue: bool | None = None,
+    search: Annotated[str | None, Query(max_length=64, description=(
+        "one search box: case number, village or grid name; for roles that see personal data also a party's"
+        " name, phone or ID number"))] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CaseList:
     """Search cases in the caller's region, newest first, with paging."""
     query = CaseQuery(status=tuple(status or ()), warning=tuple(warning or ()), category=category, channel=channel,
                       grid=grid, village=village, town=town, since=since, until=until, overdue=overdue,
-                      bbox=parse_bbox(bbox) if bbox else None)
+                      bbox=parse_bbox(bbox) if bbox else None, text=search,
+                      personal=scope.sees_personal_data)
     rows, total = search_cases(conn, query=query, pending_states=rules.workflow.pending_states(), limit=limit,
                                offset=offset)
     return CaseList.model_validate({"total": total, "limit": limit, "offset": offset,
@@ -177,8 +242,13 @@ def get_case(request: Request, conn: ConnDep, scope: Annotated[Scope, allow("cas
 def transition(conn: ConnDep, scope: Annotated[Scope, allow("cases.act")], rules: RulesDep, case: ActableCase,
                body: TransitionIn) -> CaseSummary:
     """Move a case along the loop; an illegal move is a 409 naming the state and the allowed actions."""
+    fields = body.model_dump(exclude={"duplicate_of_case_no"})
+    if body.duplicate_of_case_no:  # people name the original by its number, not an internal id
+        fields["duplicate_of"] = store.case_id_by_no(conn, case_no=body.duplicate_of_case_no)
+        if fields["duplicate_of"] is None:
+            raise InvalidInput(f"no case {body.duplicate_of_case_no} in your region", reason="invalid_duplicate")
     updated = apply_transition(conn, rules=rules, case_id=case.id, user=scope.require_user(),
-                               request=TransitionRequest(**body.model_dump()))
+                               request=TransitionRequest(**fields))
     return CaseSummary.model_validate(summaries(conn, [updated], rules)[0])
 
 

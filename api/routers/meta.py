@@ -10,12 +10,19 @@ from fastapi import APIRouter
 from api.deps import RulesDep, allow
 from api.schemas import Meta
 from gis.cases.models import PARTY_ROLE_LABELS, SEVERITY_LABELS, WARNING_LABELS
+from gis.hotspots.levels import LEVELS, load_level_rules
 from gis.models import TIER_LABELS, TIER_LAYERS
 from gis.policy import ROLE_LABELS, RULES, Role
 from gis.staff.orders import ORDER_ROLES, ORDER_STATUSES
 from gis.staff.roster import DUTY_LABELS, STAFF_ROLE_LABELS
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
+
+
+def hotspot_levels() -> list[dict[str, str]]:
+    """The hotspot layer's 蓝黄红 levels, highest first, with the labels and colours of data/hotspots/levels.toml."""
+    rules = load_level_rules()
+    return [{"code": code, "label": rules.label(code), "colour": rules.colour(code)} for code in LEVELS]
 
 
 @router.get("/meta", dependencies=[allow("public")])
@@ -44,5 +51,6 @@ def meta(rules: RulesDep) -> Meta:
         "channels": [asdict(c) for c in rules.channels.channels.values()],
         "channel_groups": rules.channels.groups,
         "taxonomy_version": rules.taxonomy.version,
+        "hotspot_levels": hotspot_levels(),
     }
     return Meta.model_validate(body)

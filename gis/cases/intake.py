@@ -10,12 +10,20 @@ from typing import Any
 
 from gis.cases.book import CaseRules
 from gis.cases.models import SEVERITY_LABELS, NewCase, Party
-from gis.cases.privacy import id_number_hash, mask_id_number, mask_phone, normalise_id_number, seal_party_value
+from gis.cases.privacy import (
+    id_number_hash,
+    mask_id_number,
+    mask_phone,
+    normalise_id_number,
+    phone_hash,
+    seal_party_value,
+)
 from gis.crypto import keys as crypto_keys
 from gis.errors import Conflict, InvalidInput
 from gis.locate import ChainLevel, LocateIndex
 from gis.locate.service import locate_point
 from gis.models import User
+from gis.notify.triggers import on_case_registered
 from gis.storage import access, areas, events
 from gis.storage import cases as store
 from gis.storage.pool import Conn
@@ -90,6 +98,8 @@ def register_case(conn: Conn, *, rules: CaseRules, index: LocateIndex | None, us
                                 note="", detail={"source_channel": data.source_channel}, actor_id=user.id,
                                 actor_name=user.username)
         access.audit(conn, user=user, action="case.create", object_type="case", object_id=str(case_id))
+        on_case_registered(conn, case=store.get_case(conn, case_id=case_id), user=user,
+                           source=rules.channels.get(data.source_channel).label, category=category.name)
         events.append_event(conn, kind="case.created", town_code=new.town_code, payload={
             "case_id": case_id, "grid_code": new.grid_code, "category_code": new.category_code,
             "severity": new.severity, "lon": lon, "lat": lat, "status": new.status})
@@ -107,7 +117,8 @@ def _store_party(conn: Conn, case_id: int, party: Party) -> None:
         id_masked=mask_id_number(number) if number else None,
         id_number_enc=seal_party_value(number, keys=keys, field="id_number") if number else None,
         phone_enc=seal_party_value(phone, keys=keys, field="phone") if phone else None,
-        phone_masked=mask_phone(phone) if phone else None, village_code=party.village_code)
+        phone_masked=mask_phone(phone) if phone else None, village_code=party.village_code,
+        phone_hash=phone_hash(phone, key=keys.party) if phone else None)
 
 
 def _replay(earlier: tuple[int, str | None], fingerprint: str) -> Intake:

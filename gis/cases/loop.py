@@ -11,6 +11,7 @@ from gis.cases.models import Case
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.locate import ChainLevel
 from gis.models import User
+from gis.notify.triggers import on_warning
 from gis.storage import areas, events
 from gis.storage import cases as store
 from gis.storage import dispatch as orders_store
@@ -114,6 +115,7 @@ def sweep_deadlines(conn: Conn, *, rules: CaseRules, now: datetime | None = None
             if store.insert_supervision(conn, case_id=case.id, level=level, reason=reason,
                                         handling_tier=case.handling_tier, at=now):
                 counts[level] += 1
+                on_warning(conn, case=case, level=level, reason=reason)
                 events.append_event(conn, kind="case.warning", town_code=case.town_code,
                                     payload={"case_id": case.id, "level": level})
             if level != case.warning_level:

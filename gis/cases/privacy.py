@@ -20,6 +20,21 @@ def id_number_hash(id_number: str, *, key: bytes) -> bytes:
     return keyed_hash(normalise_id_number(id_number), key=key)
 
 
+def normalise_phone(phone: str) -> str:
+    """Digits only, without the country code: ``+86 138-1234-5678``, ``008613812345678`` -> ``13812345678``."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11 and digits[len(prefix)] == "1":
+            return digits[len(prefix):]
+    return digits
+
+
+def phone_hash(phone: str, *, key: bytes) -> bytes | None:
+    """HMAC-SHA256 of a normalised phone (None when it holds no digits): search and duplicate checks."""
+    digits = normalise_phone(phone)
+    return keyed_hash("phone:" + digits, key=key) if digits else None
+
+
 def _tail(value: str, keep: int) -> str:
     return "*" * max(len(value) - keep, 0) + value[-keep:] if len(value) > keep else "*" * len(value)
 

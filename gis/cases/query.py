@@ -23,6 +23,10 @@ class CaseQuery:
     until: datetime | None = None
     overdue: bool | None = None
     bbox: tuple[float, float, float, float] | None = None
+    text: str | None = None  # the one search box: case number, party name, phone, ID number, village or grid name
+    personal: bool = False  # the caller may search by parties' names, phones and ID numbers
+    id_hash: bytes | None = None  # the keyed hash of ``text`` when it reads as an ID number (set by search_cases)
+    phone_hash: bytes | None = None  # the keyed hash of ``text`` when it reads as a phone (set by search_cases)
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:

@@ -59,8 +59,19 @@ class RoutingTable:
         """Handling tier (or the given one), unit (the area at that tier + the category's sector), due time."""
         tier = self.tier_for(category, severity) if tier is None else tier
         area = next(level for level in chain if level.tier == tier)
-        unit = f"{area.name}（{category.sector}）" if category.sector else area.name
-        return Route(tier, unit, self.deadline(tier, severity, start))
+        return Route(tier, unit_name(area.name, tier, category.sector), self.deadline(tier, severity, start))
+
+
+# People's mediation (人民调解) is organised at every tier: a case of the village committee's sector handled at a
+# village, town or county is its 人民调解委员会 there, not "X镇（村（社区）调委会）".
+MEDIATION_SECTOR = "村（社区）调委会"
+
+
+def unit_name(area_name: str, tier: int, sector: str) -> str:
+    """The handling unit people read: the area and the sector's body at that tier."""
+    if sector == MEDIATION_SECTOR and tier <= TIERS["village"]:
+        return f"{area_name}人民调解委员会"
+    return f"{area_name}（{sector}）" if sector else area_name
 
 
 def load_routing(path: Path) -> RoutingTable:

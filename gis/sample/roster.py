@@ -53,8 +53,8 @@ def build_roster(layers: dict[str, gpd.GeoDataFrame], seed: int) -> list[dict[st
         )
 
     grid_points = shapely.point_on_surface(grids.geometry.values)
-    for code, point in zip(grids.code, grid_points, strict=True):
-        add("grid_worker", f"{code[:12]}网格站", "02;06;10", code, point, 3)
+    for code, name, point in zip(grids.code, grids.name, grid_points, strict=True):
+        add("grid_worker", f"{name}工作站", "02;06;10", code, point, 3)  # a unit's name people read, not its code
     village_points = shapely.point_on_surface(villages.geometry.values)
     for code, name, point in zip(villages.code, villages.name, village_points, strict=True):
         for _ in range(2):

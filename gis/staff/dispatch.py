@@ -9,6 +9,7 @@ from gis.cases.book import CaseRules
 from gis.cases.loop import TransitionRequest, apply_transition
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.models import User
+from gis.notify.triggers import on_order_step
 from gis.policy import may_serve
 from gis.staff.orders import ORDER_STATUSES
 from gis.storage import access, events
@@ -116,6 +117,7 @@ def update_order(conn: Conn, *, order_id: int, user: User, status: str, reason: 
             raise InvalidInput(f"{status} needs a reason", reason="missing_field", missing=["reason"])
         store.set_status(conn, order_id=order_id, status=status, reason=reason)
         updated = store.get_order(conn, order_id=order_id)
+        on_order_step(conn, order=updated, user=user)
         events.append_event(conn, kind="dispatch.status", town_code=updated["town_code"], payload=_event(updated))
     return updated
 

@@ -136,6 +136,15 @@ def tier_counts(conn: Conn, *, generation_id: int) -> dict[int, int]:
     return {int(t): int(n) for t, n in rows}
 
 
+def area_bbox(conn: Conn, *, area_id: int) -> tuple[float, float, float, float]:
+    """Bounding box (minx, miny, maxx, maxy) of one area (maps open on a town user's town)."""
+    with translate_pg_errors():
+        row = conn.execute("SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM areas"
+                           " WHERE id = %s", (area_id,)).fetchone()
+    assert row is not None
+    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
 def generation_extent(conn: Conn, *, generation_id: int) -> tuple[float, float, float, float] | None:
     """Bounding box (minx, miny, maxx, maxy) of a generation's top tier."""
     with translate_pg_errors():

@@ -44,6 +44,29 @@ def board_orders(conn: Conn, *, active_only: bool = True, case_id: int | None = 
         return cur.execute(query, (*params, limit)).fetchall()
 
 
+def board_page(conn: Conn, *, statuses: list[str], roles: list[str], town: str | None, case_statuses: list[str],
+               limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Active orders in the connection's scope, filtered, newest step first; and how many in all."""
+    region, region_params = case_region(conn)
+    conditions = [region, "d.active"]
+    params: list[Any] = list(region_params)
+    for clause, value in (("d.status = ANY(%s)", statuses), ("d.role = ANY(%s)", roles),
+                          ("c.status = ANY(%s)", case_statuses)):
+        if value:
+            conditions.append(clause)
+            params.append(value)
+    if town:
+        conditions.append("c.town_code = %s")
+        params.append(town)
+    where = " AND ".join(conditions)
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(f"SELECT {BOARD_COLUMNS} {BOARD_FROM} WHERE {where}"
+                           " ORDER BY last_step_at DESC, d.id DESC LIMIT %s OFFSET %s",
+                           (*params, limit, offset)).fetchall()
+        total = cur.execute(f"SELECT count(*) AS n {ORDER_FROM} WHERE {where}", params).fetchone()
+    return rows, int(total["n"]) if total else 0
+
+
 def live_positions(conn: Conn, *, limit: int = 5000) -> list[dict[str, Any]]:
     """Active staff in the connection's scope that have a last known position, newest fix first."""
     from gis.storage.staff import STAFF_COLUMNS, STAFF_FROM

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -49,13 +50,29 @@ def find_by_idempotency_key(conn: Conn, *, user_id: int, key: str) -> tuple[int,
 
 def insert_party(conn: Conn, *, case_id: int, role: str, name: str, id_hash: bytes | None, id_masked: str | None,
                  id_number_enc: bytes | None, phone_enc: bytes | None, phone_masked: str | None,
-                 village_code: str | None) -> None:
-    """Store one party: ID number and phone only encrypted (plus the keyed hash and masks)."""
+                 village_code: str | None, phone_hash: bytes | None = None) -> None:
+    """Store one party: ID number and phone only encrypted (plus the keyed hashes and masks)."""
     with translate_pg_errors():
         conn.execute(
             "INSERT INTO case_parties (case_id, role, name, id_hash, id_masked, id_number_enc, phone_enc, phone_masked,"
-            " village_code) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (case_id, role, name, id_hash, id_masked, id_number_enc, phone_enc, phone_masked, village_code))
+            " village_code, phone_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (case_id, role, name, id_hash, id_masked, id_number_enc, phone_enc, phone_masked, village_code,
+             phone_hash))
+
+
+def parties_without_phone_hash(conn: Conn, *, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """Parties with a phone (encrypted, or clear from earlier versions) but no phone hash yet, by id."""
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT id, phone_enc, phone AS legacy_phone FROM case_parties WHERE id > %s AND phone_hash IS NULL"
+            " AND (phone_enc IS NOT NULL OR coalesce(phone, '') <> '') ORDER BY id LIMIT %s",
+            (after_id, limit)).fetchall()
+
+
+def set_phone_hash(conn: Conn, *, party_id: int, phone_hash: bytes | None) -> None:
+    """Store a party's phone hash."""
+    with translate_pg_errors():
+        conn.execute("UPDATE case_parties SET phone_hash = %s WHERE id = %s", (phone_hash, party_id))
 
 
 def sealed_party(conn: Conn, *, case_id: int, party_id: int) -> dict[str, Any]:
@@ -140,7 +157,44 @@ def _search_conditions(conn: Conn, query: CaseQuery, pending_states: list[str]) 
     if query.bbox:
         # Candidates by the spatial index (fq_case_ids_in_box, schema 110), the rows under the region's policy.
         where.append(("c.id IN (SELECT fq_case_ids_in_box(ST_MakeEnvelope(%s, %s, %s, %s, 4326)))", query.bbox))
+    if query.text:
+        where.append(_text_condition(query))
     return " AND ".join(w for w, _ in where), [p for _, values in where for p in values]
+
+
+CASE_NO = re.compile(r"^[A-Za-z]{1,4}[0-9]{1,12}$")
+AREA_NAME = ("c.{col} IN (SELECT a.code FROM areas a JOIN generations g ON g.id = a.generation_id AND g.is_active"
+             " WHERE a.tier = {tier} AND a.name LIKE %s ESCAPE '\\')")
+PARTY = "EXISTS (SELECT 1 FROM case_parties p WHERE p.case_id = c.id AND {})"
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _text_condition(query: CaseQuery) -> tuple[str, tuple[Any, ...]]:
+    """The one search box: a case number (or its digits), a village or grid name.
+
+    For callers who see personal data also a party's name (part of it), phone or ID number (exact, by the keyed
+    hashes the query carries).
+    """
+    text = query.text or ""
+    clauses = ["c.case_no = upper(%s)", AREA_NAME.format(col="village_code", tier=3),
+               AREA_NAME.format(col="grid_code", tier=4)]
+    params: list[Any] = [text, _like(text), _like(text)]
+    if CASE_NO.match(text) is None and text.isdigit() and len(text) <= 12:  # the number without its letters
+        clauses.append("c.case_no LIKE %s")
+        params.append("%" + text)
+    if query.personal:
+        clauses.append(PARTY.format("p.name LIKE %s ESCAPE '\\'"))
+        params.append(_like(text))
+        if query.id_hash is not None:
+            clauses.append(PARTY.format("p.id_hash = %s"))
+            params.append(query.id_hash)
+        if query.phone_hash is not None:
+            clauses.append(PARTY.format("p.phone_hash = %s"))
+            params.append(query.phone_hash)
+    return "(" + " OR ".join(clauses) + ")", tuple(params)
 
 
 def search_cases(conn: Conn, *, query: CaseQuery, pending_states: list[str], limit: int, offset: int
@@ -216,3 +270,39 @@ def insert_supervision(conn: Conn, *, case_id: int, level: str, reason: str, han
             "INSERT INTO case_supervisions (case_id, level, reason, handling_tier, at) VALUES (%s, %s, %s, %s, %s)"
             " ON CONFLICT DO NOTHING RETURNING id", (case_id, level, reason, handling_tier, at)).fetchone()
     return row is not None
+
+
+def case_id_by_no(conn: Conn, *, case_no: str) -> int | None:
+    """The id of the case with this number that the caller may see (row-level security), or None."""
+    with translate_pg_errors():
+        row = conn.execute("SELECT id FROM cases WHERE case_no = upper(%s)", (case_no.strip(),)).fetchone()
+    return int(row[0]) if row else None
+
+
+def duplicate_candidates(conn: Conn, *, open_states: list[str], phone_hashes: list[bytes], id_hashes: list[bytes],
+                         names: list[str], lon: float | None, lat: float | None, class_code: str, radius_m: float,
+                         window_days: float, limit: int = 20) -> list[dict[str, Any]]:
+    """Open cases the caller may see (row-level security) that a draft may repeat.
+
+    Those sharing a party's phone or ID number (by keyed hash), or with a party of the same name nearby, in the same
+    category class and time window; nearest first.
+    """
+    with translate_pg_errors(), conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "WITH here AS (SELECT CASE WHEN %(lon)s::float8 IS NULL THEN NULL"
+            "   ELSE ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography END AS g),"
+            " hits AS ("
+            "  SELECT p.case_id, 'phone' AS why FROM case_parties p WHERE p.phone_hash = ANY(%(phones)s)"
+            "  UNION ALL SELECT p.case_id, 'id_number' FROM case_parties p WHERE p.id_hash = ANY(%(ids)s)"
+            "  UNION ALL SELECT p.case_id, 'name_nearby' FROM case_parties p JOIN cases c ON c.id = p.case_id, here"
+            "   WHERE p.name = ANY(%(names)s) AND here.g IS NOT NULL AND c.geom IS NOT NULL"
+            "   AND left(c.category_code, length(%(class)s)) = %(class)s"
+            "   AND c.created_at >= now() - make_interval(secs => %(window)s)"
+            "   AND ST_DWithin(c.geom::geography, here.g, %(radius)s))"
+            " SELECT c.id, c.case_no, c.status, c.category_code, c.created_at, c.lon, c.lat,"
+            "  array_agg(DISTINCT hits.why ORDER BY hits.why) AS reasons,"
+            "  (SELECT round(ST_Distance(c.geom::geography, h.g)::numeric, 1)::float8 FROM here h) AS distance_m"
+            " FROM hits JOIN cases c ON c.id = hits.case_id WHERE c.status = ANY(%(open)s)"
+            " GROUP BY c.id ORDER BY distance_m NULLS LAST, c.id DESC LIMIT %(limit)s",
+            {"lon": lon, "lat": lat, "phones": phone_hashes, "ids": id_hashes, "names": names, "class": class_code,
+             "window": window_days * 86400, "radius": radius_m, "open": open_states, "limit": limit}).fetchall()

@@ -132,3 +132,6 @@ export function query(params) {
   const text = q.toString();
   return text ? "?" + text : "";
 }
+
+/** A background read (polling): does not count as the person's activity, so it never keeps a session alive. */
+export const poll = (path) => send(path, {}, { activity: false });

@@ -10,8 +10,12 @@ import { CasePanel } from "./panels/case.js";
 import { CasesPanel } from "./panels/cases.js";
 import { DevicesPanel } from "./panels/devices.js";
 import { Header } from "./panels/header.js";
+import { SearchBox } from "./panels/search.js";
 import { LocatePanel, locateAt } from "./panels/locate.js";
 import { openStream } from "./stream.js";
+import { handleMapClicks } from "./mapclick.js";
+import { fitRecommendations, followSelection, openOnTown } from "./follow.js";
+import { noticeEvent, startNotices } from "./notices.js";
 import { applyEvent, loadBoard, loadCases, loadStaff, loadWatch, note, selectCase, set, state, subscribe } from "./store.js";
 import { html, render, useEffect, useState } from "./view.js";
 
@@ -52,7 +56,7 @@ function App() {
   useStore();
   const panel = { locate: LocatePanel, cases: CasesPanel, case: CasePanel, board: BoardPanel,
     devices: DevicesPanel }[state.tab] || CasesPanel;
-  return html`<div id="tabs" role="tablist">${tabs().map(([key, label]) => html`<button role="tab" data-tab=${key}
+  return html`${state.user && html`<${SearchBox} />`}<div id="tabs" role="tablist">${tabs().map(([key, label]) => html`<button role="tab" data-tab=${key}
       class=${state.tab === key ? "tab on" : "tab"} onClick=${() => set({ tab: key })}>${label}</button>`)}</div>
     <div id="panel-body">${state.meta ? html`<${panel} state=${state} />` : html`<p class="hint">加载中…</p>`}</div>`;
 }
@@ -79,8 +83,10 @@ async function start() {
     map.fitBounds([[y0, x0], [y1, x1]]);
     loadTowns((x0 + x1) / 2, (y0 + y1) / 2);
   }
+  openOnTown(map);  // not awaited: the lists and the stream do not wait for it
   if (signedIn()) {  // live data first: the stream and the lists do not wait for map tiles
-    openStream({ onEvent: applyEvent, onState: (live) => set({ live }) });
+    openStream({ onEvent: (kind, data) => { applyEvent(kind, data); noticeEvent(kind); }, onState: (live) => set({ live }) });
+    startNotices();
     Promise.all([loadCases(), loadWatch(), loadBoard(), loadStaff()]);
     const back = readHash();
     if (back.tab && tabs().some(([key]) => key === back.tab)) set({ tab: back.tab });
@@ -94,10 +100,10 @@ async function start() {
   }
   Object.assign(overlays, await addTiers(map));
   if (signedIn()) {
-    overlays["案件"] = caseLayer((id) => selectCase(id)).addTo(map);
+    overlays["案件"] = caseLayer().addTo(map);
     overlays["人员"] = staff.layer.addTo(map);
     staff.update(state.staff);
-    const hot = await hotspotLayer();
+    const hot = await hotspotLayer(state.meta);
     if (hot) overlays["热点"] = hot;
   }
   L.control.layers(base ? { 底图: base } : null, overlays, { collapsed: true }).addTo(map);
@@ -110,11 +116,8 @@ async function loadTowns(lon, lat) {
   if (county.ok) set({ towns: county.body.children });
 }
 
-map.on("click", (e) => {
-  lines.clearLayers();
-  L.circleMarker(e.latlng, { radius: 7, color: "#c62828" }).addTo(lines);
-  locateAt(e.latlng.lng, e.latlng.lat);
-});
+handleMapClicks(map, { caseLayer: () => overlays["案件"], openCase: (id) => selectCase(id), locate: locateAt,
+  mark: (latlng) => { lines.clearLayers(); L.circleMarker(latlng, { radius: 7, color: "#c62828" }).addTo(lines); } });
 
 // Recommended staff and plans drawn as lines with distances; staff markers follow the store.
 subscribe((s) => {
@@ -132,6 +135,7 @@ subscribe((s) => {
             .bindTooltip(`${c.name} ${Math.round(c.distance_m)} 米`, { permanent: true, className: "dist" }).addTo(lines);
         }
       }
+      fitRecommendations(map, rec);
     }
   } else if (lines.rec) { lines.clearLayers(); lines.rec = null; }
   drawPlan(s.plan);
@@ -155,5 +159,6 @@ async function drawPlan(plan) {
   }
 }
 
+followSelection(map);
 start().catch((err) => console.error("start failed", err && err.stack ? err.stack : err));
 window.fengqiaoConsole = { map, state, set, selectCase, locateAt, overlays, staff };

@@ -4,10 +4,12 @@ import { api, query } from "./api.js";
 const listeners = new Set();
 export const state = {
   meta: null, categories: [], ready: null, live: "off", user: null, checked: false,
-  filters: { status: [], warning: [], category: "", town: "", channel: "", since: "", until: "", overdue: false },
+  filters: { status: [], warning: [], category: "", town: "", channel: "", since: "", until: "", overdue: false, search: "" },
   page: { offset: 0, limit: 20 }, list: { items: [], total: 0 }, watch: [], watchTotals: { overdue: 0, warned: 0 },
   selected: null, detail: null, orders: [], recommendations: null,
   board: [], staff: new Map(), notes: [], picked: null, tab: "cases", plan: null,
+  notices: { items: [], unread: 0, total: 0, sound: false },
+  boardQuery: { status: [], role: [], town: "", case_status: [], limit: 100, offset: 0 }, boardTotal: 0,
 };
 
 export function subscribe(fn) { listeners.add(fn); return () => listeners.delete(fn); }
@@ -30,7 +32,7 @@ export async function loadCases() {
   const res = await api("/api/v1/cases" + query({
     status: f.status, warning: f.warning, category: f.category, town: f.town, channel: f.channel,
     since: f.since ? new Date(f.since).toISOString() : "", until: f.until ? new Date(f.until).toISOString() : "",
-    overdue: f.overdue ? "true" : "", limit: state.page.limit, offset: state.page.offset,
+    overdue: f.overdue ? "true" : "", search: f.search, limit: state.page.limit, offset: state.page.offset,
   }));
   if (res.ok) set({ list: res.body });
   return res;
@@ -51,9 +53,12 @@ export async function loadWatch() {
         watchTotals: { overdue: total(overdue), warned: total(warned) } });
 }
 
+/** The dispatch board: one page of every active order in the region, with the board's filters. */
 export async function loadBoard() {
-  const res = await api("/api/v1/dispatches?limit=300");
-  if (res.ok) set({ board: res.body.orders });
+  const b = state.boardQuery;
+  const res = await api("/api/v1/dispatches" + query({ status: b.status, role: b.role, town: b.town,
+    case_status: b.case_status, limit: b.limit, offset: b.offset }));
+  if (res.ok) set({ board: res.body.orders, boardTotal: res.body.total ?? res.body.orders.length });
 }
 
 export async function loadStaff() {

@@ -4,28 +4,26 @@ import { authorize } from "../api.js";
 
 export const WARNING_COLOURS = { red: "#c62828", yellow: "#ef8f00", none: "#1565c0" };
 
+export const CLOSED_COLOUR = "#9aa5b1";  // ended cases (closed, returned, duplicate) are drawn neutral
+
+/** Open cases by warning level (none: blue, yellow, red); ended cases neutral whatever level they ended at. */
 export function caseColour(props) {
-  if (props.warning_level && props.warning_level !== "none") return WARNING_COLOURS[props.warning_level];
-  if (!props.open) return "#78909c";
-  return props.status === (window.fengqiaoMeta || {}).initial_state ? "#6a1b9a" : WARNING_COLOURS.none;
+  if (!props.open) return CLOSED_COLOUR;
+  return WARNING_COLOURS[props.warning_level] || WARNING_COLOURS.none;
 }
 
-export function caseLayer(onPick) {
+/** The case tiles draw only: clicks go to the map (mapclick.js finds the case under the pointer). */
+export function caseLayer() {
   const layer = L.vectorGrid.protobuf("/tiles/cases/{z}/{x}/{y}.pbf", {
-    rendererFactory: L.canvas.tile, maxNativeZoom: 18, interactive: true, pane: "markerPane",
+    rendererFactory: L.canvas.tile, maxNativeZoom: 18, interactive: false, pane: "markerPane",
     fetchOptions: authorize({}),
     vectorTileLayerStyles: {
       cases: (props) => {
         const n = props.n || 1;
         return { radius: n > 1 ? Math.min(22, 7 + Math.log2(n) * 3) : 6, color: "#fff", weight: 1.5,
-          fill: true, fillColor: caseColour(props), fillOpacity: 0.9 };
+          fill: true, fillColor: caseColour(props), fillOpacity: props.open ? 0.9 : 0.55 };
       },
     },
-  });
-  layer.on("click", (e) => {
-    const p = e.layer.properties;
-    if (p.id) onPick(p.id);
-    else if (e.latlng) layer._map.setView(e.latlng, Math.min(layer._map.getZoom() + 2, 14));
   });
   window.addEventListener("fengqiao:cases-changed", () => layer.redraw());
   return layer;

@@ -1,7 +1,7 @@
 // Staff positions live from the event stream: coloured by role, ringed by duty status, greyed when the
 // last fix is stale, clustered when zoomed out. A click shows their orders, workload and work phone
 // (the server masks what the caller's role may not see).
-import { staffRoleLabel, state } from "../store.js";
+import { orderStatus, staffRoleLabel, state } from "../store.js";
 import { since } from "../view.js";
 
 export const ROLE_COLOURS = { grid_worker: "#2e7d32", mediator: "#00838f", police: "#1a237e", lawyer: "#6a1b9a",
@@ -16,13 +16,20 @@ function style(s, now) {
     className: "staff-marker" + (stale ? " stale" : "") };
 }
 
+/** A phone as the locate panel shows it (reveal.js Tel): a tel: link, masked numbers as text. */
+function phoneHtml(phone) {
+  if (!phone) return "—";
+  const text = String(phone).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
+  return phone.includes("*") ? text : `<a class="phone tel" href="tel:${phone.replace(/[^0-9+]/g, "")}">${text}</a>`;
+}
+
 function popup(s) {
   const duty = (state.meta && state.meta.duty_statuses[s.duty_status]) || s.duty_status;
   const orders = state.board.filter((o) => o.staff_id === s.id)
-    .map((o) => `<li>${o.case_no} · ${o.status}</li>`).join("");
+    .map((o) => `<li>${o.case_no} · ${orderStatus(o.status).label}</li>`).join("");  // statuses in Chinese
   const esc = (t) => String(t == null ? "" : t).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
   return `<b>${esc(s.name)}</b> ${esc(staffRoleLabel(s.role))}<br>${esc(s.organisation)}<br>` +
-    `值班：${esc(duty)} · 在办 ${s.active_orders}/${s.capacity}<br>电话：${esc(s.phone || "—")}<br>` +
+    `值班：${esc(duty)} · 在办 ${s.active_orders}/${s.capacity}<br>电话：${phoneHtml(s.phone)}<br>` +
     `定位：${since(s.position_at)}前${s.accuracy_m ? "（±" + Math.round(s.accuracy_m) + " 米）" : ""}` +
     (orders ? `<ul class="popup-orders">${orders}</ul>` : "");
 }

@@ -4,6 +4,7 @@ import { api, errorText } from "../api.js";
 import { orderRoleCodes, staffRoleCodes } from "../codes.js";
 import { loadBoard, orderStatus, selectCase, set, staffRoleLabel } from "../store.js";
 import { html, since, useState } from "../view.js";
+import { BoardFilters } from "./boardfilters.js";
 
 function byCase(orders) {
   const groups = new Map();
@@ -49,16 +50,17 @@ function Plan({ state }) {
 export function BoardPanel({ state }) {
   const now = Date.now();
   const groups = byCase(state.board);
-  return html`<section id="board"><h2>调度看板 <span class="count">${state.board.length}</span>
+  return html`<section id="board"><h2>调度看板 <span class="count" id="board-total">${state.boardTotal}</span>
       <button class="small ghost" onClick=${loadBoard}>刷新</button></h2>
+    <${BoardFilters} />
     ${groups.length === 0 && html`<p class="hint">暂无在办派单。</p>`}
     <ol class="board">${groups.map((g) => html`<li class="board-case">
       <a href="#" onClick=${(e) => { e.preventDefault(); selectCase(g.case_id); }}>${g.case_no}</a>
       <span class="sub">${[g.o.town_name, g.o.village_name, g.o.grid_name].filter(Boolean).join(" · ")}</span>
-      <ul>${g.orders.map((o) => html`<li data-order=${o.id} class=${"order st-" + o.status}>
+      <ul>${g.orders.map((o) => html`<li data-order=${o.id} class=${"order st-" + o.status + (o.stale ? " stale" : "")}>
         ${o.staff_name}（${staffRoleLabel(o.staff_role)}，${state.meta.order_roles[o.role]}）
         <span class="order-status">${orderStatus(o.status).label}</span>
-        <span class="when">${since(o.last_step_at, now)}</span></li>`)}</ul></li>`)}</ol>
+        <span class="when">${since(o.last_step_at, now)}</span>${o.stale ? html` <span class="tag warn-red">滞留</span>` : ""}</li>`)}</ul></li>`)}</ol>
     <${Plan} state=${state} />
   </section>`;
 }

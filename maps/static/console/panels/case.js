@@ -5,6 +5,7 @@ import { orderStatusCodes } from "../codes.js";
 import { action, loadBoard, loadWatch, orderStatus, selectCase, set, state, stateLabel, warningLabel } from "../store.js";
 import { fmtTime, html, useState } from "../view.js";
 import { DispatchPanel } from "./dispatch.js";
+import { PartyContact } from "./reveal.js";
 
 function ActionForm({ c, name, onDone }) {
   const a = action(name);
@@ -15,7 +16,7 @@ function ActionForm({ c, name, onDone }) {
     const f = e.target.elements;
     const body = { action: name, note: f.note ? f.note.value : "" };
     if (f.satisfaction) body.satisfaction = Number(f.satisfaction.value);
-    if (f.duplicate_of) body.duplicate_of = Number(f.duplicate_of.value);
+    if (f.duplicate_of) body.duplicate_of_case_no = f.duplicate_of.value.trim();  // by number, as people say it
     const res = await api(`/api/v1/cases/${c.id}/transitions`, { method: "POST", json: body });
     if (!res.ok) { setError(errorText(res)); return; }
     onDone();
@@ -29,8 +30,8 @@ function ActionForm({ c, name, onDone }) {
       <textarea name="note" rows="2" required=${requires.includes("note")}></textarea></label>` : null}
     ${requires.includes("satisfaction") && html`<label>满意度（1-5）
       <input name="satisfaction" type="number" min="1" max="5" required value="5" /></label>`}
-    ${requires.includes("duplicate_of") && html`<label>重复于案件编号（ID）
-      <input name="duplicate_of" type="number" min="1" required /></label>`}
+    ${requires.includes("duplicate_of") && html`<label>重复于案件编号
+      <input name="duplicate_of" placeholder="如 AJ00000123" maxlength="32" required /></label>`}
     <button type="submit" class="small">确认${a.label}</button>
     <button type="button" class="small ghost" onClick=${onDone}>取消</button>
     ${error && html`<p class="error">${error}</p>`}
@@ -70,7 +71,7 @@ export function CasePanel({ state }) {
       网格 <span class="code">${c.grid_code}</span> · 期限：${fmtTime(c.due_at)}</p>
     <p class="desc">${c.description}</p>
     ${c.parties.length > 0 && html`<h3>当事人</h3><ul id="parties">${c.parties.map((p) => html`<li>
-      ${state.meta.party_roles[p.role] || p.role}：${p.name} ${p.id_masked || ""} ${p.phone || ""}</li>`)}</ul>`}
+      ${state.meta.party_roles[p.role] || p.role}：${p.name} <${PartyContact} caseId=${c.id} party=${p} user=${state.user} key=${c.id + ":" + p.id} /></li>`)}</ul>`}
     <h3>办理</h3>
     <div id="actions" class="actions">
       ${c.allowed_actions.length === 0 && html`<span class="hint">当前状态无可办理操作。</span>`}

@@ -3,6 +3,8 @@ import { api, errorText, signedIn } from "../api.js";
 import { partyRoleCodes } from "../codes.js";
 import { loadCases, selectCase, set, state } from "../store.js";
 import { html, useState } from "../view.js";
+import { DuplicateHint } from "./duplicates.js";
+import { Tel } from "./reveal.js";
 
 const DEFAULT_SEVERITY = "medium";  // 紧急程度 of a new case until the operator picks another
 
@@ -19,7 +21,7 @@ function Chain({ loc }) {
       <dt>距边界</dt><dd>${loc.distance_to_boundary_m.toFixed(1)} 米</dd>
     </dl>
     ${loc.neighbours.length > 0 && html`<p class="warn">靠近边界，也可能属于：${loc.neighbours.map((n) => `${n.name}（${n.distance_m} 米）`).join("、")}</p>`}
-    ${loc.responsible && html`<p>责任人：${people.length ? people.map((p) => `${p.name} ${p.organisation} ${p.phone}`).join("；") : "未配置"}</p>`}`;
+    ${loc.responsible && html`<p id="responsible">责任人：${people.length ? people.map((p, i) => html`${i ? "；" : ""}${p.name} ${p.organisation} <${Tel} phone=${p.phone} />`) : "未配置"}</p>`}`;
 }
 
 const emptyParty = () => ({ name: "", role: partyRoleCodes(state.meta).applicant, id_number: "", phone: "" });
@@ -30,6 +32,7 @@ function Intake({ state, loc }) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState(null);
   const items = state.categories.filter((c) => c.code !== c.class_code);
+  const [category, setCategory] = useState(items.length ? items[0].code : "");
   const submit = async (e) => {
     e.preventDefault();
     const f = e.target.elements;
@@ -52,7 +55,7 @@ function Intake({ state, loc }) {
   const edit = (i, key, value) => setParties(parties.map((p, j) => (j === i ? { ...p, [key]: value } : p)));
   return html`<section id="intake"><h2>登记矛盾纠纷</h2>
     <form id="case-form" onSubmit=${submit}>
-      <label>类别 <select id="case-category" name="category" required>
+      <label>类别 <select id="case-category" name="category" required onChange=${(e) => setCategory(e.target.value)}>
         ${items.map((c) => html`<option value=${c.code}>${c.class_name} / ${c.name}</option>`)}</select></label>
       <label>来源 <select id="case-channel" name="channel">
         ${meta.channels.map((c) => html`<option value=${c.code}>${c.label}</option>`)}</select></label>
@@ -70,6 +73,7 @@ function Intake({ state, loc }) {
         </div>`)}
         <button type="button" id="add-party" class="small ghost" onClick=${() => setParties([...parties, emptyParty()])}>+ 当事人</button>
       </fieldset>
+      <${DuplicateHint} category=${category} loc=${loc} parties=${parties} />
       <button type="submit" id="case-submit" disabled=${busy}>登记</button>
     </form>
     ${result && result.error && html`<p class="error">${result.error}</p>`}

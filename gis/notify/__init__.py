@@ -1,0 +1,1 @@
+"""Notifications: one model for the console and outside senders (rows per recipient and channel)."""
