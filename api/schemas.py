@@ -220,6 +220,33 @@ class Activated(Model):
     activated_at: datetime | None
 
 
+class ActivationPreview(Model):
+    """What activating a generation would change, read before confirming (names beside codes)."""
+
+    generation: str
+    generation_id: int
+    active: str | None
+    is_active: bool
+    tiers: dict[str, dict[str, int]] = Field(description="per tier (1-4): areas added, removed and changed")
+    changes: list[dict[str, Any]] = Field(description="the changed areas (at most 2,000), with names and towns")
+    changes_total: int
+    open_cases_moving: dict[str, int]
+    open_cases_unplaced: int
+    cases: list[dict[str, Any]]
+    unplaced: list[dict[str, Any]]
+    staff: list[dict[str, Any]] = Field(description="staff whose territory disappears")
+    grids_active: int
+    grids_removed: int
+    removed_share: float
+    uncovered_share: float
+    needs_override: bool
+    override_reasons: list[str]
+    override_reasons_zh: list[str]
+    may_activate: bool
+    changed_towns: list[str]
+    county_wide: bool
+
+
 class GenerationDiff(Model):
     """Grids added, removed and changed between two generations, and open cases that would move."""
 

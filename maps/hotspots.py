@@ -107,7 +107,9 @@ def add_risk_layer(m: folium.Map, data: HotspotMapData, *, tier: Tier = Tier.GRI
                                   "weight": 0.3, "fillOpacity": 0.25 if f["properties"]["l"] == "blue" else 0.8},
     )
     layer.add_to(m)
-    RiskTips(layer, dict(rules.labels)).add_to(m)
+    # The z label goes into the page only when a row carries z (county-wide callers; a town user's rows do not).
+    z_label = "　Gi* z：" if any(r.get("z") is not None for r in rows) else ""
+    RiskTips(layer, dict(rules.labels), z_label).add_to(m)
     return m
 
 
@@ -127,22 +129,23 @@ class RiskTips(MacroElement):
     _template = Template("""
 {% macro script(this, kwargs) %}
 (function() {
-  var labels = {{ this.labels|tojson }};
+  var labels = {{ this.labels|tojson }}, zLabel = {{ this.z_label|tojson }};
   function esc(s) { return String(s).replace(/[&<>"']/g, function(c) { return '&#' + c.charCodeAt(0) + ';'; }); }
   {{ this.layer.get_name() }}.eachLayer(function(l) {
     var p = l.feature.properties, tip = document.createElement('div');
     tip.innerHTML = esc(p.n) + '<br>风险等级：' + labels[p.l] + '<br>案件数：' + p.c +
-      (p.z === undefined ? '' : '　Gi* z：' + p.z.toFixed(2)) + (p.x || '');
+      (p.z === undefined ? '' : zLabel + p.z.toFixed(2)) + (p.x || '');
     l.bindTooltip(tip, {sticky: true});
   });
 })();
 {% endmacro %}
 """)
 
-    def __init__(self, layer: folium.GeoJson, labels: dict[str, str]) -> None:
+    def __init__(self, layer: folium.GeoJson, labels: dict[str, str], z_label: str) -> None:
         super().__init__()
         self.layer = layer
         self.labels = labels
+        self.z_label = z_label
 
 
 def add_choropleth(m: folium.Map, data: HotspotMapData, tier: Tier, *, show: bool = False) -> folium.GeoJson:

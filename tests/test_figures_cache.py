@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from gis.figures import Cut, Figure, FigureCache
-from gis.hotspots.service import warm as warm_hotspots
 from gis.settings import AppSettings, DatabaseSettings
 from gis.storage.database import drop_database
 from gis.storage.pool import connect
@@ -38,11 +37,9 @@ def figures_db() -> Iterator[DatabaseSettings]:
 @pytest.fixture(scope="module")
 def two_apps(figures_db: DatabaseSettings) -> Iterator[tuple[TestClient, TestClient]]:
     """Two server processes' apps over the same database, each with its own figure cache."""
-    with connect(figures_db) as conn:  # the generation's weights, built once (minutes on a loaded machine)
-        conn.autocommit = True
-        warm_hotspots(conn)
-    with TestClient(create_app(AppSettings(), figures_db)) as first, \
-            TestClient(create_app(AppSettings(), figures_db)) as second:
+    # Each process builds the generation's weights as it starts (its hotspot service), before the first figure.
+    with TestClient(create_app(AppSettings(warm_hotspots=True), figures_db)) as first, \
+            TestClient(create_app(AppSettings(warm_hotspots=True), figures_db)) as second:
         for client in (first, second):  # one period throughout: what is stored is decided by the data alone
             client.app.state.services.figures = FigureCache(refresh_s=0, clock=lambda: 0.0)  # type: ignore[attr-defined]
             settle(client, timeout=300)  # both processes locate new cases (slow to start on a loaded machine)

@@ -79,4 +79,4 @@ def test_cli_load_is_quiet_on_stderr_when_not_a_terminal(db_settings: DatabaseSe
     use_database(monkeypatch, db_settings)
     assert cli_main(["boundaries", "load", str(CORPUS / "clean"), "--standalone"]) == 0
     captured = capsys.readouterr()
-    assert captured.err == "" and "OK (0 errors, 0 warnings)" in captured.out
+    assert captured.err == "" and "通过，可以提交（错误 0 项，提醒 0 项）" in captured.out

@@ -19,7 +19,7 @@ from starlette.types import Message
 
 from api.deps import ConnDep, SettingsDep, allow
 from api.errors import error_responses
-from api.schemas import Activated, GenerationDiff, Relocated, UploadResult, ValidationReport
+from api.schemas import Activated, ActivationPreview, GenerationDiff, Relocated, UploadResult, ValidationReport
 from gis.boundaries.export import export_generation
 from gis.boundaries.generations import (
     activate,
@@ -127,13 +127,13 @@ async def upload(
 
 @router.get("/generations/{ref}/activation", responses=error_responses(404))
 def activation(conn: ConnDep, scope: Annotated[Scope, GIS], ref: Annotated[str, PathParam(max_length=100)]
-               ) -> dict[str, Any]:
+               ) -> ActivationPreview:
     """What activating a generation would change: areas per tier, open cases moving, staff losing territory.
 
     ``needs_override`` says the switch removes too many grids or leaves the county uncovered; ``may_activate``
     whether the caller may do it (a town GIS user: only changes inside their town).
     """
-    return activation_preview(conn, ref=ref, user=scope.require_user())
+    return ActivationPreview.model_validate(activation_preview(conn, ref=ref, user=scope.require_user()))
 
 
 @router.post("/generations/{ref}/activate", responses=error_responses(403, 404, 409))

@@ -187,6 +187,8 @@ def _carried_forward(loaded: gpd.GeoDataFrame, old: dict[int, gpd.GeoDataFrame],
                 _, hit = shapely.STRtree(np.asarray(parents.geometry.values, dtype=object)).query(
                     points, predicate="within")
                 touched |= set(parents.code.iloc[np.unique(hit)])
+        if not touched & set(old[tier - 1].code):  # not a part of the active county: nothing to carry forward
+            continue
         previous = old[tier]
         keep = previous[~previous.parent_code.isin(touched) & ~previous.code.isin(set(mine.code))
                         & previous.parent_code.isin(present)]

@@ -4,10 +4,10 @@
 import { api, errorText, query } from "/static/console/api.js";
 import { el, num, pct } from "./dom.js";
 
-const RANKABLE = ["on_time_rate", "closure_rate", "grass_roots_share", "follow_up_rate", "satisfaction", "avg_hours",
-  "escalation_rate", "overdue_open", "received", "resolved"];
+// The figures come from the answer (each has a "<figure>_change" column); these are left out of the table.
+const NOT_RANKED = new Set(["eligible"]);
+const NOT_SHOWN = new Set(["eligible", "p90_hours", "escalation_rate", "follow_up_rate"]);
 const RATES = new Set(["closure_rate", "on_time_rate", "escalation_rate", "grass_roots_share", "follow_up_rate"]);
-const SHOWN = ["received", "resolved", "closure_rate", "on_time_rate", "avg_hours", "grass_roots_share", "satisfaction", "overdue_open"];
 const form = () => document.getElementById("league-form");
 
 const value = (figure, v) => (RATES.has(figure) ? pct(v) : figure === "satisfaction" || figure.endsWith("hours") ? num(v, figure === "satisfaction" ? 2 : 1) : v ?? "—");
@@ -37,14 +37,15 @@ export function startLeague() {
     const body = res.body;
     const defs = body.definitions;
     const labels = body.labels;
+    const served = Object.keys(labels).filter((k) => labels[k + "_change"] !== undefined);
     if (!select.options.length) {
-      RANKABLE.forEach((f) => select.append(el("option", { value: f, title: defs[f] }, labels[f] || f)));
+      served.filter((f) => !NOT_RANKED.has(f)).forEach((f) => select.append(el("option", { value: f, title: defs[f] }, labels[f] || f)));
       select.value = params.rank_by;
     }
     const rows = body.units || body.staff;
     const figure = params.rank_by;
     const unitColumns = params.by === "staff" ? [["name", "姓名"], ["role_label", "岗位"]] : [["name", labels.name || "名称"]];
-    const figures = [figure, ...SHOWN.filter((f) => f !== figure)];
+    const figures = [figure, ...served.filter((f) => f !== figure && !NOT_SHOWN.has(f))];
     const head = el("tr", {},
       el("th", { title: defs.rank }, labels.rank || "名次"),
       el("th", { title: defs.rank_change }, labels.rank_change || "名次变化"),
