@@ -37,6 +37,7 @@ class Meta(Model):
     order_statuses: list[dict[str, Any]]
     order_roles: dict[str, str]
     roles: dict[str, str]
+    personal_data_roles: list[str] = Field(description="roles that may see parties' full phone and ID number")
     rules: list[dict[str, Any]]
     tiers: list[dict[str, Any]]
     severities: dict[str, str]

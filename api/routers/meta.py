@@ -12,7 +12,7 @@ from api.schemas import Meta
 from gis.cases.models import PARTY_ROLE_LABELS, SEVERITY_LABELS, WARNING_LABELS
 from gis.hotspots.levels import LEVELS, load_level_rules
 from gis.models import TIER_LABELS, TIER_LAYERS
-from gis.policy import ROLE_LABELS, RULES, Role
+from gis.policy import PERSONAL_DATA_ROLES, ROLE_LABELS, RULES, Role
 from gis.staff.orders import ORDER_ROLES, ORDER_STATUSES
 from gis.staff.roster import DUTY_LABELS, STAFF_ROLE_LABELS
 
@@ -38,6 +38,7 @@ def meta(rules: RulesDep) -> Meta:
         "order_statuses": [asdict(s) for s in ORDER_STATUSES.values()],
         "order_roles": ORDER_ROLES,
         "roles": {str(r): label for r, label in ROLE_LABELS.items()},
+        "personal_data_roles": sorted(str(r) for r in PERSONAL_DATA_ROLES),
         "rules": [{"name": r.name, "roles": [str(x) for x in Role if r.admits(x)], "public": r.public,
                    "description": r.description} for r in RULES.values()],
         "tiers": [{"tier": int(t), "name": t.name.lower(), "label": label, "layer": TIER_LAYERS[t]}

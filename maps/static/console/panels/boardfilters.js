@@ -3,8 +3,6 @@
 import { loadBoard, set, state } from "../store.js";
 import { html } from "../view.js";
 
-const ACTIVE = ["dispatched", "accepted", "en_route", "on_scene"];
-
 export function BoardFilters() {
   const q = state.boardQuery;
   const meta = state.meta;
@@ -14,7 +12,7 @@ export function BoardFilters() {
   const total = state.boardTotal;
   return html`<form class="filters board-filters" onSubmit=${(e) => e.preventDefault()}>
       <label>派单状态 <select id="board-status" multiple size="2" onChange=${(e) => apply({ status: multi(e) })}>
-        ${ACTIVE.map((c) => html`<option value=${c} selected=${q.status.includes(c)}>${label(c)}</option>`)}</select></label>
+        ${meta.order_statuses.filter((s) => s.active).map((s) => html`<option value=${s.code} selected=${q.status.includes(s.code)}>${label(s.code)}</option>`)}</select></label>
       <label>角色 <select id="board-role" onChange=${(e) => apply({ role: e.target.value ? [e.target.value] : [] })}>
         <option value="">全部</option>
         ${Object.entries(meta.order_roles).map(([c, l]) => html`<option value=${c} selected=${q.role.includes(c)}>${l}</option>`)}</select></label>

@@ -1,9 +1,8 @@
 // A party's contact on the case page: masked ID number and phone, and for roles that see personal data a
 // 查看完整 button that asks why (the reason is audited with the reveal) and then shows both, the phone as tel:.
 import { api, errorText } from "../api.js";
+import { state } from "../store.js";
 import { html, useState } from "../view.js";
-
-const REVEAL_ROLES = ["admin", "operator", "supervisor"];  // gis.policy.PERSONAL_DATA_ROLES
 
 /** A phone as a tel: link (digits and + only in the address); masked numbers stay text. */
 export function Tel({ phone }) {
@@ -16,7 +15,7 @@ export function PartyContact({ caseId, party, user }) {
   const [asking, setAsking] = useState(false);
   const [shown, setShown] = useState(null);
   const [error, setError] = useState(null);
-  const may = user && REVEAL_ROLES.includes(user.role) && (party.id_masked || party.phone);
+  const may = user && ((state.meta || {}).personal_data_roles || []).includes(user.role) && (party.id_masked || party.phone);
   const reveal = async (e) => {
     e.preventDefault();
     const reason = e.target.elements.reason.value.trim();
