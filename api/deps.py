@@ -254,6 +254,9 @@ def audit_request(conn: Conn, request: Request, user: User, *, result: str = "ok
                  client_ip=client_of(request).ip, result=result)
 
 
+BACKGROUND_HEADER = "x-fengqiao-background"
+
+
 def identify(request: Request, conn: Conn, credentials: HTTPAuthorizationCredentials | None) -> User:
     """The caller: ``Authorization: Bearer`` (an access token or an API key) or the session cookie.
 
@@ -267,7 +270,9 @@ def identify(request: Request, conn: Conn, credentials: HTTPAuthorizationCredent
     if credentials is not None and credentials.credentials:
         user = sessions.bearer_user(conn, token=credentials.credentials, keys=keys)
     elif cookie:
-        user = sessions.session_user(conn, session_id=cookie, keys=keys, settings=security_settings())
+        # A page's background poll says so (X-Fengqiao-Background): it must not keep an unattended session alive.
+        user = sessions.session_user(conn, session_id=cookie, keys=keys, settings=security_settings(),
+                                     touch=request.headers.get(BACKGROUND_HEADER) != "1")
         _check_origin(request)
     else:
         raise Unauthorized("sign in, or send Authorization: Bearer <access token or API key>",

@@ -183,7 +183,7 @@ def test_case_loop_dispatch_field_accept_and_board(browser: Browser, base_url: s
     assert "黄调解 · 一线工作人员 · 全县" in (phone.text_content("#who") or "")
     card = phone.text_content("#orders") or ""
     assert case_no in card and "隆联街道" in card and "坪湾社区第7网格" in card
-    href = phone.get_attribute("#orders a", "href") or ""
+    href = phone.get_attribute("#orders a[href^='geo:']", "href") or ""
     assert href.startswith("geo:24.0688") and ",114.6471" in href and href.endswith(f"({case_no})")
     phone.click("button[data-step=accepted]")
     phone.wait_for_function("document.querySelector('#orders .status').textContent === '已接单'")

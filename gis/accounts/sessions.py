@@ -82,9 +82,13 @@ def start_session(conn: Conn, *, user: User, keys: Keys, client: Client, setting
     return session_id
 
 
-def session_user(conn: Conn, *, session_id: str, keys: Keys, settings: SecuritySettings) -> User:
-    """The user of a live session cookie, or Unauthorized (expired, idle, revoked, disabled)."""
-    user = store.session_user(conn, id_hash=keyed_hash(session_id, key=keys.session), idle_s=settings.session_idle_s)
+def session_user(conn: Conn, *, session_id: str, keys: Keys, settings: SecuritySettings, touch: bool = True) -> User:
+    """The user of a live session cookie, or Unauthorized (expired, idle, revoked, disabled).
+
+    ``touch=False`` (a page's background poll) checks the session without keeping it alive.
+    """
+    user = store.session_user(conn, id_hash=keyed_hash(session_id, key=keys.session), idle_s=settings.session_idle_s,
+                              touch=touch)
     if user is None:
         raise Unauthorized("the session has ended; sign in again", reason="session_expired")
     return user

@@ -114,11 +114,15 @@ def create_session(conn: Conn, *, id_hash: bytes, user_id: int, max_s: int, clie
                      (id_hash, user_id, max_s, client_ip[:64], user_agent[:300]))
 
 
-def session_user(conn: Conn, *, id_hash: bytes, idle_s: int) -> User | None:
-    """The user of a live session (not revoked, not idle past its own limit or ``idle_s``, not expired); touches it."""
+def session_user(conn: Conn, *, id_hash: bytes, idle_s: int, touch: bool = True) -> User | None:
+    """The user of a live session (not revoked, not idle past its own limit or ``idle_s``, not expired).
+
+    ``touch`` slides the session (the person's own request); a page's background poll does not.
+    """
+    slide = "last_seen_at = now()" if touch else "last_seen_at = s.last_seen_at"
     with translate_pg_errors(), conn.cursor(row_factory=class_row(User)) as cur:
         return cur.execute(
-            f"UPDATE user_sessions s SET last_seen_at = now() FROM users u WHERE s.id_hash = %s AND u.id = s.user_id"
+            f"UPDATE user_sessions s SET {slide} FROM users u WHERE s.id_hash = %s AND u.id = s.user_id"
             " AND s.revoked_at IS NULL AND s.expires_at > now()"
             " AND s.last_seen_at > now() - make_interval(secs => coalesce(s.idle_s, %s))"
             f" AND NOT u.disabled RETURNING {USER_COLUMNS}", (id_hash, idle_s)).fetchone()

@@ -134,4 +134,4 @@ export function query(params) {
 }
 
 /** A background read (polling): does not count as the person's activity, so it never keeps a session alive. */
-export const poll = (path) => send(path, {}, { activity: false });
+export const poll = (path) => send(path, { headers: { "X-Fengqiao-Background": "1" } }, { activity: false });
