@@ -98,13 +98,15 @@ async def get_settings(request: Request) -> AppSettings:
     return request.app.state.settings
 
 
+def _services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
 def _gate(request: Request, name: str, size: int) -> asyncio.Semaphore:
     """One of the process's gates (``size`` turns), made once per event loop."""
     loop = asyncio.get_running_loop()
-    gates: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]] | None = getattr(
-        request.app.state, "connection_gates", None)
-    if gates is None:
-        gates = request.app.state.connection_gates = {}
+    gates = _services_of(request).connection_gates
     held = gates.get(name)
     if held is None or held[0] is not loop:
         held = gates[name] = (loop, asyncio.Semaphore(size))
@@ -294,10 +296,10 @@ def _require_row_security(request: Request, conn: Conn) -> None:
     The policies are the one place rows are scoped: where the server signs in as the tables' owner or a
     superuser (one role does both jobs), nothing else would keep a town user inside their town.
     """
-    enforced: bool | None = getattr(request.app.state, "row_security_enforced", None)
-    if enforced is None:
-        enforced = request.app.state.row_security_enforced = roles.enforced(conn)
-    if not enforced:
+    services = _services_of(request)
+    if services.row_security_enforced is None:
+        services.row_security_enforced = roles.enforced(conn)
+    if not services.row_security_enforced:
         raise Unavailable("row-level security does not bind the server's database role, so users limited to a "
                           "region cannot be served; give the server its own role (see README, Database)",
                           reason="row_security_not_enforced")

@@ -85,10 +85,8 @@ async def _compute_once(request: Request, services: Services, conn: Conn, key: F
 
 def _inflight(request: Request) -> dict[FigureKey, asyncio.Future[Figure]]:
     """The computations under way in this process (one event loop serves it)."""
-    inflight: dict[FigureKey, asyncio.Future[Figure]] | None = getattr(request.app.state, "figures_inflight", None)
-    if inflight is None:
-        inflight = request.app.state.figures_inflight = {}
-    return inflight
+    services: Services = request.app.state.services
+    return services.figure_runs
 
 
 def _figure(result: Any) -> Figure:

@@ -10,6 +10,7 @@ thread, so the listener never blocks. No framework here: the API's lifespan buil
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -18,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from gis.audit.chain import Sealer
+from gis.cache import ByteBoundedCache
 from gis.cases.book import CaseRules, load_rules
 from gis.cases.sweeper import DeadlineSweeper
 from gis.crs import gauss_kruger_epsg_for_lon
 from gis.errors import Unavailable
-from gis.figures import REFRESH_S, FigureCache
+from gis.figures import REFRESH_S, Figure, FigureCache, FigureKey
 from gis.hotspots.levels import LevelRules, load_level_rules
 from gis.hotspots.service import Hotspots
 from gis.hotspots.weights import HotspotWeights
@@ -36,6 +38,8 @@ from gis.storage import staff as staff_store
 from gis.storage.listen import ChangeListener, read_versions
 from gis.storage.locate import load_index
 from gis.storage.pool import Conn, Pool
+
+TILE_CACHE_BYTES = 48 * 2**20  # boundary tiles kept in memory per process (least recently used go first)
 
 log = logging.getLogger("fengqiao.services")
 T = TypeVar("T")
@@ -243,6 +247,11 @@ class Services:
         self.staff = StaffService(pool, self.rules.scoring)
         self.hotspots = HotspotService(pool, self.rules.levels)
         self.figures = FigureCache(refresh_s=figures_refresh_s)  # supervisors' figures per cut and version
+        # Per-process state of the web layer, kept here so that it is typed and made once with the process:
+        self.tile_cache = ByteBoundedCache(TILE_CACHE_BYTES)  # boundary tiles as sent (a generation never changes)
+        self.figure_runs: dict[FigureKey, asyncio.Future[Figure]] = {}  # figure computations under way
+        self.connection_gates: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]] = {}  # pool turns
+        self.row_security_enforced: bool | None = None  # asked of the database once, on the first scoped request
         self.sweeper = DeadlineSweeper(pool, lambda: self.rules.cases, every_s=sweep_every_s)
         self._event_listeners: list[Callable[[], None]] = []
         self.listener = ChangeListener(db, on_change=self.changed, on_versions=self.versions_seen,

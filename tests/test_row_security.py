@@ -259,12 +259,15 @@ def test_town_users_are_refused_where_the_policies_do_not_bind(db_settings: Data
         request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "app": app})
         return identify(request, conn, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token))
 
-    one_role = SimpleNamespace(state=SimpleNamespace())
+    def fresh_app() -> SimpleNamespace:  # a process that has not yet asked the database (Services' attribute)
+        return SimpleNamespace(state=SimpleNamespace(services=SimpleNamespace(row_security_enforced=None)))
+
+    one_role = fresh_app()
     with connect(db_settings) as owner:  # the tables' owner: what a one-role deployment signs in as
         with pytest.raises(Unavailable) as refused:
             identified(owner, one_role, town)
         assert refused.value.reason == "row_security_not_enforced"
         assert identified(owner, one_role, county).town_code is None  # county-wide users are still served
-    separate = SimpleNamespace(state=SimpleNamespace())
+    separate = fresh_app()
     with psycopg.connect(db_settings.url) as app_conn:  # the application's own role: served
         assert identified(app_conn, separate, town).town_code == TOWN_A

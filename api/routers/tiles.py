@@ -30,7 +30,6 @@ MVT = "application/vnd.mapbox-vector-tile"
 TILE_FORMAT = 6  # bump when the tile contents change shape, so cached ETags stop matching
 MAXZOOM = 18
 ATTRIBUTION = "边界：县综治中心网格数据"
-TILE_CACHE_BYTES = 48 * 2**20  # boundary tiles kept in memory per process (least recently used go first)
 
 
 @dataclass(frozen=True)
@@ -74,10 +73,8 @@ def _generation(conn: Conn, ref: str | None) -> tuple[int, str]:
 
 def tile_cache(request: Request) -> ByteBoundedCache:
     """The app's cache of boundary tiles as sent (a generation never changes, so nothing goes stale)."""
-    cache: ByteBoundedCache | None = getattr(request.app.state, "tile_cache", None)
-    if cache is None:
-        cache = request.app.state.tile_cache = ByteBoundedCache(TILE_CACHE_BYTES)
-    return cache
+    services: Services = request.app.state.services
+    return services.tile_cache
 
 
 def _check(z: int, x: int, y: int) -> None:
